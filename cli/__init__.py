@@ -1,0 +1,1 @@
+"""The `begroting` command: a thin click layer over ledger and projections."""

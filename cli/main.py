@@ -1,0 +1,431 @@
+"""The `begroting` command. Each command parses its options, makes one call into the
+ledger or its read models, and renders the answer (rich for people, --json for machines).
+Heavy imports happen inside commands so that `begroting --help` starts fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, Iterator
+
+import click
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+DEFAULT_LEDGER = "begroting.db"
+DEMO_LEDGER = "begroting-demo.db"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}" if "\n" not in message else message, err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn every expected failure into one clear line per problem and exit 1."""
+    from ledger.errors import InvalidInput, LedgerError
+
+    try:
+        yield
+    except InvalidInput as e:
+        for problem in e.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    except LedgerError as e:
+        _fail(str(e))
+    except (OSError, ImportError) as e:
+        _fail(str(e))
+    except Exception as e:  # a bug, or a store failure we did not foresee
+        from eventsourcing.persistence import PersistenceError
+
+        if os.environ.get("BEGROTING_DEBUG"):
+            raise
+        if isinstance(e, PersistenceError) or type(e).__module__ == "sqlite3":
+            _fail(f"storage: {e}")
+        _fail(f"internal error ({type(e).__name__}: {e}); set BEGROTING_DEBUG=1 for a traceback")
+
+
+def _progress(enabled: bool) -> Any:
+    """A rich progress bar on a terminal; nothing when piped or with --json."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    progress = Progress(console=_console(stderr=True), transient=True)
+    task = progress.add_task("catching up", total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
+
+
+def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Ledger:
+    from ledger.application import Ledger
+
+    ledger = Ledger.open(ctx.obj["ledger"], write=write)
+    bar, update = _progress(not quiet)
+    if bar:
+        with bar:
+            ledger.catch_up(update)
+    else:
+        ledger.catch_up()
+    return ledger
+
+
+def _date(value: str | None, option: str) -> date:
+    try:
+        return date.fromisoformat(value) if value else date.today()
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+        raise
+
+
+def _point(ledger: Ledger, as_of: str | None) -> int | None:
+    return ledger.views.resolve_point(as_of)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--ledger", "ledger", envvar="BEGROTING_LEDGER", default=DEFAULT_LEDGER, show_default=True,
+              help="The ledger file (env BEGROTING_LEDGER).")
+@click.version_option(package_name="begroting")
+@click.pass_context
+def cli(ctx: click.Context, ledger: str) -> None:
+    """An event-sourced ledger for budget amendments (begrotingswijzigingen).
+
+    \b
+    Example:
+      begroting init --organisation BIJ12 --years 2024-2027
+      begroting record kaderbrief-2024.yaml
+      begroting show --year 2024
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["ledger"] = ledger
+    ctx.obj["ledger_given"] = ctx.get_parameter_source("ledger") == click.core.ParameterSource.COMMANDLINE
+
+
+@cli.command()
+@click.option("--organisation", required=True, help="The organisation whose budget this is.")
+@click.option("--years", required=True, help="The horizon, first-last, e.g. 2024-2027.")
+@click.pass_context
+def init(ctx: click.Context, organisation: str, years: str) -> None:
+    """Create a new ledger for an organisation and a horizon of years.
+
+    \b
+    Example:
+      begroting init --organisation "BIJ12" --years 2024-2027
+    """
+    from ledger.application import Ledger
+
+    first, _, last = years.partition("-")
+    if not (first.strip().isdigit() and last.strip().isdigit()):
+        _fail(f"--years: {years!r} is not a horizon; write first-last, e.g. 2024-2027")
+    with _errors():
+        with Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last)) as ledger:
+            click.echo(f"Created ledger {ledger.location} for {organisation}, {first}-{last}.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and show the effect; record nothing.")
+@click.option("--adopted-only", is_flag=True, help="Index on adopted figures only (default: proposals included).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_context
+def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_only: bool, as_json: bool) -> None:
+    """Record P&C documents (YAML or CSV), each one atomically.
+
+    A file with problems is reported whole (every problem, with file and field) and
+    nothing of it is recorded. Recording the same content again is a no-op.
+
+    \b
+    Example:
+      begroting record kaderbrief-2024.yaml
+      begroting record voorjaarsnota-2024.yaml --dry-run
+    """
+    from cli import render
+
+    with _errors(), _open(ctx, write=not dry_run, quiet=as_json) as ledger:
+        results = []
+        for path in files:
+            result = ledger.record(path, dry_run=dry_run, adopted_only=adopted_only)
+            results.append(result)
+            if as_json:
+                continue
+            console = _console()
+            if result.already_recorded:
+                console.print(f"{path}: {result.document} is already recorded (same content); nothing to do.")
+                continue
+            verb = "Would record" if dry_run else "Recorded"
+            where = f" at position {result.position}" if result.position else ""
+            console.print(f"{verb} {result.document} ({result.mutation_count} mutations){where}.")
+            if result.new_lines:
+                console.print(f"New lines: {', '.join(result.new_lines)}")
+            if result.excluded_from_indexation:
+                console.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
+            if dry_run:
+                console.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
+        if as_json:
+            from ledger.money import decimal_text
+
+            click.echo(render.dumps([{
+                "document": r.document, "mutations": r.mutation_count, "already_recorded": r.already_recorded,
+                "dry_run": r.dry_run, "position": r.position, "new_lines": r.new_lines,
+                "excluded_from_indexation": r.excluded_from_indexation,
+                "changes": [{"unit": u, "line": ln, "year": str(y), "before": decimal_text(b), "after": decimal_text(a)}
+                            for u, ln, y, b, a in r.changes],
+            } for r in results]))
+
+
+@cli.command()
+@click.argument("document")
+@click.option("--date", "when", help="Decision date (YYYY-MM-DD); default today.")
+@click.option("--decision", required=True, help="The decision that adopted it, e.g. 'IPO-bestuur 23-03-2023'.")
+@click.pass_context
+def adopt(ctx: click.Context, document: str, when: str | None, decision: str) -> None:
+    """Record that a proposed document was adopted (vastgesteld).
+
+    \b
+    Example:
+      begroting adopt kaderbrief-2024 --date 2023-03-23 --decision "IPO-bestuur 23-03-2023"
+    """
+    with _errors(), _open(ctx, write=True) as ledger:
+        position = ledger.adopt(document, _date(when, "--date"), decision)
+        click.echo(f"{document} adopted ({decision}) at position {position}." if position
+                   else f"{document} was already adopted ({decision}); nothing to do.")
+
+
+@cli.command()
+@click.argument("document")
+@click.option("--date", "when", help="Date of withdrawal (YYYY-MM-DD); default today.")
+@click.option("--reason", required=True, help="Why the proposal is withdrawn.")
+@click.pass_context
+def withdraw(ctx: click.Context, document: str, when: str | None, reason: str) -> None:
+    """Record that a proposed document was withdrawn; its mutations stop counting.
+
+    \b
+    Example:
+      begroting withdraw bw-3 --date 2024-05-01 --reason "Vervangen door bw-4"
+    """
+    with _errors(), _open(ctx, write=True) as ledger:
+        position = ledger.withdraw(document, _date(when, "--date"), reason)
+        click.echo(f"{document} withdrawn at position {position}." if position
+                   else f"{document} was already withdrawn; nothing to do.")
+
+
+def _years(value: tuple[int, ...]) -> list[int] | None:
+    return list(value) or None
+
+
+@cli.command()
+@click.option("--year", "years", type=int, multiple=True, help="Only this year (repeatable).")
+@click.option("--unit", help="Only this unit (id).")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--as-of", help="A document id, a ledger position or a date: the begroting as it stood then.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def show(ctx: click.Context, years: tuple[int, ...], unit: str | None, adopted_only: bool, as_of: str | None,
+         as_json: bool) -> None:
+    """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
+
+    \b
+    Example:
+      begroting show --year 2024
+      begroting show --as-of kaderbrief-2024 --adopted-only --json
+    """
+    from cli import render
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        point = _point(ledger, as_of)
+        if unit is not None and unit not in {r["unit"] for r in ledger.views.lines(point)}:
+            _fail(f"--unit {unit!r}: no such unit (use its id, e.g. {ledger.views.lines()[0]['unit'] if ledger.views.lines() else 'faunazaken'})")
+        data = ledger.views.show(point, adopted_only=adopted_only, years=_years(years), unit=unit)
+        if as_json:
+            click.echo(render.dumps(render.show_json(data)))
+            return
+        title = f"Begroting {data['organisation']}"
+        if as_of:
+            title += f" — as of {as_of} (position {data['position']})"
+        if adopted_only:
+            title += " — adopted documents only"
+        _console().print(render.show_table(data, title=title))
+
+
+@cli.command()
+@click.option("--as-of", help="Only what was recorded up to this point.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def history(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
+    """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
+
+    \b
+    Example:
+      begroting history
+      begroting history --json
+    """
+    from cli import render
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        rows = ledger.views.history(_point(ledger, as_of))
+        if as_json:
+            click.echo(render.dumps(render.history_json(rows)))
+        else:
+            _console().print(render.history_table(rows))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_context
+def rebuild(ctx: click.Context, as_json: bool) -> None:
+    """Drop the read models and rebuild them from the events alone.
+
+    \b
+    Example:
+      begroting rebuild
+    """
+    from ledger.application import Ledger
+
+    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
+        bar, update = _progress(not as_json)
+        if bar:
+            with bar:
+                count = ledger.rebuild(update)
+        else:
+            count = ledger.rebuild()
+        if as_json:
+            click.echo(f'{{"events": {count}}}')
+        else:
+            click.echo(f"Rebuilt the read models from {count} events.")
+
+
+@cli.command()
+@click.argument("figure", required=False)
+@click.option("--year", type=int, required=True, help="The year of the figure.")
+@click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
+@click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def explain(ctx: click.Context, figure: str | None, year: int, total: bool, as_of: str | None, adopted_only: bool,
+            waterfall: bool, svg: str | None, as_json: bool) -> None:
+    """Explain a figure: every mutation that made it, with running totals.
+
+    FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
+    "Faunazaken/Open-eind-regeling afhandelen faunaschades".
+
+    \b
+    Example:
+      begroting explain faunazaken/open-eind --year 2024
+      begroting explain faunazaken --year 2024
+      begroting explain --total --year 2024 --as-of kaderbrief-2024
+      begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
+    """
+    from cli import render
+    from projections.queries import Figure
+
+    if not total and not figure:
+        _fail("name a FIGURE (unit or unit/line) or give --total")
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        point = _point(ledger, as_of)
+        fig = Figure("total", name=f"Totaal {ledger.views.organisation()}") if total else ledger.views.resolve_figure(figure)
+        if year not in ledger.views.horizon(point):
+            horizon = ledger.views.horizon(point)
+            _fail(f"--year {year} is outside the horizon {horizon.start}-{horizon.stop - 1}")
+        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only)
+        if svg:
+            render.waterfall_svg(result, svg)
+        if as_json:
+            click.echo(render.dumps(render.explain_json(result)))
+            return
+        console = _console()
+        if fig.kind == "line":
+            console.print(render.explain_table(result))
+        else:
+            console.print(render.explain_tree(result))
+        if waterfall or svg:
+            console.print(render.waterfall_text(result))
+        if svg:
+            console.print(f"Wrote {svg}")
+
+
+@cli.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--all", "show_all", is_flag=True, help="Also list lines that did not change.")
+@click.option("--adopted-only", is_flag=True, help="Compare adopted figures only.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only: bool, as_json: bool) -> None:
+    """What changed between two points (documents, positions or dates), and why.
+
+    \b
+    Example:
+      begroting diff kaderbrief-2024 begroting-2024
+    """
+    from cli import render
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        a, b = _point(ledger, start), _point(ledger, end)
+        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all)
+        if as_json:
+            click.echo(render.dumps(render.diff_json(result)))
+        else:
+            _console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
+
+
+@cli.command()
+@click.option("--to", "to_year", type=int, required=True, help="The new last year of the horizon.")
+@click.pass_context
+def extend(ctx: click.Context, to_year: int) -> None:
+    """Add years at the end of the horizon; structural amounts carry into them.
+
+    \b
+    Example:
+      begroting extend --to 2028
+    """
+    with _errors(), _open(ctx, write=True) as ledger:
+        position = ledger.extend(to_year)
+        click.echo(f"Horizon extended to {to_year} at position {position}." if position
+                   else f"The horizon already runs to {to_year}; nothing to do.")
+
+
+@cli.command()
+@click.option("--year", "years", type=int, multiple=True, help="Years to show (default: the first).")
+@click.pass_context
+def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
+    """Build the BIJ12 Begroting 2024 demo ledger from the shipped documents and show it.
+
+    Writes ./begroting-demo.db unless --ledger is given. Running it again is harmless.
+
+    \b
+    Example:
+      begroting demo
+      begroting --ledger begroting-demo.db explain "Faunazaken/Open-eind-regeling afhandelen faunaschades" --year 2024
+    """
+    from cli import render
+    from ledger.demo import build_demo
+
+    path = ctx.obj["ledger"] if ctx.obj["ledger_given"] else DEMO_LEDGER
+    with _errors():
+        with build_demo(path, say=lambda text: click.echo(text, err=True)) as ledger:
+            data = ledger.views.show(None, years=list(years) or [2024])
+            _console().print(render.show_table(data, title=f"Begroting {data['organisation']} (demo: {path})"))
+
+
+def main() -> None:
+    cli(prog_name="begroting")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""Turning query results into rich renderables (for people) and JSON (for machines).
+The only module that imports rich. Amounts arrive as integer cents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from ledger.money import decimal_text, euro
+
+
+def money(cents: int | None, *, bold: bool = False) -> Text:
+    if cents is None:
+        return Text("")
+    style = "red" if cents < 0 else ""
+    if bold:
+        style = (style + " bold").strip()
+    return Text(euro(cents), style=style)
+
+
+def money_map(amounts: dict[int, int]) -> dict[str, str]:
+    return {str(y): decimal_text(a) for y, a in amounts.items()}
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# ------------------------------------------------------------------ show
+
+
+def show_json(data: dict) -> dict:
+    return {
+        "organisation": data["organisation"],
+        "position": data["position"],
+        "adopted_only": data["adopted_only"],
+        "years": [str(y) for y in data["years"]],
+        "lines": [
+            {**{k: v for k, v in line.items() if k not in ("years", "pending")},
+             "years": money_map(line["years"]), "pending": money_map(line["pending"])}
+            for line in data["lines"]
+        ],
+        "units": [
+            {"unit": u["unit"], "unit_name": u["unit_name"], "lasten": money_map(u["lasten"]),
+             "baten": money_map(u["baten"]), "reserves": money_map(u["reserves"])}
+            for u in data["units"]
+        ],
+        "totals": {k: money_map(v) for k, v in data["totals"].items()},
+    }
+
+
+def show_table(data: dict, *, title: str) -> Table:
+    years = data["years"]
+    table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+    table.add_column("Unit / line")
+    table.add_column("type", style="dim")
+    for y in years:
+        table.add_column(str(y), justify="right")
+    by_unit: dict[str, list[dict]] = {}
+    for line in data["lines"]:
+        by_unit.setdefault(line["unit"], []).append(line)
+    any_pending = False
+    for u in data["units"]:
+        table.add_row(Text(u["unit_name"], style="bold"), Text(u["unit"], style="dim"))
+        for line in by_unit.get(u["unit"], []):
+            cells = []
+            for y in years:
+                cell = money(line["years"][y])
+                if line["pending"].get(y):
+                    cell.append(" *", style="yellow")
+                    any_pending = True
+                cells.append(cell)
+            table.add_row(f"  {line['line_name']}", line["type"], *cells)
+        for bucket, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten"), ("reserves", "Mutatie reserves")):
+            if any(u[bucket].values()):
+                table.add_row(Text(f"  {label}", style="italic"), "",
+                              *[money(u[bucket][y], bold=True) for y in years])
+        table.add_section()
+    t = data["totals"]
+    for key, label in (("lasten", "Lasten"), ("baten", "Baten"), ("saldo", "Saldo (baten − lasten)"),
+                       ("reserves", "Mutatie reserves (+ toevoeging, − onttrekking)"),
+                       ("te_dekken", "Te dekken door deelnemers")):
+        table.add_row(Text(label, style="bold"), "", *[money(t[key][y], bold=True) for y in years])
+    if any_pending:
+        table.caption = "* includes proposed (not yet adopted) documents; use --adopted-only to leave them out"
+    return table
+
+
+# ------------------------------------------------------------------ explain
+
+
+def _step_json(s: Any) -> dict:
+    d = {
+        "position": s.position, "mutation": f"{s.document}/{s.seq}", "document": s.document, "title": s.title,
+        "document_kind": s.document_kind, "status": s.status, "kind": s.kind, "reason": s.reason,
+        "reference": s.reference, "recorded_at": s.recorded_at, "date": s.date, "unit": s.unit, "line": s.line,
+        "structural": s.structural, "amount": decimal_text(s.amount_cents),
+        "running_total": decimal_text(s.running_total_cents),
+    }
+    if s.corrects:
+        d["corrects"] = s.corrects
+    if s.carried_from is not None:
+        d["carried_from"] = s.carried_from
+    if s.other_legs:
+        d["other_legs"] = [{"line": a, "amounts": {y: decimal_text(c) for y, c in amts.items()}} for a, amts in s.other_legs]
+    if s.indexation:
+        i = s.indexation
+        d["indexation"] = {"base": decimal_text(i["base_cents"]), "rate_percent": i["rate_percent"],
+                           "outcome": decimal_text(i["outcome_cents"])}
+    return d
+
+
+def explain_json(result: dict) -> dict:
+    out = {k: v for k, v in result.items() if k not in ("steps", "children") and not k.endswith("_cents")}
+    for k, v in result.items():
+        if k.endswith("_cents"):
+            out[k[: -len("_cents")]] = decimal_text(v)
+    out["steps"] = [_step_json(s) for s in result["steps"]]
+    if "children" in result:
+        out["children"] = [explain_json(c) for c in result["children"]]
+    return out
+
+
+def _step_note(s: Any, year: int) -> Text:
+    notes = Text()
+    if s.corrects:
+        notes.append(f"corrects {s.corrects}", style="magenta")
+    if s.carried_from is not None:
+        notes.append(("; " if notes else "") + f"structural, carried in from {s.carried_from}", style="cyan")
+    if s.other_legs:
+        legs = ", ".join(f"{a} {euro(amts.get(str(year), next(iter(amts.values()))))}" for a, amts in s.other_legs)
+        notes.append(("; " if notes else "") + f"other legs: {legs}", style="blue")
+    if s.indexation:
+        i = s.indexation
+        rate = i["rate_percent"].replace(".", ",")
+        notes.append(("; " if notes else "") + f"{rate} % of {euro(i['base_cents'])} = {euro(i['outcome_cents'])}",
+                     style="green")
+    return notes
+
+
+def explain_table(result: dict) -> Table:
+    title = f"{result['name'] or result['figure']} — {result['year']}: {euro(result['amount_cents'])}"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col, kw in (("#", {"justify": "right"}), ("document", {}), ("kind", {}), ("reason / reference", {}),
+                    ("recorded / effective", {"style": "dim"}), ("amount", {"justify": "right"}),
+                    ("running total", {"justify": "right"})):
+        table.add_column(col, **kw)
+    for s in result["steps"]:
+        doc = Text(f"{s.document}/{s.seq}")
+        doc.append(f"\n{s.title}\n{s.document_kind}, {s.status}", style="dim")
+        reason = Text(s.reason or "—")
+        if s.reference:
+            reason.append(f" ({s.reference})", style="dim")
+        note = _step_note(s, result["year"])
+        if note:
+            reason.append("\n")
+            reason.append_text(note)
+        table.add_row(str(s.position), doc, s.kind, reason, f"{s.recorded_at[:19]}\n{s.date}",
+                      money(s.amount_cents), money(s.running_total_cents, bold=True))
+    return table
+
+
+def explain_tree(result: dict) -> Tree:
+    def count(r: dict) -> int:
+        return len(r["steps"]) if "children" not in r else sum(count(c) for c in r["children"])
+
+    def label(r: dict) -> Text:
+        t = Text(f"{r['name'] or r['figure']}: ", style="bold")
+        t.append_text(money(r["amount_cents"]))
+        if "baten_cents" in r:
+            t.append(f"  (lasten {euro(r['lasten_cents'])}, baten {euro(r['baten_cents'])}, "
+                     f"saldo {euro(r['saldo_cents'])})", style="dim")
+        t.append(f"  [{count(r)} mutations]", style="dim")
+        return t
+
+    tree = Tree(label(result))
+
+    def grow(node: Tree, r: dict) -> None:
+        for c in r.get("children", []):
+            grow(node.add(label(c)), c)
+
+    grow(tree, result)
+    return tree
+
+
+# ------------------------------------------------------------------ waterfall
+
+
+def waterfall_bars(steps: Iterable[Any]) -> list[tuple[str, int]]:
+    """One bar per document, in ledger order: (document, net change in cents)."""
+    bars: dict[str, int] = {}
+    for s in steps:
+        bars[s.document] = bars.get(s.document, 0) + s.amount_cents
+    return list(bars.items())
+
+
+def waterfall_text(result: dict, width: int = 40) -> Group:
+    bars = waterfall_bars(result["steps"])
+    levels, level = [], 0
+    for _, delta in bars:
+        levels.append((level, level + delta))
+        level += delta
+    lo = min([0] + [min(a, b) for a, b in levels])
+    hi = max([0] + [max(a, b) for a, b in levels]) or 1
+    scale = width / (hi - lo or 1)
+    table = Table(title=f"Waterfall {result['name'] or result['figure']} {result['year']}", title_justify="left",
+                  show_header=False, box=None)
+    table.add_column(); table.add_column(); table.add_column(justify="right")
+    for (doc, delta), (a, b) in zip(bars, levels):
+        start, end = sorted(((a - lo) * scale, (b - lo) * scale))
+        cells = int(round(start)), max(1, int(round(end - start)))
+        bar = Text(" " * cells[0]) + Text("█" * cells[1], style="green" if delta >= 0 else "red")
+        table.add_row(doc, bar, money(delta))
+    total = Text(" " * int(round((min(0, level) - lo) * scale))) + Text(
+        "█" * max(1, int(round(abs(level) * scale))), style="bold blue")
+    table.add_row(Text("= total", style="bold"), total, money(level, bold=True))
+    return Group(table)
+
+
+def waterfall_svg(result: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    bars = waterfall_bars(result["steps"])
+    labels = [d for d, _ in bars] + ["totaal"]
+    bottoms, heights, colours, level = [], [], [], 0
+    for _, delta in bars:
+        bottoms.append(min(level, level + delta) / 100)
+        heights.append(abs(delta) / 100)
+        colours.append("#2e7d32" if delta >= 0 else "#c62828")
+        level += delta
+    bottoms.append(min(0, level) / 100)
+    heights.append(abs(level) / 100)
+    colours.append("#1565c0")
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4.5))
+    ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_title(f"{result['name'] or result['figure']} {result['year']}: {euro(result['amount_cents'])}")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v * 100)))))
+    fig.tight_layout()
+    fig.savefig(path, format="svg")
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ diff, history, record
+
+
+def diff_json(result: dict) -> dict:
+    def change(c: dict) -> dict:
+        out = {k: v for k, v in c.items() if not k.endswith("_cents") and k != "causes"}
+        out.update(before=decimal_text(c["before_cents"]), after=decimal_text(c["after_cents"]),
+                   change=decimal_text(c["change_cents"]))
+        out["causes"] = [{**{k: v for k, v in x.items() if k != "amount_cents"}, "amount": decimal_text(x["amount_cents"])}
+                         for x in c["causes"]]
+        return out
+
+    return {"from": result["from"], "to": result["to"], "adopted_only": result["adopted_only"],
+            "changes": [change(c) for c in result["changes"]]}
+
+
+def diff_table(result: dict, *, title: str) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("line", "year", "before", "after", "change", "caused by"):
+        table.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
+    for c in result["changes"]:
+        causes = Text("\n".join(f"{x['mutation']} {x['kind']} {euro(x['amount_cents'])} {x['reason']}".strip()
+                                for x in c["causes"]))
+        table.add_row(f"{c['unit_name']}/{c['line_name']}", str(c["year"]), money(c["before_cents"]),
+                      money(c["after_cents"]), money(c["change_cents"], bold=True), causes)
+    if not result["changes"]:
+        table.caption = "no figure changed"
+    return table
+
+
+def history_json(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        d = {k: v for k, v in r.items() if k != "amount_cents"}
+        d["amount"] = decimal_text(r["amount_cents"]) if r["amount_cents"] is not None else None
+        out.append(d)
+    return out
+
+
+def history_table(rows: list[dict]) -> Table:
+    table = Table(title="History", title_justify="left", header_style="bold")
+    for col in ("#", "recorded", "document", "status", "kind", "lines", "years", "amount", "reason / reference"):
+        table.add_column(col, justify="right" if col in ("#", "amount") else "left")
+    for r in rows:
+        doc = f"{r['document']}/{r['seq']}" if r["seq"] else r["document"]
+        reason = Text(r["reason"] or "")
+        if r["reference"]:
+            reason.append(f" ({r['reference']})", style="dim")
+        if r["corrects"]:
+            reason.append(f" corrects {r['corrects']}", style="magenta")
+        table.add_row(str(r["position"]), r["recorded_at"][:19], Text(doc + f"\n{r['document_kind']}", style=""),
+                      r["status"], r["kind"], "\n".join(r["lines"]), r["years"], money(r["amount_cents"]), reason)
+    return table
+
+
+def changes_table(changes: list[tuple[str, str, int, int, int]], *, title: str) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("line", "year", "before", "after", "change"):
+        table.add_column(col, justify="left" if col == "line" else "right")
+    for unit, line, year, before, after in changes:
+        table.add_row(f"{unit}/{line}", str(year), money(before), money(after), money(after - before, bold=True))
+    return table

@@ -1,0 +1,230 @@
+"""The facts of a begroting ledger: frozen pydantic events and the values they carry.
+
+A stored event's topic (``TOPIC``) is part of the data: never rename one. To change an
+event, add a field with a default or raise ``class_version`` and add an ``upcast_vN_vN+1``
+static method; ``ledger.mapper`` applies those when old events are read.
+This package imports only pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel, ConfigDict
+
+NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
+LEDGER_ID = uuid5(NAMESPACE, "ledger")
+
+DOCUMENT_KINDS = (
+    "opening",
+    "kaderbrief",
+    "begroting",
+    "voorjaarsnota",
+    "najaarsnota",
+    "begrotingswijziging",
+    "jaarrekening",
+)
+MUTATION_KINDS = ("wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve")
+LINE_TYPES = ("lasten", "baten", "reserve")
+COST_KINDS = ("personeel", "materieel")
+
+
+def document_aggregate_id(document_id: str) -> UUID:
+    return uuid5(NAMESPACE, "document:" + document_id)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---------------------------------------------------------------- values
+
+
+class ChartLine(Frozen):
+    id: str
+    name: str
+    type: Literal["lasten", "baten", "reserve"]
+    cost: Literal["personeel", "materieel"] | None = None
+    # Only for reserve lines: the balance the reserve holds when it enters the ledger.
+    opening_balance_cents: int = 0
+
+
+class ChartUnit(Frozen):
+    id: str
+    name: str
+    lines: tuple[ChartLine, ...]
+
+
+class Leg(Frozen):
+    """One line's share of a mutation: the amounts (cents) for the years it names."""
+
+    unit: str
+    line: str
+    amounts_cents: dict[int, int]
+
+    @property
+    def address(self) -> str:
+        return f"{self.unit}/{self.line}"
+
+
+class MutationRef(Frozen):
+    document: str
+    seq: int  # 1-based, as written in a document's `corrects: doc/N`
+
+    def __str__(self) -> str:
+        return f"{self.document}/{self.seq}"
+
+
+class IndexedLine(Frozen):
+    """How an indexation arrived at one line's amount: rate (percent) of base, rounded."""
+
+    unit: str
+    line: str
+    cost: Literal["personeel", "materieel"]
+    base_cents: int
+    rate_percent: str  # decimal text, e.g. "5.2"
+    outcome_cents: int
+
+
+class Mutation(Frozen):
+    seq: int
+    kind: Literal["wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve"]
+    reason: str = ""
+    reference: str = ""
+    structural: bool = False
+    corrects: MutationRef | None = None
+    legs: tuple[Leg, ...]
+    indexation: tuple[IndexedLine, ...] = ()
+
+
+class DocumentHeader(Frozen):
+    id: str
+    kind: Literal[
+        "opening",
+        "kaderbrief",
+        "begroting",
+        "voorjaarsnota",
+        "najaarsnota",
+        "begrotingswijziging",
+        "jaarrekening",
+    ]
+    title: str
+    date: date
+    decision: str = ""
+
+
+# ---------------------------------------------------------------- events
+
+
+class Event(Frozen):
+    TOPIC: ClassVar[str] = ""
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    actor: str
+
+
+class LedgerOpened(Event):
+    TOPIC: ClassVar[str] = "begroting:LedgerOpened"
+
+    organisation: str
+    first_year: int
+    last_year: int
+
+
+class ChartExtended(Event):
+    """Units and lines that a document introduced, saved atomically with it."""
+
+    TOPIC: ClassVar[str] = "begroting:ChartExtended"
+
+    document: str
+    units: tuple[ChartUnit, ...]
+
+
+class HorizonExtended(Event):
+    TOPIC: ClassVar[str] = "begroting:HorizonExtended"
+
+    last_year: int
+
+
+class DocumentRecorded(Event):
+    TOPIC: ClassVar[str] = "begroting:DocumentRecorded"
+
+    header: DocumentHeader
+    mutations: tuple[Mutation, ...]
+    content_sha256: str
+    source: str = ""
+
+
+class DocumentAdopted(Event):
+    TOPIC: ClassVar[str] = "begroting:DocumentAdopted"
+
+    document: str
+    date: date
+    decision: str
+
+
+class DocumentWithdrawn(Event):
+    TOPIC: ClassVar[str] = "begroting:DocumentWithdrawn"
+
+    document: str
+    date: date
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TOPIC: cls
+    for cls in (
+        LedgerOpened,
+        ChartExtended,
+        HorizonExtended,
+        DocumentRecorded,
+        DocumentAdopted,
+        DocumentWithdrawn,
+    )
+}
+
+
+# ---------------------------------------------------------------- semantics
+
+
+def year_effects(
+    amounts_cents: dict[int, int], *, carries: bool, years: range | list[int]
+) -> dict[int, tuple[int, int]]:
+    """The amount a leg contributes to each year of the horizon, with the named year it
+    comes from: ``{year: (amount_cents, source_year)}``.
+
+    Incidental: only the named years. Structural: every year from the first named year
+    on takes the amount of the latest named year at or before it.
+    """
+    if not carries:
+        return {y: (a, y) for y, a in amounts_cents.items() if y in years}
+    named = sorted(amounts_cents)
+    effects: dict[int, tuple[int, int]] = {}
+    source = None
+    for year in years:
+        while named and named[0] <= year:
+            source = named.pop(0)
+        if source is not None:
+            effects[year] = (amounts_cents[source], source)
+    return effects
+
+
+def carries(mutation: Mutation) -> bool:
+    """A structural mutation carries into later years; a kasschuif never does."""
+    return mutation.structural and mutation.kind != "kasschuif"
+
+
+def canonical(obj: Any) -> Any:
+    """A JSON-ready, key-sorted form of pydantic values (for content hashes)."""
+    if isinstance(obj, BaseModel):
+        return canonical(obj.model_dump(mode="json"))
+    if isinstance(obj, dict):
+        return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    return obj

@@ -1,0 +1,1 @@
+"""The ledger: aggregates, the application service, input parsing and validation, storage."""

@@ -1,0 +1,360 @@
+"""The application service: opens a ledger, records documents, adopts and withdraws them,
+and keeps the read models caught up. Commands load the aggregates they need, check,
+then save every new event in one atomic ``save()``; a write that clashes with another
+writer is retried from the start (re-checked against the new state).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import random
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+from events import (
+    LEDGER_ID,
+    ChartExtended,
+    DocumentAdopted,
+    DocumentHeader,
+    DocumentRecorded,
+    DocumentWithdrawn,
+    Event,
+    HorizonExtended,
+    LedgerOpened,
+    canonical,
+    carries,
+    document_aggregate_id,
+    year_effects,
+)
+from ledger.domain import DocumentState, LedgerState, project_document, project_ledger
+from ledger.errors import (
+    DocumentNotFound,
+    InvalidInput,
+    LedgerError,
+    LedgerExists,
+    LedgerNotFound,
+    LifecycleError,
+    Problem,
+    StorageError,
+    WriteConflict,
+)
+from ledger.mapper import PydanticMapper
+from ledger.parsing import DocumentInput, read_document
+from ledger.storage import Location
+from ledger.validation import check_document
+from projections.projector import Projector, connect
+from projections.queries import Views
+
+WRITE_ATTEMPTS = 12
+
+
+class BegrotingApp(Application):
+    name = "begroting"
+
+    def construct_mapper(self) -> PydanticMapper:  # type: ignore[override]
+        return PydanticMapper()
+
+
+@dataclass
+class RecordResult:
+    document: str
+    mutation_count: int
+    already_recorded: bool = False
+    dry_run: bool = False
+    position: int | None = None
+    # (unit, line, year, before_cents, after_cents) for every figure the document changes
+    changes: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    excluded_from_indexation: list[str] = field(default_factory=list)
+    new_lines: list[str] = field(default_factory=list)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment
+        return "unknown"
+
+
+def content_sha256(doc: DocumentInput) -> str:
+    """Identity of a document's content, whatever file or format it came from."""
+    body = {
+        "id": doc.id, "kind": doc.kind, "title": doc.title, "date": doc.date.isoformat(),
+        "status": doc.status, "decision": doc.decision, "chart": canonical(list(doc.chart)),
+        "mutations": [
+            {
+                "kind": m.kind, "reason": m.reason, "reference": m.reference, "structural": m.structural,
+                "corrects": str(m.corrects) if m.corrects else None,
+                "legs": [[a, {str(y): c for y, c in sorted(amts.items())}] for a, amts, _ in m.legs],
+                "year": m.year, "rates": m.rates, "lines": m.lines,
+            }
+            for m in doc.mutations
+        ],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _is_lock_error(e: BaseException) -> bool:
+    return isinstance(e, (sqlite3.OperationalError, OperationalError)) and "locked" in str(e).lower()
+
+
+class Ledger:
+    """One open ledger: its event store (``app``) and its read models (``views``)."""
+
+    def __init__(self, location: Location, *, readonly: bool = False):
+        self.location = location
+        self.readonly = readonly
+        try:
+            self.app = BegrotingApp(env=location.event_store_env(readonly=readonly))
+            self.conn = connect(location.views_path)
+        except (PersistenceError, sqlite3.Error) as e:
+            raise StorageError(f"cannot open ledger {location}: {e}") from None
+        self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+        self.views = Views(self.conn)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, text: str, *, write: bool = False) -> Ledger:
+        location = Location.parse(text)
+        if not location.exists():
+            raise LedgerNotFound(f"no ledger at {location}: create one with `begroting init`")
+        ledger = cls(location, readonly=not write)
+        try:
+            ledger.app.recorder.max_notification_id()
+        except (PersistenceError, sqlite3.Error):
+            ledger.close()
+            raise LedgerNotFound(f"{location} is not a begroting ledger") from None
+        return ledger
+
+    @classmethod
+    def init(cls, text: str, organisation: str, first_year: int, last_year: int) -> Ledger:
+        organisation = organisation.strip()
+        if not organisation:
+            raise LedgerError("--organisation: give the organisation's name")
+        if not (1900 <= first_year <= last_year <= 2200) or last_year - first_year > 30:
+            raise LedgerError(f"--years: {first_year}-{last_year} is not a horizon (first-last, at most 31 years)")
+        location = Location.parse(text)
+        location.path.parent.mkdir(parents=True, exist_ok=True)
+        ledger = cls(location)
+        try:
+            ledger.app.save(LedgerOpened(
+                originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=actor(),
+                organisation=organisation, first_year=first_year, last_year=last_year,
+            ))
+        except IntegrityError:
+            ledger.close()
+            raise LedgerExists(f"{location} already holds a ledger") from None
+        ledger.catch_up()
+        return ledger
+
+    def close(self) -> None:
+        self.app.close()
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ read side
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        return self.projector.catch_up(progress)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop every read model and replay the whole event store into fresh ones."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            if not name.startswith("sqlite_"):
+                self.conn.execute(f'DROP TABLE "{name}"')
+        self.conn.execute("COMMIT")
+        self.conn.execute("VACUUM")
+        self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+        return self.catch_up(progress)
+
+    def ledger_state(self) -> LedgerState:
+        try:
+            return self.app.repository.get(LEDGER_ID, projector_func=project_ledger)
+        except AggregateNotFoundError:
+            raise LedgerNotFound(f"{self.location} holds no ledger: run `begroting init`") from None
+
+    def document_state(self, document: str) -> DocumentState | None:
+        try:
+            return self.app.repository.get(document_aggregate_id(document), projector_func=project_document)
+        except AggregateNotFoundError:
+            return None
+
+    # ------------------------------------------------------------ commands
+
+    def record(self, path: str, *, dry_run: bool = False, adopted_only: bool = False) -> RecordResult:
+        doc = read_document(path)
+        return self.record_input(doc, dry_run=dry_run, adopted_only=adopted_only)
+
+    def record_input(self, doc: DocumentInput, *, dry_run: bool = False, adopted_only: bool = False) -> RecordResult:
+        digest = content_sha256(doc)
+        for attempt in range(WRITE_ATTEMPTS):
+            self.catch_up()
+            existing = self.document_state(doc.id)
+            if existing is not None:
+                if existing.content_sha256 == digest:
+                    return RecordResult(doc.id, len(existing.mutations), already_recorded=True, dry_run=dry_run)
+                raise InvalidInput([Problem(doc.source, "document.id",
+                                            f"{doc.id!r} is already recorded with different content; "
+                                            "correct it with a later document")])
+            ledger = self.ledger_state()
+            column = "adopted_cents" if adopted_only else "amount_cents"
+            checked = check_document(doc, ledger, self.document_state,
+                                     lambda address, year: self.views.figure(address, year, column))
+            stamp, who = now(), actor()
+            events: list[Event] = []
+            if checked.new_units:
+                events.append(ChartExtended(
+                    originator_id=LEDGER_ID, originator_version=ledger.version + 1, timestamp=stamp,
+                    actor=who, document=doc.id, units=tuple(checked.new_units),
+                ))
+            doc_id = document_aggregate_id(doc.id)
+            recorded = DocumentRecorded(
+                originator_id=doc_id, originator_version=1, timestamp=stamp, actor=who,
+                header=DocumentHeader(id=doc.id, kind=doc.kind, title=doc.title, date=doc.date, decision=doc.decision),
+                mutations=tuple(checked.mutations), content_sha256=digest, source=doc.source.rsplit("/", 1)[-1],
+            )
+            events.append(recorded)
+            if doc.status == "adopted":
+                events.append(DocumentAdopted(
+                    originator_id=doc_id, originator_version=2, timestamp=stamp, actor=who,
+                    document=doc.id, date=doc.date, decision=doc.decision,
+                ))
+            result = RecordResult(
+                doc.id, len(checked.mutations), dry_run=dry_run,
+                changes=self._changes(recorded, ledger),
+                excluded_from_indexation=checked.excluded_from_indexation,
+                new_lines=[f"{u.id}/{line.id}" for u in checked.new_units for line in u.lines],
+            )
+            if dry_run:
+                return result
+            try:
+                recordings = self.app.save(*events)
+            except IntegrityError:
+                self._backoff(attempt)
+                continue
+            except (OperationalError, sqlite3.OperationalError) as e:
+                if not _is_lock_error(e):
+                    raise StorageError(f"cannot write to {self.location}: {e}") from None
+                self._backoff(attempt)
+                continue
+            result.position = next(r.notification.id for r in recordings if r.domain_event is recorded)
+            self.catch_up()
+            return result
+        raise WriteConflict(f"{doc.source}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing the ledger")
+
+    def _changes(self, recorded: DocumentRecorded, ledger: LedgerState) -> list[tuple[str, str, int, int, int]]:
+        deltas: dict[tuple[str, str, int], int] = {}
+        for m in recorded.mutations:
+            for leg in m.legs:
+                for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(m), years=ledger.years).items():
+                    key = (leg.unit, leg.line, year)
+                    deltas[key] = deltas.get(key, 0) + amount
+        out = []
+        for (unit, line, year), delta in sorted(deltas.items()):
+            before = self.views.figure(f"{unit}/{line}", year, "amount_cents")
+            out.append((unit, line, year, before, before + delta))
+        return out
+
+    @staticmethod
+    def _backoff(attempt: int) -> None:
+        time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+
+    def _lifecycle(self, document: str, make: Callable[[DocumentState], Event | None]) -> int | None:
+        for attempt in range(WRITE_ATTEMPTS):
+            state = self.document_state(document)
+            if state is None:
+                raise DocumentNotFound(f"no document {document!r} in the ledger")
+            event = make(state)
+            if event is None:
+                return None
+            try:
+                recordings = self.app.save(event)
+            except IntegrityError:
+                self._backoff(attempt)
+                continue
+            except (OperationalError, sqlite3.OperationalError) as e:
+                if not _is_lock_error(e):
+                    raise StorageError(f"cannot write to {self.location}: {e}") from None
+                self._backoff(attempt)
+                continue
+            self.catch_up()
+            return recordings[0].notification.id
+        raise WriteConflict(f"{document}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing it")
+
+    def adopt(self, document: str, when: date, decision: str) -> int | None:
+        """Adopt a proposed document; returns its position, or None if it already was
+        adopted with this decision."""
+        decision = decision.strip()
+        if not decision:
+            raise LifecycleError("--decision: name the decision that adopted the document")
+
+        def make(state: DocumentState) -> Event | None:
+            if state.status == "adopted":
+                if state.decision == decision:
+                    return None
+                raise LifecycleError(f"{document} is already adopted ({state.decision})")
+            if state.status == "withdrawn":
+                raise LifecycleError(f"{document} was withdrawn and cannot be adopted")
+            return DocumentAdopted(
+                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                document=document, date=when, decision=decision,
+            )
+
+        return self._lifecycle(document, make)
+
+    def withdraw(self, document: str, when: date, reason: str) -> int | None:
+        reason = reason.strip()
+        if not reason:
+            raise LifecycleError("--reason: say why the document is withdrawn")
+
+        def make(state: DocumentState) -> Event | None:
+            if state.status == "withdrawn":
+                return None
+            if state.status == "adopted":
+                raise LifecycleError(f"{document} is adopted; correct it with a later document instead")
+            return DocumentWithdrawn(
+                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                document=document, date=when, reason=reason,
+            )
+
+        return self._lifecycle(document, make)
+
+    def extend(self, last_year: int) -> int | None:
+        for attempt in range(WRITE_ATTEMPTS):
+            state = self.ledger_state()
+            if last_year < state.last_year:
+                raise LedgerError(f"--to {last_year}: the horizon already runs to {state.last_year}; "
+                                  "years can only be added at the end")
+            if last_year == state.last_year:
+                return None
+            if last_year - state.first_year > 30:
+                raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
+            try:
+                recordings = self.app.save(HorizonExtended(
+                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
+                    actor=actor(), last_year=last_year,
+                ))
+            except IntegrityError:
+                self._backoff(attempt)
+                continue
+            self.catch_up()
+            return recordings[0].notification.id
+        raise WriteConflict("extend: gave up; other writers kept changing the ledger")

@@ -1,0 +1,1 @@
+"""Read models rebuilt from the event store: schema, catch-up projector, queries."""

@@ -1,0 +1,379 @@
+"""Questions answered from the read models: the begroting (now or as of a point),
+the audit trail of one figure, the difference between two points, the history.
+
+All amounts are integer cents. A *point* is a ledger position; ``None`` means now.
+Past points are answered from the ``effects`` table (one row per mutation leg and
+year, with the position from which it counts), never by rewinding state.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from ledger.errors import UnknownFigure, UnknownPoint
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and space-insensitive form of a name, for lookups and search."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What an address resolved to: a line, a unit, or the grand total."""
+
+    kind: str  # line | unit | total
+    unit: str = ""
+    line: str = ""
+    name: str = ""
+
+    @property
+    def address(self) -> str:
+        return {"line": f"{self.unit}/{self.line}", "unit": self.unit, "total": "total"}[self.kind]
+
+
+@dataclass
+class Step:
+    position: int
+    seq: int
+    document: str
+    title: str
+    document_kind: str
+    status: str
+    kind: str
+    reason: str
+    reference: str
+    recorded_at: str
+    date: str
+    amount_cents: int
+    running_total_cents: int = 0
+    unit: str = ""
+    line: str = ""
+    structural: bool = False
+    corrects: str | None = None
+    carried_from: int | None = None
+    other_legs: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    indexation: dict | None = None
+
+
+class Views:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    # ------------------------------------------------------------ basics
+
+    def head(self) -> int:
+        row = self.conn.execute("SELECT position FROM tracking WHERE name='views'").fetchone()
+        return row[0] if row else 0
+
+    def organisation(self) -> str:
+        row = self.conn.execute("SELECT value FROM ledger WHERE key='organisation'").fetchone()
+        return row[0] if row else ""
+
+    def horizon(self, at: int | None = None) -> range:
+        row = self.conn.execute(
+            "SELECT first_year, last_year FROM horizon WHERE position <= ? ORDER BY position DESC LIMIT 1",
+            (at if at is not None else self.head(),),
+        ).fetchone()
+        return range(row[0], row[1] + 1) if row else range(0)
+
+    def figure(self, address: str, year: int, column: str = "amount_cents") -> int:
+        unit, _, line = address.partition("/")
+        row = self.conn.execute(
+            f"SELECT {column} FROM figures WHERE unit=? AND line=? AND year=?", (unit, line, year)
+        ).fetchone()
+        return row[0] if row else 0
+
+    def lines(self, at: int | None = None) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT l.unit, u.name AS unit_name, l.line, l.name AS line_name, l.type, l.cost, "
+            "l.opening_balance_cents FROM lines l JOIN units u USING (unit) "
+            "WHERE l.position <= ? ORDER BY u.position, u.unit, l.position, l.rowid",
+            (at if at is not None else self.head(),),
+        ).fetchall()
+
+    # ------------------------------------------------------------ points in time
+
+    def resolve_point(self, text: str | None) -> int | None:
+        """A document id, a position, or a date/timestamp (recorded time, UTC) → position."""
+        if text is None:
+            return None
+        text = text.strip()
+        if text.isdigit():
+            position = int(text)
+            if not 0 < position <= self.head():
+                raise UnknownPoint(f"--as-of {text}: the ledger has positions 1 to {self.head()}")
+            return position
+        row = self.conn.execute("SELECT position FROM documents WHERE document=?", (text,)).fetchone()
+        if row:
+            return row[0]
+        try:
+            if ISO_DATE.match(text):
+                limit = utc_text(datetime.combine(date.fromisoformat(text) + timedelta(days=1), datetime.min.time(), timezone.utc))
+                op = "<"
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=timezone.utc)
+                limit, op = utc_text(moment), "<="
+        except ValueError:
+            candidates = [r[0] for r in self.conn.execute("SELECT document FROM documents")]
+            close = difflib.get_close_matches(text, candidates, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownPoint(f"--as-of {text!r} is not a document id, a position or a date (YYYY-MM-DD){hint}") from None
+        row = self.conn.execute(f"SELECT MAX(position) FROM log WHERE recorded_at {op} ?", (limit,)).fetchone()
+        if row[0] is None:
+            raise UnknownPoint(f"--as-of {text}: nothing was recorded by then")
+        return row[0]
+
+    # ------------------------------------------------------------ figures
+
+    def figures(self, at: int | None = None, *, adopted_only: bool = False) -> dict[tuple[str, str, int], int]:
+        """(unit, line, year) → cents for every line and year of the horizon at that point."""
+        if at is None:
+            column = "adopted_cents" if adopted_only else "amount_cents"
+            return {(r[0], r[1], r[2]): r[3] for r in self.conn.execute(f"SELECT unit, line, year, {column} FROM figures")}
+        years = self.horizon(at)
+        out = {(r["unit"], r["line"], y): 0 for r in self.lines(at) for y in years}
+        sql = (
+            "SELECT e.unit, e.line, e.year, SUM(e.amount_cents) FROM effects e JOIN documents d ON d.position = e.position "
+            "WHERE e.since_position <= :p AND (d.withdrawn_position IS NULL OR d.withdrawn_position > :p) "
+            + ("AND d.adopted_position <= :p " if adopted_only else "")
+            + "GROUP BY e.unit, e.line, e.year"
+        )
+        for unit, line, year, amount in self.conn.execute(sql, {"p": at}):
+            if year in years:
+                out[(unit, line, year)] = amount
+        return out
+
+    def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
+             unit: str | None = None) -> dict:
+        """The begroting: lines, units and totals in cents (render turns cents into text)."""
+        horizon = list(self.horizon(at))
+        years = [y for y in horizon if years is None or y in years]
+        figures = self.figures(at, adopted_only=adopted_only)
+        adopted = self.figures(at, adopted_only=True) if not adopted_only else figures
+        lines, units = [], {}
+        totals = {k: {y: 0 for y in years} for k in ("lasten", "baten", "reserves")}
+        for r in self.lines(at):
+            if unit is not None and r["unit"] != unit:
+                continue
+            amounts = {y: figures.get((r["unit"], r["line"], y), 0) for y in years}
+            pending = {y: amounts[y] - adopted.get((r["unit"], r["line"], y), 0) for y in years}
+            lines.append({
+                "unit": r["unit"], "unit_name": r["unit_name"], "line": r["line"], "line_name": r["line_name"],
+                "type": r["type"], "cost": r["cost"], "years": amounts,
+                "pending": {y: a for y, a in pending.items() if a},
+            })
+            u = units.setdefault(r["unit"], {"unit": r["unit"], "unit_name": r["unit_name"],
+                                             **{k: {y: 0 for y in years} for k in ("lasten", "baten", "reserves")}})
+            bucket = "reserves" if r["type"] == "reserve" else r["type"]
+            for y in years:
+                u[bucket][y] += amounts[y]
+                totals[bucket][y] += amounts[y]
+        totals["saldo"] = {y: totals["baten"][y] - totals["lasten"][y] for y in years}
+        totals["te_dekken"] = {y: totals["lasten"][y] - totals["baten"][y] + totals["reserves"][y] for y in years}
+        return {
+            "organisation": self.organisation(), "position": at if at is not None else self.head(),
+            "adopted_only": adopted_only, "years": years, "lines": lines, "units": list(units.values()),
+            "totals": totals,
+        }
+
+    # ------------------------------------------------------------ addresses
+
+    def resolve_figure(self, text: str) -> Figure:
+        """``unit``, ``unit/line`` (ids) or display names, case- and accent-insensitive."""
+        wanted = fold(text)
+        table: dict[str, set[Figure]] = {}
+        for r in self.lines():
+            f = Figure("line", r["unit"], r["line"], f"{r['unit_name']}/{r['line_name']}")
+            for key in (f"{r['unit']}/{r['line']}", f"{r['unit_name']}/{r['line_name']}",
+                        f"{r['unit']}/{r['line_name']}", f"{r['unit_name']}/{r['line']}"):
+                table.setdefault(fold(key), set()).add(f)
+            u = Figure("unit", r["unit"], name=r["unit_name"])
+            table.setdefault(fold(r["unit"]), set()).add(u)
+            table.setdefault(fold(r["unit_name"]), set()).add(u)
+            table.setdefault(fold(r["line_name"]), set()).add(f)
+        found = table.get(wanted, set())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            names = sorted(f.address for f in found)
+            raise UnknownFigure(f"{text!r} is ambiguous: {', '.join(names[:8])}")
+        ids = sorted({f.address for fs in table.values() for f in fs})
+        close = difflib.get_close_matches(wanted, list(table), n=4, cutoff=0.5)
+        hint = sorted({f.address for c in close for f in table[c]}) or ids[:6]
+        raise UnknownFigure(f"{text!r} names no unit or line; closest: {', '.join(hint[:6])}")
+
+    # ------------------------------------------------------------ explain
+
+    def steps(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False) -> list[Step]:
+        """Every mutation that contributes to the figure in that year, in ledger order."""
+        p = at if at is not None else self.head()
+        where = ["e.year = :year", "e.since_position <= :p",
+                 "(d.withdrawn_position IS NULL OR d.withdrawn_position > :p)"]
+        if adopted_only:
+            where.append("d.adopted_position <= :p")
+        if fig.kind in ("line", "unit"):
+            where.append("e.unit = :unit")
+        if fig.kind == "line":
+            where.append("e.line = :line")
+        else:
+            where.append("l.type = 'lasten'")
+        rows = self.conn.execute(
+            "SELECT e.position, e.seq, e.leg, e.unit, e.line, e.amount_cents, e.source_year, "
+            "m.kind, m.reason, m.reference, m.structural, m.corrects_document, m.corrects_seq, m.indexation, "
+            "d.document, d.title, d.kind AS document_kind, d.date, d.recorded_at, d.adopted_position, "
+            "d.withdrawn_position FROM effects e JOIN mutations m USING (position, seq) "
+            "JOIN documents d ON d.position = e.position JOIN lines l ON l.unit = e.unit AND l.line = e.line "
+            f"WHERE {' AND '.join(where)} ORDER BY e.position, e.seq, e.leg",
+            {"year": year, "p": p, "unit": fig.unit, "line": fig.line},
+        ).fetchall()
+        out, running = [], 0
+        for r in rows:
+            running += r["amount_cents"]
+            status = "adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed"
+            step = Step(
+                position=r["position"], seq=r["seq"], document=r["document"], title=r["title"],
+                document_kind=r["document_kind"], status=status, kind=r["kind"], reason=r["reason"],
+                reference=r["reference"], recorded_at=r["recorded_at"], date=r["date"],
+                amount_cents=r["amount_cents"], running_total_cents=running, unit=r["unit"], line=r["line"],
+                structural=bool(r["structural"]),
+                corrects=f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
+                carried_from=r["source_year"] if r["source_year"] != year else None,
+            )
+            if r["kind"] == "verschuiving":
+                step.other_legs = [
+                    (f"{o['unit']}/{o['line']}", json.loads(o["amounts"]))
+                    for o in self.conn.execute(
+                        "SELECT unit, line, amounts FROM legs WHERE position=? AND seq=? AND leg != ? ORDER BY leg",
+                        (r["position"], r["seq"], r["leg"]),
+                    )
+                ]
+            if r["indexation"]:
+                step.indexation = next(
+                    (i for i in json.loads(r["indexation"]) if i["unit"] == r["unit"] and i["line"] == r["line"]), None
+                )
+            out.append(step)
+        return out
+
+    def explain(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+                with_children: bool = True) -> dict:
+        steps = self.steps(fig, year, at, adopted_only=adopted_only)
+        figures = self.figures(at, adopted_only=adopted_only)
+        kinds = {(r["unit"], r["line"]): r["type"] for r in self.lines(at)}
+        names = {(r["unit"], r["line"]): (r["unit_name"], r["line_name"]) for r in self.lines(at)}
+
+        def amount(types: tuple[str, ...]) -> int:
+            return sum(a for (u, l, y), a in figures.items() if y == year and kinds.get((u, l)) in types
+                       and (fig.kind == "total" or u == fig.unit) and (fig.kind != "line" or l == fig.line))
+
+        result: dict = {"figure": fig.address, "name": fig.name, "kind": fig.kind, "year": year,
+                        "position": at if at is not None else self.head(), "adopted_only": adopted_only}
+        if fig.kind == "line":
+            result["amount_cents"] = amount(("lasten", "baten", "reserve"))
+        else:
+            result["amount_cents"] = amount(("lasten",))
+            result["lasten_cents"] = result["amount_cents"]
+            result["baten_cents"] = amount(("baten",))
+            result["saldo_cents"] = result["baten_cents"] - result["lasten_cents"]
+        result["steps"] = steps
+        if fig.kind != "line" and with_children:
+            if fig.kind == "total":
+                children = [Figure("unit", u, name=n[0]) for u, n in
+                            dict.fromkeys((r["unit"], (r["unit_name"],)) for r in self.lines(at)).items()]
+            else:
+                children = [Figure("line", u, l, f"{n[0]}/{n[1]}") for (u, l), n in names.items() if u == fig.unit]
+            result["children"] = [self.explain(c, year, at, adopted_only=adopted_only) for c in children]
+        return result
+
+    # ------------------------------------------------------------ diff
+
+    def diff(self, a: int, b: int, *, adopted_only: bool = False, show_all: bool = False) -> dict:
+        before = self.figures(a, adopted_only=adopted_only)
+        after = self.figures(b, adopted_only=adopted_only)
+        names = {(r["unit"], r["line"]): r for r in self.lines(max(a, b))}
+
+        def counted(p: str) -> str:
+            cond = (f"e.since_position <= {p} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {p})")
+            if adopted_only:
+                cond += f" AND d.adopted_position <= {p}"
+            return f"({cond})"
+
+        causes: dict[tuple[str, str, int], list[dict]] = {}
+        rows = self.conn.execute(
+            "SELECT e.unit, e.line, e.year, e.amount_cents, e.position, e.seq, "
+            f"{counted(':a')} AS at_a, {counted(':b')} AS at_b, d.document, d.title, d.kind AS document_kind, "
+            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
+            "JOIN mutations m USING (position, seq) "
+            f"WHERE {counted(':a')} != {counted(':b')} ORDER BY e.position, e.seq, e.leg",
+            {"a": a, "b": b},
+        ).fetchall()
+        for r in rows:
+            sign = 1 if r["at_b"] else -1
+            causes.setdefault((r["unit"], r["line"], r["year"]), []).append({
+                "position": r["position"], "mutation": f"{r['document']}/{r['seq']}", "document": r["document"],
+                "title": r["title"], "document_kind": r["document_kind"], "kind": r["kind"], "reason": r["reason"],
+                "reference": r["reference"], "amount_cents": sign * r["amount_cents"],
+            })
+        out = []
+        for key in sorted(set(before) | set(after), key=lambda k: (list(names).index(k[:2]) if k[:2] in names else 0, k[2])):
+            x, y = before.get(key, 0), after.get(key, 0)
+            if x == y and not show_all:
+                continue
+            r = names.get(key[:2])
+            out.append({
+                "unit": key[0], "line": key[1], "unit_name": r["unit_name"] if r else "",
+                "line_name": r["line_name"] if r else "", "year": key[2], "before_cents": x, "after_cents": y,
+                "change_cents": y - x, "causes": causes.get(key, []),
+            })
+        return {"from": a, "to": b, "adopted_only": adopted_only, "changes": out}
+
+    # ------------------------------------------------------------ history
+
+    def history(self, at: int | None = None) -> list[dict]:
+        """One row per mutation (a shift's legs together) and per lifecycle event, in ledger order."""
+        p = at if at is not None else self.head()
+        rows: list[dict] = []
+        for r in self.conn.execute(
+            "SELECT m.*, d.title, d.kind AS document_kind, d.recorded_at, d.actor, d.adopted_position, "
+            "d.withdrawn_position FROM mutations m JOIN documents d ON d.position = m.position "
+            "WHERE m.position <= ? ORDER BY m.position, m.seq", (p,),
+        ):
+            status = ("withdrawn" if r["withdrawn_position"] and r["withdrawn_position"] <= p else
+                      "adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed")
+            rows.append({
+                "position": r["position"], "seq": r["seq"], "recorded_at": r["recorded_at"], "actor": r["actor"],
+                "document": r["document"], "title": r["title"], "document_kind": r["document_kind"],
+                "status": status, "kind": r["kind"], "lines": r["lines"].split(","), "years": r["years"],
+                "structural": bool(r["structural"]), "amount_cents": r["net_cents"], "reason": r["reason"],
+                "reference": r["reference"],
+                "corrects": f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
+            })
+        for r in self.conn.execute(
+            "SELECT l.position, l.recorded_at, l.event, l.document, l.actor, c.date, c.decision, d.kind AS document_kind, "
+            "d.title FROM log l LEFT JOIN lifecycle c USING (position) LEFT JOIN documents d ON d.document = l.document "
+            "WHERE l.event NOT IN ('document_recorded', 'chart_extended') AND l.position <= ?", (p,),
+        ):
+            rows.append({
+                "position": r["position"], "seq": 0, "recorded_at": r["recorded_at"], "actor": r["actor"],
+                "document": r["document"] or "", "title": r["title"] or "", "document_kind": r["document_kind"] or "",
+                "status": "", "kind": r["event"], "lines": [], "years": "", "structural": False,
+                "amount_cents": None, "reason": r["decision"] or "", "reference": "", "corrects": None,
+                "date": r["date"],
+            })
+        rows.sort(key=lambda x: (x["position"], x["seq"]))
+        return rows

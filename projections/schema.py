@@ -1,0 +1,85 @@
+"""The read-model tables: a stable, documented schema (see docs/read-models.md) that
+auditors may open with any SQLite tool. Everything here is rebuilt from events alone."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, dict] = {
+    "tracking": dict(columns={"name": str, "position": int}, pk="name"),
+    "ledger": dict(columns={"key": str, "value": str}, pk="key"),
+    "horizon": dict(columns={"position": int, "first_year": int, "last_year": int}, pk="position"),
+    "log": dict(
+        columns={"position": int, "recorded_at": str, "event": str, "document": str, "actor": str},
+        pk="position",
+    ),
+    "units": dict(columns={"unit": str, "name": str, "position": int}, pk="unit"),
+    "lines": dict(
+        columns={
+            "unit": str, "line": str, "name": str, "type": str, "cost": str,
+            "opening_balance_cents": int, "position": int,
+        },
+        pk=("unit", "line"),
+    ),
+    "documents": dict(
+        columns={
+            "document": str, "kind": str, "title": str, "date": str, "status": str, "decision": str,
+            "position": int, "recorded_at": str, "actor": str, "source": str, "content_sha256": str,
+            "mutation_count": int, "adopted_position": int, "adopted_date": str,
+            "withdrawn_position": int, "withdrawn_date": str, "withdrawn_reason": str,
+        },
+        pk="document",
+    ),
+    "lifecycle": dict(
+        columns={
+            "position": int, "document": str, "event": str, "date": str, "decision": str,
+            "recorded_at": str, "actor": str,
+        },
+        pk="position",
+    ),
+    "mutations": dict(
+        columns={
+            "position": int, "seq": int, "document": str, "kind": str, "reason": str, "reference": str,
+            "structural": int, "corrects_document": str, "corrects_seq": int, "lines": str,
+            "years": str, "net_cents": int, "indexation": str, "search_text": str,
+        },
+        pk=("position", "seq"),
+    ),
+    "legs": dict(
+        columns={"position": int, "seq": int, "leg": int, "unit": str, "line": str, "amounts": str},
+        pk=("position", "seq", "leg"),
+    ),
+    "effects": dict(
+        columns={
+            "position": int, "seq": int, "leg": int, "unit": str, "line": str, "year": int,
+            "amount_cents": int, "source_year": int, "since_position": int,
+        },
+        pk=("position", "seq", "leg", "year"),
+    ),
+    "figures": dict(
+        columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int},
+        pk=("unit", "line", "year"),
+    ),
+}
+
+INDEXES = [
+    ("effects", ["unit", "line", "year", "position"]),
+    ("effects", ["since_position"]),
+    ("mutations", ["document", "seq"]),
+    ("mutations", ["kind"]),
+    ("mutations", ["corrects_document", "corrects_seq"]),
+    ("legs", ["unit", "line"]),
+    ("lifecycle", ["document"]),
+    ("log", ["recorded_at"]),
+    ("documents", ["position"]),
+]
+
+
+def create(db: sqlite_utils.Database) -> None:
+    for name, spec in TABLES.items():
+        db[name].create(spec["columns"], pk=spec["pk"], not_null=None, if_not_exists=True)
+    for table, columns in INDEXES:
+        db[table].create_index(columns, if_not_exists=True)
+    db["ledger"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, replace=True)
