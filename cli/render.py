@@ -66,7 +66,7 @@ def show_table(data: dict, *, title: str) -> Table:
         by_unit.setdefault(line["unit"], []).append(line)
     any_pending = False
     for u in data["units"]:
-        table.add_row(Text(u["unit_name"], style="bold"), Text(u["unit"], style="dim"))
+        table.add_row(Text(u["unit_name"], style="bold"))
         for line in by_unit.get(u["unit"], []):
             cells = []
             for y in years:

@@ -48,6 +48,7 @@ class MutationInput:
     year: int | None = None
     rates: dict[str, str] = field(default_factory=dict)
     lines: list[str] | None = None
+    broken: bool = False  # the file already has problems here; check only what can be checked
 
 
 @dataclass
@@ -61,6 +62,7 @@ class DocumentInput:
     decision: str
     chart: list[ChartUnit]
     mutations: list[MutationInput]
+    problems: list[Problem] = field(default_factory=list)  # found in the file itself
 
 
 # ---------------------------------------------------------------- YAML
@@ -127,12 +129,14 @@ def read_document(path: str | Path) -> DocumentInput:
 
 
 def document_from_mapping(data: Any, source: str) -> DocumentInput:
+    """The document as far as it could be read, with the problems found in it; raises
+    InvalidInput only when not even the header could be read."""
     problems: list[Problem] = []
     checker = _Checker(source, problems)
     doc = checker.document(data)
-    if problems:
+    if doc is None:
         raise InvalidInput(problems)
-    assert doc is not None
+    doc.problems = problems
     return doc
 
 
@@ -263,7 +267,12 @@ class _Checker:
         if not isinstance(mutations_raw, list) or not mutations_raw:
             self.problem("mutations", "must be a non-empty list")
             mutations_raw = []
-        mutations = [self.mutation(m, i) for i, m in enumerate(mutations_raw, start=1)]
+        mutations = []
+        for i, m in enumerate(mutations_raw, start=1):
+            before = len(self.problems)
+            mutations.append(self.mutation(m, i))
+            if mutations[-1] is not None and len(self.problems) > before:
+                mutations[-1].broken = True
         if when is None:
             return None
         return DocumentInput(

@@ -47,7 +47,7 @@ def check_document(
     find_document: DocumentLookup,
     figure: FigureLookup,
 ) -> Checked:
-    problems: list[Problem] = []
+    problems: list[Problem] = list(doc.problems)
 
     def problem(field_: str, message: str) -> None:
         problems.append(Problem(doc.source, field_, message))
@@ -95,6 +95,8 @@ def check_document(
             unit, _, line_id = address.partition("/")
             legs.append(Leg(unit=unit, line=line_id, amounts_cents=dict(sorted(amounts.items()))))
 
+        if m.broken:
+            continue
         indexation: tuple[IndexedLine, ...] = ()
         if m.kind == "indexatie":
             legs, indexation, skipped = _indexation(m, lines, years, figure, pending, problem)
@@ -118,8 +120,13 @@ def check_document(
                     pending[key] = pending.get(key, 0) + amount
 
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput(sorted(problems, key=_field_order))
     return Checked(new_units=new_units, mutations=mutations, excluded_from_indexation=excluded)
+
+
+def _field_order(p: Problem) -> list:
+    """Natural order of fields (mutations.2 before mutations.10), so problems read top-down."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in p.field.split(".")]
 
 
 def _check_balance(m: Mutation, field_: str, years: range, problem: Callable[[str, str], None]) -> None:

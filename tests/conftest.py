@@ -1,0 +1,107 @@
+"""Shared test helpers: a real ledger file in a temp folder and the CLI run in-process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+
+class Cli:
+    """Runs `begroting --ledger <tmp ledger> ...` in-process and keeps the output."""
+
+    def __init__(self, ledger: Path, folder: Path):
+        self.ledger = ledger
+        self.folder = folder
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True):
+        result = self.runner.invoke(cli, ["--ledger", str(self.ledger), *args], catch_exceptions=False)
+        if ok and result.exit_code != 0:
+            raise AssertionError(f"begroting {' '.join(args)} exited {result.exit_code}:\n{result.output}")
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self(*args, "--json").stdout)
+
+    def write(self, name: str, text: str) -> str:
+        path = self.folder / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return str(path)
+
+    def record(self, name: str, text: str, *extra: str):
+        return self("record", self.write(name, text), *extra)
+
+    def event_count(self) -> int:
+        with sqlite3.connect(self.ledger) as conn:
+            return conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+
+    def line(self, show: dict, address: str) -> dict[str, str]:
+        unit, line = address.split("/")
+        return next(x for x in show["lines"] if x["unit"] == unit and x["line"] == line)["years"]
+
+
+@pytest.fixture
+def bg(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "ledger.db", tmp_path)
+
+
+CHART = """
+document:
+  id: kb-2025
+  kind: kaderbrief
+  title: Kaderbrief 2025
+  date: 2024-03-21
+  status: adopted
+  decision: Bestuur 21-03-2024
+chart:
+  - unit: alpha
+    name: Eenheid Alpha
+    lines:
+      - {id: personeel, name: Personele kosten, type: lasten, cost: personeel}
+      - {id: uitvoering, name: Uitvoeringskosten, type: lasten, cost: materieel}
+  - unit: beta
+    name: Eenheid Beta
+    lines:
+      - {id: personeel, name: Personele kosten, type: lasten, cost: personeel}
+      - {id: subsidie, name: Rijksbijdrage, type: baten}
+      - {id: reserve, name: Reserve Beta, type: reserve, opening_balance: 1000}
+mutations:
+  - kind: wijziging
+    line: alpha/personeel
+    amounts: {2025: 1000000}
+    structural: true
+    reason: Basis formatie
+    reference: "§1"
+  - kind: wijziging
+    line: alpha/uitvoering
+    amounts: {2025: 250015.00, 2027: 300000}
+    structural: true
+    reason: Basis uitvoering
+    reference: "§2"
+  - kind: wijziging
+    line: beta/personeel
+    amounts: {2025: 400000, 2026: 100000}
+    reason: Tijdelijke inhuur
+    reference: "§3"
+  - kind: wijziging
+    line: beta/subsidie
+    amounts: {2025: 300000}
+    structural: true
+    reason: Rijksbijdrage
+    reference: "§4"
+"""
+
+
+@pytest.fixture
+def kaderbrief(bg: Cli) -> Cli:
+    """A ledger for 2025-2027 with the adopted Kaderbrief 2025 recorded."""
+    bg("init", "--organisation", "Testorganisatie", "--years", "2025-2027")
+    bg.record("kb.yaml", CHART)
+    return bg
