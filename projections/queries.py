@@ -293,8 +293,8 @@ class Views:
         result["steps"] = steps
         if fig.kind != "line" and with_children:
             if fig.kind == "total":
-                children = [Figure("unit", u, name=n[0]) for u, n in
-                            dict.fromkeys((r["unit"], (r["unit_name"],)) for r in self.lines(at)).items()]
+                unit_names = {r["unit"]: r["unit_name"] for r in self.lines(at)}
+                children = [Figure("unit", u, name=n) for u, n in unit_names.items()]
             else:
                 children = [Figure("line", u, l, f"{n[0]}/{n[1]}") for (u, l), n in names.items() if u == fig.unit]
             result["children"] = [self.explain(c, year, at, adopted_only=adopted_only) for c in children]

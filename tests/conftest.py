@@ -19,7 +19,7 @@ class Cli:
     def __init__(self, ledger: Path, folder: Path):
         self.ledger = ledger
         self.folder = folder
-        self.runner = CliRunner()
+        self.runner = CliRunner(env={"COLUMNS": "250"})
 
     def __call__(self, *args: str, ok: bool = True):
         result = self.runner.invoke(cli, ["--ledger", str(self.ledger), *args], catch_exceptions=False)
