@@ -385,6 +385,66 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only:
 
 
 @cli.command()
+@click.option("--digest", help="A digest kept earlier (position:sha256): prove the ledger still extends it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
+    """Check the ledger: walk the hash chain, replay every event and compare the read models.
+
+    Exits 1 naming the first bad position when anything was altered, removed or inserted.
+
+    \b
+    Example:
+      begroting verify
+      begroting verify --digest 412:5f2c…
+    """
+    from ledger.application import Ledger
+
+    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
+        bar, update = _progress(not as_json)
+        if bar:
+            with bar:
+                report = ledger.verify(digest, update)
+        else:
+            report = ledger.verify(digest)
+        if as_json:
+            from cli import render
+
+            click.echo(render.dumps({"ok": report.ok, "events": report.events, "head": report.digest,
+                                     "problems": report.problems}))
+        elif report.ok:
+            click.echo(f"ok: {report.events} events, hash chain intact, read models match a replay"
+                       + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
+        else:
+            for problem in report.problems:
+                click.echo(f"TAMPERED: {problem}", err=True)
+        if not report.ok:
+            sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def digest(ctx: click.Context, as_json: bool) -> None:
+    """Print the head of the hash chain (position:sha256) to keep outside the ledger.
+
+    \b
+    Example:
+      begroting digest > digest-2024-06-01.txt
+      begroting verify --digest "$(cat digest-2024-06-01.txt)"
+    """
+    from ledger.application import Ledger
+
+    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
+        head = ledger.digest()
+        if as_json:
+            position, _, sha = head.partition(":")
+            click.echo(f'{{"position": {position}, "sha256": "{sha}"}}')
+        else:
+            click.echo(head)
+
+
+@cli.command()
 @click.option("--to", "to_year", type=int, required=True, help="The new last year of the horizon.")
 @click.pass_context
 def extend(ctx: click.Context, to_year: int) -> None:

@@ -130,10 +130,16 @@ class Event(Frozen):
 
 class LedgerOpened(Event):
     TOPIC: ClassVar[str] = "begroting:LedgerOpened"
+    class_version: ClassVar[int] = 2
 
     organisation: str
     first_year: int
     last_year: int
+    currency: Literal["EUR"]  # v2: ledgers opened before v2 were all in euros
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+        return {**state, "currency": "EUR"}
 
 
 class ChartExtended(Event):

@@ -14,7 +14,8 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
@@ -46,6 +47,7 @@ from ledger.errors import (
     StorageError,
     WriteConflict,
 )
+from ledger.integrity import GENESIS, parse_digest, walk_chain
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location
@@ -61,6 +63,24 @@ class BegrotingApp(Application):
 
     def construct_mapper(self) -> PydanticMapper:  # type: ignore[override]
         return PydanticMapper()
+
+
+@dataclass
+class Verification:
+    """What `verify` found: the head of the intact chain and every problem, first bad position first."""
+
+    events: int
+    head_position: int
+    head_sha256: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def digest(self) -> str:
+        return f"{self.head_position}:{self.head_sha256}"
 
 
 @dataclass
@@ -103,6 +123,20 @@ def content_sha256(doc: DocumentInput) -> str:
         ],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _differences(kept: sqlite3.Connection, fresh: sqlite3.Connection) -> Iterator[tuple[str, int, int]]:
+    tables = [r[0] for r in fresh.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    for table in tables:
+        query = f'SELECT * FROM "{table}" ORDER BY rowid'
+        try:
+            a = kept.execute(query).fetchall()
+        except sqlite3.Error:
+            yield table, 0, -1
+            continue
+        b = fresh.execute(query).fetchall()
+        if [tuple(r) for r in a] != [tuple(r) for r in b]:
+            yield table, len(a), len(b)
 
 
 def _is_lock_error(e: BaseException) -> bool:
@@ -151,7 +185,7 @@ class Ledger:
         try:
             ledger.app.save(LedgerOpened(
                 originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=actor(),
-                organisation=organisation, first_year=first_year, last_year=last_year,
+                organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
             ))
         except IntegrityError:
             ledger.close()
@@ -184,6 +218,81 @@ class Ledger:
         self.conn.execute("VACUUM")
         self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
         return self.catch_up(progress)
+
+    # ------------------------------------------------------------ integrity
+
+    def _chain_rows(self) -> Iterator[tuple]:
+        conn = sqlite3.connect(f"file:{self.location.path.resolve()}?mode=ro", uri=True)
+        try:
+            yield from conn.execute(
+                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
+                "FROM stored_events e LEFT JOIN event_chain c ON c.position = e.rowid ORDER BY e.rowid"
+            )
+        finally:
+            conn.close()
+
+    def _orphan_links(self) -> int | None:
+        conn = sqlite3.connect(f"file:{self.location.path.resolve()}?mode=ro", uri=True)
+        try:
+            return conn.execute(
+                "SELECT MIN(position) FROM event_chain WHERE position NOT IN (SELECT rowid FROM stored_events)"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+
+    def digest(self) -> str:
+        """The head of the hash chain, ``position:sha256``, for an auditor to keep elsewhere."""
+        head, link, problem, _ = walk_chain(self._chain_rows())
+        if problem:
+            raise LedgerError(f"the hash chain is broken ({problem}); run `begroting verify`")
+        return f"{head}:{link}"
+
+    def verify(self, digest: str | None = None, progress: Callable[[int, int], None] | None = None) -> Verification:
+        """Walk the hash chain, replay every event into fresh read models and compare them
+        with the kept ones, and (with a digest) prove the ledger still extends it."""
+        want = None
+        if digest is not None:
+            try:
+                want = parse_digest(digest)
+            except ValueError as e:
+                raise LedgerError(str(e)) from None
+        head, link, problem, kept = walk_chain(self._chain_rows(), keep=want[0] if want else None)
+        report = Verification(events=head, head_position=head, head_sha256=link)
+        if problem:
+            report.problems.append(problem)
+        orphan = self._orphan_links()
+        if orphan is not None:
+            report.problems.append(f"position {orphan}: chain link without its event (event deleted?)")
+        if want is not None:
+            position, expected = want
+            if position > head and not problem:
+                report.problems.append(f"position {position}: the ledger ends at {head}, before the digest (truncated?)")
+            elif kept is not None and kept != expected:
+                report.problems.append(f"position {position}: the ledger no longer extends the digest (history rewritten)")
+            elif position == 0 and expected != GENESIS:
+                report.problems.append("position 0: not a digest of this ledger")
+        if report.problems:
+            return report
+        views_head = self.views.head()
+        if views_head > head:
+            report.problems.append(f"position {head + 1}: the read models hold events up to {views_head}, "
+                                   f"the event store ends at {head} (events lost?)")
+            return report
+        self.catch_up()
+        fresh = connect(Path(":memory:"))
+        try:
+            replay = Projector(fresh, self.app.recorder, self.app.mapper.to_domain_event)
+            try:
+                replay.catch_up(progress)
+            except Exception as e:  # a tampered event that no longer replays
+                report.problems.append(f"position {replay.position() + 1}: cannot be replayed ({type(e).__name__}: {e})")
+                return report
+            for table, kept_rows, fresh_rows in _differences(self.conn, fresh):
+                report.problems.append(f"read model {table} differs from a replay of the events "
+                                       f"({kept_rows} kept rows vs {fresh_rows} replayed)")
+        finally:
+            fresh.close()
+        return report
 
     def ledger_state(self) -> LedgerState:
         try:

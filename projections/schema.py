@@ -82,4 +82,4 @@ def create(db: sqlite_utils.Database) -> None:
         db[name].create(spec["columns"], pk=spec["pk"], not_null=None, if_not_exists=True)
     for table, columns in INDEXES:
         db[table].create_index(columns, if_not_exists=True)
-    db["ledger"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, replace=True)
+    db.execute("INSERT OR IGNORE INTO ledger (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
