@@ -170,3 +170,20 @@ def test_missing_file_and_missing_ledger_give_one_line(bg, tmp_path):
     assert result.exit_code == 1 and "cannot read file" in result.stderr
     assert bg("init", "--organisation", "T", "--years", "2025-2026", ok=False).exit_code == 1
     assert bg("init", "--organisation", "T", "--years", "2026-2025", ok=False).exit_code == 1
+
+
+def test_names_are_normalised_to_nfc_as_documented(kaderbrief):
+    nfd = "Provincie Frysla\u0302n"
+    kaderbrief.record("fry.yaml", f"""
+        document: {{id: fry, kind: begrotingswijziging, title: "{nfd}", date: 2025-01-01}}
+        chart:
+          - unit: fryslan
+            name: "{nfd}"
+            lines: [{{id: bijdrage, name: "Bijdrage {nfd}", type: baten}}]
+        mutations: [{{kind: wijziging, line: fryslan/bijdrage, amounts: {{2025: 10}}, reason: "{nfd}"}}]
+        """)
+    unit = next(u for u in kaderbrief.json("show")["units"] if u["unit"] == "fryslan")
+    assert unit["unit_name"] == "Provincie Fryslân" and unit["unit_name"] != nfd
+    # Either form, or none of the accents, finds it.
+    for name in ("Provincie Fryslân", nfd, "provincie fryslan"):
+        assert kaderbrief.json("explain", name, "--year", "2025")["figure"] == "fryslan"
