@@ -261,25 +261,104 @@ def show(ctx: click.Context, years: tuple[int, ...], unit: str | None, adopted_o
 
 
 @cli.command()
+@click.option("--kind", help="Only this mutation kind (or lifecycle event, e.g. document_adopted).")
+@click.option("--unit", help="Only mutations touching this unit (id).")
+@click.option("--line", "line", help="Only mutations touching this line (unit/line).")
+@click.option("--document", help="Only this document (id).")
+@click.option("--document-kind", help="Only documents of this kind, e.g. voorjaarsnota.")
+@click.option("--from", "date_from", help="Effective date from (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Effective date up to and including (YYYY-MM-DD).")
+@click.option("--reference", help='Only mutations citing this paragraph or a subparagraph, e.g. "§6.1".')
+@click.option("--grep", help="Text in reason, title, reference or lines; case- and accent-insensitive.")
+@click.option("--corrections", is_flag=True, help="Only corrections, with what each corrects.")
 @click.option("--as-of", help="Only what was recorded up to this point.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def history(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
+def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | None, document: str | None,
+            document_kind: str | None, date_from: str | None, date_to: str | None, reference: str | None,
+            grep: str | None, corrections: bool, as_of: str | None, as_json: bool) -> None:
     """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
+
+    Filters compose: every one given must hold.
 
     \b
     Example:
-      begroting history
-      begroting history --json
+      begroting history --kind verschuiving --unit gbo
+      begroting history --document-kind voorjaarsnota --from 2024-01-01 --to 2024-06-30
+      begroting history --reference "§6.1" --grep informatieveiligheid
+      begroting history --corrections --json
     """
     from cli import render
 
+    for value, option in ((date_from, "--from"), (date_to, "--to")):
+        if value is not None:
+            _date(value, option)
+    unit_id, _, line_id = (line or "").partition("/")
     with _errors(), _open(ctx, quiet=as_json) as ledger:
-        rows = ledger.views.history(_point(ledger, as_of))
+        rows = ledger.views.history(
+            _point(ledger, as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
+            document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
+            reference=reference, grep=grep, corrections=corrections,
+        )
         if as_json:
             click.echo(render.dumps(render.history_json(rows)))
         else:
             _console().print(render.history_table(rows))
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOCUMENT")
+@click.option("--as-of", help="The document as it stood at that point.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: bool) -> None:
+    """Show one document whole: header, status, decision, mutations, later corrections, effect per unit.
+
+    \b
+    Example:
+      begroting document begroting-2024
+    """
+    from cli import render
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        doc = ledger.views.document(document_id, _point(ledger, as_of))
+        if doc is None:
+            _fail(f"no document {document_id!r} in the ledger")
+        if as_json:
+            click.echo(render.dumps(render.document_json(doc)))
+        else:
+            _console().print(render.document_view(doc))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
+    """Run one read-only SQL query over the read models (schema: docs/read-models.md).
+
+    The read-model file is opened read-only; statements that would write are refused.
+
+    \b
+    Example:
+      begroting sql "select unit, year, sum(amount_cents)/100.0 from figures group by 1, 2"
+    """
+    from cli import render
+    from projections.readonly import run_query
+
+    with _errors(), _open(ctx, quiet=True) as ledger:
+        columns, rows = run_query(ledger.location.views_path, query)
+    if as_json:
+        click.echo(render.dumps([dict(zip(columns, r)) for r in rows]))
+    elif as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        _console().print(render.rows_table(columns, rows))
 
 
 @cli.command()

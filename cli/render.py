@@ -60,7 +60,7 @@ def show_table(data: dict, *, title: str) -> Table:
     table.add_column("Unit / line")
     table.add_column("type", style="dim")
     for y in years:
-        table.add_column(str(y), justify="right")
+        table.add_column(str(y), justify="right", no_wrap=True)
     by_unit: dict[str, list[dict]] = {}
     for line in data["lines"]:
         by_unit.setdefault(line["unit"], []).append(line)
@@ -279,35 +279,116 @@ def diff_table(result: dict, *, title: str) -> Table:
     return table
 
 
+def _cents_to_text(value: Any) -> Any:
+    """Recursively turn every ``*_cents`` key into a decimal string without the suffix."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, str) and k.endswith("_cents"):
+                name = k[: -len("_cents")]
+                if isinstance(v, dict):
+                    out[name] = {str(y): {str(yy): decimal_text(a) for yy, a in inner.items()} if isinstance(inner, dict)
+                                 else decimal_text(inner) for y, inner in v.items()}
+                else:
+                    out[name] = decimal_text(v) if v is not None else None
+            else:
+                out[k] = _cents_to_text(v)
+        return out
+    if isinstance(value, list):
+        return [_cents_to_text(v) for v in value]
+    return value
+
+
 def history_json(rows: list[dict]) -> list[dict]:
-    out = []
+    return [_cents_to_text(r) for r in rows]
+
+
+def document_json(doc: dict) -> dict:
+    return _cents_to_text(doc)
+
+
+def document_view(doc: dict) -> Group:
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold"); head.add_column()
+    for label, key in (("Document", "document"), ("Title", "title"), ("Kind", "kind"), ("Date", "date"),
+                       ("Status", "status"), ("Decision", "decision"), ("Recorded", "recorded_at"),
+                       ("By", "actor"), ("Position", "position"), ("Source", "source")):
+        head.add_row(label, str(doc[key] or "—"))
+    parts: list[Any] = [head]
+    if doc["lifecycle"]:
+        life = Table(title="Lifecycle", title_justify="left", header_style="bold")
+        for col in ("#", "event", "date", "decision / reason", "recorded"):
+            life.add_column(col)
+        for e in doc["lifecycle"]:
+            life.add_row(str(e["position"]), e["event"], e["date"], e["decision"], e["recorded_at"][:19])
+        parts.append(life)
+    muts = Table(title="Mutations", title_justify="left", header_style="bold")
+    for col in ("#", "kind", "legs", "reason / reference"):
+        muts.add_column(col)
+    for m in doc["mutations"]:
+        legs = "\n".join(f"{g['line']} " + ", ".join(f"{y}: {euro(a)}" for y, a in g["amounts_cents"].items()) for g in m["legs"])
+        reason = Text(m["reason"] or "—")
+        if m["reference"]:
+            reason.append(f" ({m['reference']})", style="dim")
+        if m["corrects"]:
+            reason.append(f" corrects {m['corrects']}", style="magenta")
+        muts.add_row(str(m["seq"]), m["kind"] + (" (structureel)" if m["structural"] else ""), legs, reason)
+    parts.append(muts)
+    if doc["corrected_by"]:
+        later = Table(title="Corrected later by", title_justify="left", header_style="bold")
+        for col in ("mutation", "corrects", "amount", "reason"):
+            later.add_column(col)
+        for c in doc["corrected_by"]:
+            later.add_row(f"{c['document']}/{c['seq']}", c["corrects"], money(c["amount_cents"]), c["reason"])
+        parts.append(later)
+    years = sorted({y for per_year in doc["effect_cents"].values() for y in per_year})
+    effect = Table(title="Net effect per unit", title_justify="left", header_style="bold")
+    effect.add_column("unit")
+    for y in years:
+        effect.add_column(str(y), justify="right")
+    for unit, per_year in doc["effect_cents"].items():
+        effect.add_row(unit, *[money(per_year.get(y, 0)) for y in years])
+    parts.append(effect)
+    return Group(*parts)
+
+
+def rows_table(columns: list[str], rows: list[tuple]) -> Table:
+    table = Table(header_style="bold")
+    for c in columns:
+        table.add_column(c)
     for r in rows:
-        d = {k: v for k, v in r.items() if k != "amount_cents"}
-        d["amount"] = decimal_text(r["amount_cents"]) if r["amount_cents"] is not None else None
-        out.append(d)
-    return out
+        table.add_row(*["" if v is None else str(v) for v in r])
+    table.caption = f"{len(rows)} rows"
+    return table
 
 
 def history_table(rows: list[dict]) -> Table:
     table = Table(title="History", title_justify="left", header_style="bold")
-    for col in ("#", "recorded", "document", "status", "kind", "lines", "years", "amount", "reason / reference"):
-        table.add_column(col, justify="right" if col in ("#", "amount") else "left")
+    table.add_column("#", justify="right")
+    table.add_column("document")
+    table.add_column("mutation")
+    table.add_column("amount", justify="right", no_wrap=True)
+    table.add_column("reason (reference)", ratio=1)
     for r in rows:
-        doc = f"{r['document']}/{r['seq']}" if r["seq"] else r["document"]
+        doc = Text(f"{r['document']}/{r['seq']}" if r["seq"] else r["document"])
+        doc.append(f"\n{r['document_kind']} {r['status']}".rstrip(), style="dim")
+        doc.append(f"\n{r['recorded_at'][:16].replace('T', ' ')}", style="dim")
+        what = Text(r["kind"] + (" (structureel)" if r["structural"] else ""))
+        if r["lines"]:
+            what.append("\n" + "\n".join(r["lines"]) + f"\n{r['years']}", style="dim")
         reason = Text(r["reason"] or "")
         if r["reference"]:
             reason.append(f" ({r['reference']})", style="dim")
         if r["corrects"]:
-            reason.append(f" corrects {r['corrects']}", style="magenta")
-        table.add_row(str(r["position"]), r["recorded_at"][:19], Text(doc + f"\n{r['document_kind']}", style=""),
-                      r["status"], r["kind"], "\n".join(r["lines"]), r["years"], money(r["amount_cents"]), reason)
+            reason.append(f"\ncorrects {r['corrects']}", style="magenta")
+        table.add_row(str(r["position"]), doc, what, money(r["amount_cents"]), reason)
     return table
 
 
 def changes_table(changes: list[tuple[str, str, int, int, int]], *, title: str) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in ("line", "year", "before", "after", "change"):
-        table.add_column(col, justify="left" if col == "line" else "right")
+        table.add_column(col, justify="left" if col == "line" else "right", no_wrap=col != "line")
     for unit, line, year, before, after in changes:
         table.add_row(f"{unit}/{line}", str(year), money(before), money(after), money(after - before, bold=True))
     return table

@@ -28,7 +28,7 @@ from events import (
     year_effects,
 )
 from projections import schema
-from projections.queries import utc_text
+from projections.queries import fold, utc_text
 
 BATCH = 500
 
@@ -194,8 +194,8 @@ class Projector:
             mutations.append((
                 position, m.seq, h.id, m.kind, m.reason, m.reference, int(m.structural),
                 m.corrects.document if m.corrects else None, m.corrects.seq if m.corrects else None,
-                ",".join(lines), ",".join(map(str, named)), net, indexation,
-                " ".join((h.id, h.title, m.reason, m.reference, *lines)),
+                ",".join(lines), ",".join(map(str, named)), net, indexation, h.kind, h.date.isoformat(),
+                fold(" ".join((h.id, h.title, m.reason, m.reference, *lines))),
             ))
             for n, leg in enumerate(m.legs, start=1):
                 legs.append((position, m.seq, n, leg.unit, leg.line,
@@ -204,7 +204,7 @@ class Projector:
                     effects.append((position, m.seq, n, leg.unit, leg.line, year, amount, source, position))
                     key = (leg.unit, leg.line, year)
                     totals[key] = totals.get(key, 0) + amount
-        self.conn.executemany("INSERT INTO mutations VALUES (" + ",".join("?" * 14) + ")", mutations)
+        self.conn.executemany("INSERT INTO mutations VALUES (" + ",".join("?" * 16) + ")", mutations)
         self.conn.executemany("INSERT INTO legs VALUES (?, ?, ?, ?, ?, ?)", legs)
         self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", effects)
         self._add_to_figures([(*k, v) for k, v in totals.items()], column="amount_cents")

@@ -344,36 +344,135 @@ class Views:
 
     # ------------------------------------------------------------ history
 
-    def history(self, at: int | None = None) -> list[dict]:
-        """One row per mutation (a shift's legs together) and per lifecycle event, in ledger order."""
+    def history(self, at: int | None = None, *, kind: str | None = None, unit: str | None = None,
+                line: str | None = None, document: str | None = None, document_kind: str | None = None,
+                date_from: str | None = None, date_to: str | None = None, reference: str | None = None,
+                grep: str | None = None, corrections: bool = False) -> list[dict]:
+        """One row per mutation (a shift's legs together) and per lifecycle event, in ledger
+        order. Filters compose (AND) and are answered from indexes; dates are effective dates."""
         p = at if at is not None else self.head()
+        where, params = ["m.position <= :p"], {"p": p}
+        if kind:
+            where.append("m.kind = :kind")
+        if corrections:
+            where.append("m.kind = 'correctie'")
+        if unit or line:
+            where.append("EXISTS (SELECT 1 FROM legs g WHERE g.position = m.position AND g.seq = m.seq"
+                         + (" AND g.unit = :unit" if unit else "") + (" AND g.line = :line" if line else "") + ")")
+        if document:
+            where.append("m.document = :document")
+        if document_kind:
+            where.append("m.document_kind = :document_kind")
+        if date_from:
+            where.append("m.date >= :date_from")
+        if date_to:
+            where.append("m.date <= :date_to")
+        if reference:
+            where.append("m.reference LIKE '%' || :reference || '%'")
+        if grep:
+            where.append("m.search_text LIKE '%' || :grep || '%'")
+        params.update(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind,
+                      date_from=date_from, date_to=date_to, reference=reference, grep=fold(grep or ""))
         rows: list[dict] = []
         for r in self.conn.execute(
-            "SELECT m.*, d.title, d.kind AS document_kind, d.recorded_at, d.actor, d.adopted_position, "
-            "d.withdrawn_position FROM mutations m JOIN documents d ON d.position = m.position "
-            "WHERE m.position <= ? ORDER BY m.position, m.seq", (p,),
+            "SELECT m.*, d.title, d.recorded_at, d.actor, d.adopted_position, d.withdrawn_position "
+            "FROM mutations m JOIN documents d ON d.position = m.position "
+            f"WHERE {' AND '.join(where)} ORDER BY m.position, m.seq", params,
         ):
+            if reference and not _cites(r["reference"], reference):
+                continue
             status = ("withdrawn" if r["withdrawn_position"] and r["withdrawn_position"] <= p else
                       "adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed")
-            rows.append({
+            row = {
                 "position": r["position"], "seq": r["seq"], "recorded_at": r["recorded_at"], "actor": r["actor"],
                 "document": r["document"], "title": r["title"], "document_kind": r["document_kind"],
                 "status": status, "kind": r["kind"], "lines": r["lines"].split(","), "years": r["years"],
-                "structural": bool(r["structural"]), "amount_cents": r["net_cents"], "reason": r["reason"],
-                "reference": r["reference"],
+                "date": r["date"], "structural": bool(r["structural"]), "amount_cents": r["net_cents"],
+                "reason": r["reason"], "reference": r["reference"],
                 "corrects": f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
-            })
+            }
+            if r["corrects_document"]:
+                row["corrected"] = self._mutation(r["corrects_document"], r["corrects_seq"])
+            rows.append(row)
+        if not (unit or line or reference or corrections):
+            rows += self._lifecycle_rows(p, kind=kind, document=document, document_kind=document_kind,
+                                         date_from=date_from, date_to=date_to, grep=grep)
+        rows.sort(key=lambda x: (x["position"], x["seq"]))
+        return rows
+
+    def _mutation(self, document: str, seq: int) -> dict | None:
+        r = self.conn.execute(
+            "SELECT kind, reason, reference, net_cents, lines FROM mutations WHERE document=? AND seq=?", (document, seq)
+        ).fetchone()
+        return None if r is None else {
+            "mutation": f"{document}/{seq}", "kind": r["kind"], "reason": r["reason"], "reference": r["reference"],
+            "lines": r["lines"].split(","), "amount_cents": r["net_cents"],
+        }
+
+    def _lifecycle_rows(self, p: int, *, kind: str | None, document: str | None, document_kind: str | None,
+                        date_from: str | None, date_to: str | None, grep: str | None) -> list[dict]:
+        rows = []
         for r in self.conn.execute(
             "SELECT l.position, l.recorded_at, l.event, l.document, l.actor, c.date, c.decision, d.kind AS document_kind, "
             "d.title FROM log l LEFT JOIN lifecycle c USING (position) LEFT JOIN documents d ON d.document = l.document "
             "WHERE l.event NOT IN ('document_recorded', 'chart_extended') AND l.position <= ?", (p,),
         ):
-            rows.append({
+            row = {
                 "position": r["position"], "seq": 0, "recorded_at": r["recorded_at"], "actor": r["actor"],
                 "document": r["document"] or "", "title": r["title"] or "", "document_kind": r["document_kind"] or "",
                 "status": "", "kind": r["event"], "lines": [], "years": "", "structural": False,
                 "amount_cents": None, "reason": r["decision"] or "", "reference": "", "corrects": None,
                 "date": r["date"],
-            })
-        rows.sort(key=lambda x: (x["position"], x["seq"]))
+            }
+            if ((kind and row["kind"] != kind) or (document and row["document"] != document)
+                    or (document_kind and row["document_kind"] != document_kind)
+                    or ((date_from or date_to) and not row["date"])
+                    or (date_from and row["date"] < date_from) or (date_to and row["date"] > date_to)
+                    or (grep and fold(grep) not in fold(" ".join((row["document"], row["title"], row["reason"]))))):
+                continue
+            rows.append(row)
         return rows
+
+    # ------------------------------------------------------------ one document
+
+    def document(self, document: str, at: int | None = None) -> dict | None:
+        """A document whole: header, lifecycle, mutations, later corrections, net effect."""
+        p = at if at is not None else self.head()
+        d = self.conn.execute("SELECT * FROM documents WHERE document=? AND position <= ?", (document, p)).fetchone()
+        if d is None:
+            return None
+        lifecycle = [dict(r) for r in self.conn.execute(
+            "SELECT position, event, date, decision, recorded_at, actor FROM lifecycle WHERE document=? AND position <= ? "
+            "ORDER BY position", (document, p))]
+        status = "proposed"
+        for event in lifecycle:
+            status = event["event"]
+        mutations = self.history(at, document=document)
+        mutations = [m for m in mutations if m["seq"]]
+        for m in mutations:
+            m["legs"] = [{"line": f"{g['unit']}/{g['line']}", "amounts_cents": json.loads(g["amounts"])}
+                         for g in self.conn.execute("SELECT unit, line, amounts FROM legs WHERE position=? AND seq=? ORDER BY leg",
+                                                    (m["position"], m["seq"]))]
+        later = [r for r in self.history(at, corrections=True) if r["corrects"] and r["corrects"].rsplit("/", 1)[0] == document]
+        effect: dict[str, dict[int, int]] = {}
+        for unit, year, amount in self.conn.execute(
+            "SELECT unit, year, SUM(amount_cents) FROM effects WHERE position=? AND since_position <= ? "
+            "GROUP BY unit, year ORDER BY unit, year", (d["position"], p)):
+            effect.setdefault(unit, {})[year] = amount
+        return {
+            "document": d["document"], "kind": d["kind"], "title": d["title"], "date": d["date"],
+            "status": status, "decision": d["decision"], "position": d["position"], "recorded_at": d["recorded_at"],
+            "actor": d["actor"], "source": d["source"], "content_sha256": d["content_sha256"],
+            "lifecycle": lifecycle, "mutations": mutations, "corrected_by": later, "effect_cents": effect,
+        }
+
+
+def _cites(reference: str, wanted: str) -> bool:
+    """Whether a reference cites a paragraph or one of its subparagraphs: "§6.1" is cited
+    by "§6.1" and "§6.1.8", not by "§6.10"."""
+    wanted = wanted.strip()
+    for part in re.split(r"[,;/]\s*|\s+", reference):
+        part = part.strip()
+        if part == wanted or part.startswith(wanted + "."):
+            return True
+    return False

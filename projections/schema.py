@@ -43,7 +43,8 @@ TABLES: dict[str, dict] = {
         columns={
             "position": int, "seq": int, "document": str, "kind": str, "reason": str, "reference": str,
             "structural": int, "corrects_document": str, "corrects_seq": int, "lines": str,
-            "years": str, "net_cents": int, "indexation": str, "search_text": str,
+            "years": str, "net_cents": int, "indexation": str, "document_kind": str, "date": str,
+            "search_text": str,
         },
         pk=("position", "seq"),
     ),
@@ -69,6 +70,8 @@ INDEXES = [
     ("effects", ["since_position"]),
     ("mutations", ["document", "seq"]),
     ("mutations", ["kind"]),
+    ("mutations", ["document_kind"]),
+    ("mutations", ["date"]),
     ("mutations", ["corrects_document", "corrects_seq"]),
     ("legs", ["unit", "line"]),
     ("lifecycle", ["document"]),
