@@ -390,14 +390,15 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 @click.argument("figure", required=False)
 @click.option("--year", type=int, required=True, help="The year of the figure.")
 @click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
+@click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
 @click.option("--as-of", help="A document id, a ledger position or a date.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
 @click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
 @click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def explain(ctx: click.Context, figure: str | None, year: int, total: bool, as_of: str | None, adopted_only: bool,
-            waterfall: bool, svg: str | None, as_json: bool) -> None:
+def explain(ctx: click.Context, figure: str | None, year: int, total: bool, contribution: str | None,
+            as_of: str | None, adopted_only: bool, waterfall: bool, svg: str | None, as_json: bool) -> None:
     """Explain a figure: every mutation that made it, with running totals.
 
     FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
@@ -409,12 +410,23 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, as_o
       begroting explain faunazaken --year 2024
       begroting explain --total --year 2024 --as-of kaderbrief-2024
       begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
+      begroting explain --contribution "Provincie Utrecht" --year 2024
     """
     from cli import render
     from projections.queries import Figure
 
+    if contribution:
+        from projections.rules import Rules
+
+        with _errors(), _open(ctx, quiet=as_json) as ledger:
+            result = Rules(ledger.views).contribution(contribution, year, _point(ledger, as_of), adopted_only=adopted_only)
+        if as_json:
+            click.echo(render.dumps(render.cents_to_text(result)))
+        else:
+            _console().print(render.contribution_view(result))
+        return
     if not total and not figure:
-        _fail("name a FIGURE (unit or unit/line) or give --total")
+        _fail("name a FIGURE (unit or unit/line) or give --total or --contribution")
     with _errors(), _open(ctx, quiet=as_json) as ledger:
         point = _point(ledger, as_of)
         fig = Figure("total", name=f"Totaal {ledger.views.organisation()}") if total else ledger.views.resolve_figure(figure)
@@ -537,6 +549,83 @@ def extend(ctx: click.Context, to_year: int) -> None:
         position = ledger.extend(to_year)
         click.echo(f"Horizon extended to {to_year} at position {position}." if position
                    else f"The horizon already runs to {to_year}; nothing to do.")
+
+
+@cli.group()
+def key() -> None:
+    """Distribution keys (verdeelsleutels): who pays which share of what is to be covered.
+
+    \b
+    Example:
+      begroting key set verdeelsleutel-2024.yaml
+    """
+
+
+@key.command("set")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def key_set(ctx: click.Context, file: str) -> None:
+    """Record a distribution key from a YAML file; it holds from its `from` year on.
+
+    \b
+    Example:
+      begroting key set docs/verdeelsleutel-ipo-2024.yaml
+    """
+    with _errors(), _open(ctx, write=True) as ledger:
+        position = ledger.set_key(file)
+        click.echo(f"Key from {file} set at position {position}." if position
+                   else f"{file}: this key is already set; nothing to do.")
+
+
+@cli.command()
+@click.option("--year", type=int, required=True, help="The year to split.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def contributions(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+    """Split what is to be covered (te dekken) over the participants, to the cent.
+
+    \b
+    Example:
+      begroting contributions --year 2024
+    """
+    from cli import render
+    from projections.rules import Rules
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        result = Rules(ledger.views).contributions(year, _point(ledger, as_of), adopted_only=adopted_only)
+        if as_json:
+            click.echo(render.dumps(render.cents_to_text(result)))
+        else:
+            _console().print(render.contributions_table(result))
+
+
+@cli.command()
+@click.option("--year", type=int, required=True, help="The year to check.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def balance(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+    """Structural balance (structureel evenwicht): structural baten against structural lasten.
+
+    Incidental items are listed apart; a year whose structural lasten exceed its structural
+    baten is flagged.
+
+    \b
+    Example:
+      begroting balance --year 2025
+    """
+    from cli import render
+    from projections.rules import Rules
+
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        result = Rules(ledger.views).balance(year, _point(ledger, as_of), adopted_only=adopted_only)
+        if as_json:
+            click.echo(render.dumps(render.cents_to_text(result)))
+        else:
+            _console().print(render.balance_view(result))
 
 
 @cli.command()

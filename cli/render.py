@@ -299,6 +299,59 @@ def _cents_to_text(value: Any) -> Any:
     return value
 
 
+cents_to_text = _cents_to_text
+
+
+def contributions_table(result: dict) -> Table:
+    table = Table(title=f"Bijdragen {result['year']} — key {result['key']} (from {result['key_from']}): "
+                        f"te dekken {euro(result['total_cents'])}", title_justify="left", header_style="bold")
+    for col in ("participant", "percentage", "exact share", "rounding", "contribution"):
+        table.add_column(col, justify="left" if col == "participant" else "right", no_wrap=col != "participant")
+    for p in result["participants"]:
+        table.add_row(p["name"], p["percentage"].replace(".", ",") + " %", p["exact"].replace(".", ","),
+                      money(p["rounding_cents"]) if p["rounding_cents"] else "", money(p["amount_cents"], bold=True))
+    table.add_row(Text("Totaal", style="bold"), "100 %", "", "", money(sum(p["amount_cents"] for p in result["participants"]), bold=True))
+    table.caption = ("shares rounded down to the cent; the cents left go to the largest remainders "
+                     "(ties: larger percentage, then key order)")
+    return table
+
+
+def contribution_view(result: dict) -> Table:
+    p = result["participant"]
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold"); table.add_column(justify="right")
+    table.add_row(f"Bijdrage {p['name']} {result['year']}", "")
+    table.add_row("Key in force", f"{result['key']} (from {result['key_from']}, position {result['key_position']})")
+    table.add_row("Lasten", money(result["lasten_cents"]))
+    table.add_row("− Baten", money(result["baten_cents"]))
+    table.add_row("+ Mutatie reserves", money(result["reserves_cents"]))
+    table.add_row("= Te dekken (base)", money(result["total_cents"], bold=True))
+    table.add_row("× Percentage", p["percentage"].replace(".", ",") + " %")
+    table.add_row("= Exact share", "€ " + p["exact"].replace(".", ","))
+    table.add_row("Rounding adjustment (largest remainder)", money(p["rounding_cents"]))
+    table.add_row("Contribution", money(p["amount_cents"], bold=True))
+    return table
+
+
+def balance_view(result: dict) -> Group:
+    head = Table(title=f"Structureel evenwicht {result['year']}", title_justify="left", show_header=False)
+    head.add_column(); head.add_column(justify="right", no_wrap=True)
+    head.add_row("Structurele baten", money(result["structural_baten_cents"]))
+    head.add_row("Structurele lasten", money(result["structural_lasten_cents"]))
+    head.add_row(Text("Structureel saldo", style="bold"), money(result["structural_saldo_cents"], bold=True))
+    head.add_row("Incidentele baten", money(result["incidental_baten_cents"]))
+    head.add_row("Incidentele lasten", money(result["incidental_lasten_cents"]))
+    head.add_row("Mutatie reserves", money(result["reserves_cents"]))
+    verdict = (Text("in evenwicht: structurele lasten ≤ structurele baten", style="green") if result["in_balance"]
+               else Text("NIET in evenwicht: structurele lasten zijn hoger dan structurele baten", style="bold red"))
+    items = Table(title="Incidentele posten", title_justify="left", header_style="bold")
+    for col in ("mutation", "kind", "line", "amount", "reason"):
+        items.add_column(col, justify="right" if col == "amount" else "left")
+    for i in result["incidental"]:
+        items.add_row(i["mutation"], i["kind"], i["line"], money(i["amount_cents"]), i["reason"])
+    return Group(head, verdict, items)
+
+
 def history_json(rows: list[dict]) -> list[dict]:
     return [_cents_to_text(r) for r in rows]
 

@@ -157,6 +157,22 @@ class HorizonExtended(Event):
     last_year: int
 
 
+class Participant(Frozen):
+    name: str
+    percentage: str  # decimal text, at most 4 decimals; a key's percentages sum to exactly 100
+
+
+class KeySet(Event):
+    """A distribution key (verdeelsleutel) in force from a year on, until a later key."""
+
+    TOPIC: ClassVar[str] = "begroting:KeySet"
+
+    key: str
+    from_year: int
+    participants: tuple[Participant, ...]
+    source: str = ""
+
+
 class DocumentRecorded(Event):
     TOPIC: ClassVar[str] = "begroting:DocumentRecorded"
 
@@ -188,6 +204,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LedgerOpened,
         ChartExtended,
         HorizonExtended,
+        KeySet,
         DocumentRecorded,
         DocumentAdopted,
         DocumentWithdrawn,

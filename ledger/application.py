@@ -29,6 +29,7 @@ from events import (
     DocumentWithdrawn,
     Event,
     HorizonExtended,
+    KeySet,
     LedgerOpened,
     canonical,
     carries,
@@ -48,6 +49,7 @@ from ledger.errors import (
     WriteConflict,
 )
 from ledger.integrity import GENESIS, parse_digest, walk_chain
+from ledger.keys import read_key
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location
@@ -445,6 +447,30 @@ class Ledger:
             )
 
         return self._lifecycle(document, make)
+
+    def set_key(self, path: str) -> int | None:
+        """Record a distribution key; returns its position, or None if that very key is already set."""
+        key = read_key(path)
+        for attempt in range(WRITE_ATTEMPTS):
+            state = self.ledger_state()
+            known = state.keys.get(key.id)
+            if known is not None:
+                if known.from_year == key.from_year and list(known.participants) == key.participants:
+                    return None
+                raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
+                                                                  "give the new key another id")])
+            try:
+                recordings = self.app.save(KeySet(
+                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                    key=key.id, from_year=key.from_year, participants=tuple(key.participants),
+                    source=key.source.rsplit("/", 1)[-1],
+                ))
+            except IntegrityError:
+                self._backoff(attempt)
+                continue
+            self.catch_up()
+            return recordings[0].notification.id
+        raise WriteConflict("key set: gave up; other writers kept changing the ledger")
 
     def extend(self, last_year: int) -> int | None:
         for attempt in range(WRITE_ATTEMPTS):

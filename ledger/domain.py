@@ -19,6 +19,7 @@ from events import (
     DocumentWithdrawn,
     Event,
     HorizonExtended,
+    KeySet,
     LedgerOpened,
     Mutation,
 )
@@ -34,6 +35,7 @@ class LedgerState:
     last_year: int
     unit_names: dict[str, str] = field(default_factory=dict)
     lines: dict[str, ChartLine] = field(default_factory=dict)  # "unit/line" -> line
+    keys: dict[str, KeySet] = field(default_factory=dict)
 
     @property
     def years(self) -> range:
@@ -90,6 +92,13 @@ def _(event: ChartExtended, state: LedgerState) -> LedgerState:
 def _(event: HorizonExtended, state: LedgerState) -> LedgerState:
     return replace(
         state, version=event.originator_version, modified_on=event.timestamp, last_year=event.last_year
+    )
+
+
+@mutate_ledger.register
+def _(event: KeySet, state: LedgerState) -> LedgerState:
+    return replace(
+        state, version=event.originator_version, modified_on=event.timestamp, keys={**state.keys, event.key: event}
     )
 
 

@@ -23,6 +23,7 @@ from events import (
     DocumentWithdrawn,
     Event,
     HorizonExtended,
+    KeySet,
     LedgerOpened,
     carries,
     year_effects,
@@ -173,6 +174,16 @@ class Projector:
         self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self._add_to_figures(proposed, column="amount_cents")
         self._add_to_figures(adopted, column="adopted_cents")
+
+    @apply.register
+    def _(self, event: KeySet, position: int) -> None:
+        self._log(event, position, "key_set")
+        self.conn.execute("INSERT INTO keys VALUES (?, ?, ?, ?, ?)",
+                          (position, event.key, event.from_year, event.source, utc_text(event.timestamp)))
+        self.conn.executemany(
+            "INSERT INTO key_participants VALUES (?, ?, ?, ?, ?)",
+            [(position, n, event.key, p.name, p.percentage) for n, p in enumerate(event.participants, start=1)],
+        )
 
     @apply.register
     def _(self, event: DocumentRecorded, position: int) -> None:

@@ -59,6 +59,14 @@ TABLES: dict[str, dict] = {
         },
         pk=("position", "seq", "leg", "year"),
     ),
+    "keys": dict(
+        columns={"position": int, "key": str, "from_year": int, "source": str, "recorded_at": str},
+        pk="position",
+    ),
+    "key_participants": dict(
+        columns={"position": int, "seq": int, "key": str, "name": str, "percentage": str},
+        pk=("position", "seq"),
+    ),
     "figures": dict(
         columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int},
         pk=("unit", "line", "year"),
@@ -77,6 +85,7 @@ INDEXES = [
     ("lifecycle", ["document"]),
     ("log", ["recorded_at"]),
     ("documents", ["position"]),
+    ("keys", ["from_year"]),
 ]
 
 
