@@ -22,14 +22,15 @@ from events import (
     carries,
     year_effects,
 )
-from ledger.domain import DocumentState, LedgerState
+from ledger.domain import LedgerState
 from ledger.errors import InvalidInput, Problem
 from ledger.money import euro as _euros, round_half_away
 from ledger.parsing import DocumentInput, MutationInput
 
 # (address "unit/line", year) -> cents, as the read models have it now
 FigureLookup = Callable[[str, int], int]
-DocumentLookup = Callable[[str], "DocumentState | None"]
+# (document, seq) -> (the document's status or None if unknown, the mutation's lines or None if it has no such mutation)
+MutationLookup = Callable[[str, int], "tuple[str | None, set[str] | None]"]
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Checked:
 def check_document(
     doc: DocumentInput,
     ledger: LedgerState,
-    find_document: DocumentLookup,
+    find_mutation: MutationLookup,
     figure: FigureLookup,
 ) -> Checked:
     problems: list[Problem] = list(doc.problems)
@@ -103,7 +104,7 @@ def check_document(
             excluded += skipped
 
         if m.kind == "correctie" and m.corrects is not None:
-            _check_correction(m, doc, mutations, find_document, problem)
+            _check_correction(m, doc, mutations, find_mutation, problem)
 
         if len(problems) == before:
             mutation = Mutation(
@@ -151,29 +152,28 @@ def _check_correction(
     m: MutationInput,
     doc: DocumentInput,
     earlier: list[Mutation],
-    find_document: DocumentLookup,
+    find_mutation: MutationLookup,
     problem: Callable[[str, str], None],
 ) -> None:
     ref = m.corrects
     assert ref is not None
     if ref.document == doc.id:
-        target = next((x for x in earlier if x.seq == ref.seq), None)
         if ref.seq >= m.seq:
             problem(f"{m.field}.corrects", f"{ref} is not an earlier mutation of this document")
             return
+        target = next((x for x in earlier if x.seq == ref.seq), None)
+        target_lines = {leg.address for leg in target.legs} if target else None
     else:
-        state = find_document(ref.document)
-        if state is None:
+        status, target_lines = find_mutation(ref.document, ref.seq)
+        if status is None:
             problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} is not in the ledger")
             return
-        if state.status == "withdrawn":
+        if status == "withdrawn":
             problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} was withdrawn")
             return
-        target = next((x for x in state.mutations if x.seq == ref.seq), None)
-    if target is None:
+    if target_lines is None:
         problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} has no mutation {ref.seq}")
         return
-    target_lines = {leg.address for leg in target.legs}
     for address, _, lf in m.legs:
         if address not in target_lines:
             problem(f"{lf}.line", f"{address!r} is not a line of the corrected mutation {ref} ({', '.join(sorted(target_lines))})")

@@ -58,6 +58,23 @@ class Projector:
         self.decode = decode
         schema.create(sqlite_utils.Database(conn))
 
+    def replay(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Fill empty read models from the whole log: indexes are built once at the end and
+        the disposable file is not synced on every batch, which makes this several times
+        faster than catching up event by event."""
+        db = sqlite_utils.Database(self.conn)
+        for table, _ in schema.INDEXES:
+            for index in db[table].indexes:
+                if not index.name.startswith("sqlite_autoindex"):
+                    self.conn.execute(f'DROP INDEX "{index.name}"')
+        self.conn.execute("PRAGMA synchronous=OFF")
+        try:
+            applied = self.catch_up(progress)
+        finally:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        schema.create_indexes(db)
+        return applied
+
     def position(self) -> int:
         row = self.conn.execute("SELECT position FROM tracking WHERE name='views'").fetchone()
         return row[0] if row else 0
@@ -209,8 +226,8 @@ class Projector:
                 fold(" ".join((h.id, h.title, m.reason, m.reference, *lines))),
             ))
             for n, leg in enumerate(m.legs, start=1):
-                legs.append((position, m.seq, n, leg.unit, leg.line,
-                             json.dumps({str(y): a for y, a in sorted(leg.amounts_cents.items())})))
+                amounts = ",".join(f'"{y}":{a}' for y, a in sorted(leg.amounts_cents.items()))
+                legs.append((position, m.seq, n, leg.unit, leg.line, "{" + amounts + "}"))
                 for year, (amount, source) in year_effects(leg.amounts_cents, carries=carries(m), years=years).items():
                     effects.append((position, m.seq, n, leg.unit, leg.line, year, amount, source, position))
                     key = (leg.unit, leg.line, year)

@@ -19,12 +19,14 @@ from datetime import date, datetime, timedelta, timezone
 from ledger.errors import UnknownFigure, UnknownPoint
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def fold(text: str) -> str:
     """Case-, accent- and space-insensitive form of a name, for lookups and search."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(text.lower().split())
 
 
 def utc_text(moment: datetime) -> str:
@@ -96,6 +98,14 @@ class Views:
             f"SELECT {column} FROM figures WHERE unit=? AND line=? AND year=?", (unit, line, year)
         ).fetchone()
         return row[0] if row else 0
+
+    def mutation_target(self, document: str, seq: int) -> tuple[str | None, set[str] | None]:
+        """For checking a correction: the document's status and the corrected mutation's lines."""
+        d = self.conn.execute("SELECT status, position FROM documents WHERE document=?", (document,)).fetchone()
+        if d is None:
+            return None, None
+        m = self.conn.execute("SELECT lines FROM mutations WHERE position=? AND seq=?", (d["position"], seq)).fetchone()
+        return d["status"], set(m["lines"].split(",")) if m else None
 
     def lines(self, at: int | None = None) -> list[sqlite3.Row]:
         return self.conn.execute(

@@ -1,0 +1,269 @@
+"""The benchmark: a synthetic history of N mutations recorded into a fresh ledger, and the
+figures of the performance issue, each a median of several runs.
+
+    python bench/run.py --mutations 100000 --json bench-100k.json
+
+Numbers are written down in docs/benchmarks.md; nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger.application import Ledger  # noqa: E402
+from ledger.parsing import document_from_mapping  # noqa: E402
+from ledger.synthetic import HistoryGenerator  # noqa: E402
+from projections.queries import Figure  # noqa: E402
+
+YEARS = range(2024, 2028)
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+class Progress:
+    """A rich progress bar on a terminal; silent when piped."""
+
+    def __init__(self, enabled: bool):
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(transient=True)
+            self.bar.start()
+
+    def task(self, description: str, total: int | None):
+        if self.bar is None:
+            return lambda done: None
+        task = self.bar.add_task(description, total=total)
+        return lambda done: self.bar.update(task, completed=done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def record_history(path: Path, n: int, seed: int, progress: Progress) -> tuple[float, int, HistoryGenerator]:
+    gen = HistoryGenerator(seed, YEARS, units=7, lines=5)
+    with Ledger.init(str(path), "Benchmark", YEARS.start, YEARS.stop - 1) as ledger:
+        ledger.record_input(document_from_mapping(gen.opening(), "opening"))
+        update = progress.task(f"recording {n:,} mutations", n)
+        done, started = 0, time.perf_counter()
+        for doc in gen.documents(n, sizes=(10, 1000)):
+            ledger.record_input(document_from_mapping(doc, doc["document"]["id"]))
+            done += len(doc["mutations"])
+            update(done)
+        elapsed = time.perf_counter() - started
+    return elapsed, done, gen
+
+
+def raw_fold(folder: Path, n: int, seed: int) -> float:
+    """The physical limit: N JSON rows read with plain sqlite3 + json.loads, summed per line/year."""
+    path = folder / "raw.db"
+    path.unlink(missing_ok=True)
+    rng = random.Random(seed)
+    lines = [f"u{u}/l{x}" for u in range(1, 8) for x in range(1, 6)]
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE rows (state TEXT)")
+        conn.executemany("INSERT INTO rows VALUES (?)", (
+            (json.dumps({"line": rng.choice(lines), "amounts": {str(y): rng.randint(-10**7, 10**7)
+                                                               for y in rng.sample(list(YEARS), rng.randint(1, 3))}}),)
+            for _ in range(n)))
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    totals: dict[tuple[str, str], int] = {}
+    for (state,) in conn.execute("SELECT state FROM rows"):
+        row = json.loads(state)
+        line = row["line"]
+        for year, amount in row["amounts"].items():
+            key = (line, year)
+            totals[key] = totals.get(key, 0) + amount
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def events_fold(path: Path) -> float:
+    """The same limit over this ledger's own stored events (documents of many mutations)."""
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    totals: dict[tuple[str, str, str], int] = {}
+    for (state,) in conn.execute("SELECT state FROM stored_events WHERE topic='begroting:DocumentRecorded'"):
+        for m in json.loads(state)["mutations"]:
+            for leg in m["legs"]:
+                unit, line = leg["unit"], leg["line"]
+                for year, amount in leg["amounts_cents"].items():
+                    key = (unit, line, year)
+                    totals[key] = totals.get(key, 0) + amount
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def cli_ms(args: list[str], runs: int) -> float:
+    exe = str(Path(sys.executable).with_name("begroting"))
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([exe, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - started)
+    return ms(p50(samples))
+
+
+def rebuild_in_child(path: Path) -> tuple[float, float]:
+    """Rebuild in a fresh process: (seconds, peak resident memory in MiB of that process)."""
+    exe = str(Path(sys.executable).with_name("begroting"))
+    started = time.perf_counter()
+    proc = subprocess.Popen([exe, "--ledger", str(path), "rebuild"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit("rebuild failed in the child process")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def hledger_bal(folder: Path, path: Path) -> float | None:
+    if shutil.which("hledger") is None:
+        return None
+    journal = folder / "history.journal"
+    conn = sqlite3.connect(path)
+    with open(journal, "w") as out:
+        for (state,) in conn.execute("SELECT state FROM stored_events WHERE topic='begroting:DocumentRecorded'"):
+            doc = json.loads(state)
+            for m in doc["mutations"]:
+                for leg in m["legs"]:
+                    for year, cents in leg["amounts_cents"].items():
+                        out.write(f"{year}-01-01 {doc['header']['id']}/{m['seq']}\n"
+                                  f"    {leg['unit']}:{leg['line']}:{year}  {cents / 100:.2f} EUR\n"
+                                  f"    mutaties\n\n")
+    conn.close()
+    started = time.perf_counter()
+    subprocess.run(["hledger", "-f", str(journal), "bal"], check=True, stdout=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 3)
+
+
+def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
+    progress = Progress(not quiet)
+    path = folder / "bench.db"
+    try:
+        record_s, recorded, gen = record_history(path, n, seed, progress)
+
+        rebuilds, peaks = [], []
+        for _ in range(runs):
+            seconds, peak = rebuild_in_child(path)
+            rebuilds.append(seconds)
+            peaks.append(peak)
+        with Ledger.open(str(path)) as ledger:
+            started = time.perf_counter()
+            ledger.rebuild()
+            rebuild_inprocess = time.perf_counter() - started
+        folds = [raw_fold(folder, recorded, seed) for _ in range(runs)]
+        event_folds = [events_fold(path) for _ in range(runs)]
+
+        with Ledger.open(str(path), write=True) as ledger:
+            catch_ups = []
+            for i in range(20):
+                doc = next(gen.documents(10, sizes=(10, 10)))
+                ledger.record_input(document_from_mapping(doc, "catch-up"), catch_up=False)
+                started = time.perf_counter()
+                ledger.catch_up()
+                catch_ups.append(time.perf_counter() - started)
+            rng = random.Random(seed)
+            lines = [r for r in ledger.views.lines() if r["type"] == "lasten"]
+            explains, filters = [], []
+            for _ in range(50):
+                r = rng.choice(lines)
+                started = time.perf_counter()
+                ledger.views.explain(Figure("line", r["unit"], r["line"]), rng.choice(list(YEARS)))
+                explains.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                ledger.views.history(kind="verschuiving", unit=r["unit"], reference="§7", date_from="2024-01-01")
+                filters.append(time.perf_counter() - started)
+            some_line = f"{lines[0]['unit']}/{lines[0]['line']}"
+
+        rebuild_s = p50(rebuilds)
+        fold_s = p50(folds)
+        figures = {
+            "mutations": recorded,
+            "record_mutations_per_s": round(recorded / record_s),
+            "rebuild_mutations_per_s": round(recorded / rebuild_s),
+            "rebuild_inprocess_mutations_per_s": round(recorded / rebuild_inprocess),
+            "raw_sqlite_fold_per_s": round(recorded / fold_s),
+            "raw_sqlite_fold_events_per_s": round(recorded / p50(event_folds)),
+            "rebuild_to_raw_ratio": round(fold_s / rebuild_s, 3),
+            "rebuild_peak_mib": round(max(peaks), 1),
+            "catch_up_ms_p50": ms(p50(catch_ups)),
+            "explain_ms_p50": ms(p50(explains)),
+            "history_filter_ms_p50": ms(p50(filters)),
+            "show_cli_ms_p50": cli_ms(["--ledger", str(path), "show", "--json"], runs=5),
+            "explain_cli_ms_p50": cli_ms(["--ledger", str(path), "explain", some_line, "--year", "2025", "--json"], runs=5),
+            "help_cli_ms_p50": cli_ms(["--help"], runs=5),
+            "hledger_bal_s": hledger_bal(folder, path),
+            "ledger_file_mib": round(path.stat().st_size / 2**20, 1),
+            "views_file_mib": round(path.with_name("bench.views.db").stat().st_size / 2**20, 1),
+        }
+    finally:
+        progress.stop()
+    return {"machine": machine(), "runs": runs, "seed": seed, "figures": figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutations", type=int, required=True, help="How many mutations the history holds.")
+    parser.add_argument("--json", dest="json_file", help="Also write the results to this JSON file.")
+    parser.add_argument("--runs", type=int, default=3, help="Runs per figure measured as a median (default 3).")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--dir", help="Work in this folder (kept) instead of a temporary one.")
+    args = parser.parse_args()
+    if args.dir:
+        folder = Path(args.dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        result = run(args.mutations, args.runs, args.seed, folder, quiet=False)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = run(args.mutations, args.runs, args.seed, Path(tmp), quiet=False)
+    if args.json_file:
+        Path(args.json_file).write_text(json.dumps(result, indent=2) + "\n")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"begroting benchmark, {result['figures']['mutations']:,} mutations", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result["figures"].items():
+        table.add_row(key, "—" if value is None else f"{value:,}" if isinstance(value, int) else str(value))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
