@@ -628,6 +628,112 @@ def balance(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None
             _console().print(render.balance_view(result))
 
 
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from the file name.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--bom", is_flag=True, help="CSV: write a UTF-8 byte order mark (for Excel).")
+@click.pass_context
+def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool) -> None:
+    """Export the begroting: xlsx (per-cell history), csv (a row per line and year) or json.
+
+    \b
+    Example:
+      begroting export --format xlsx begroting-2024.xlsx --adopted-only
+      begroting export begroting-2024.csv --bom
+    """
+    from cli import exports
+
+    fmt = fmt or file.rsplit(".", 1)[-1].lower()
+    if fmt not in ("xlsx", "csv", "json"):
+        _fail(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
+    with _errors(), _open(ctx, quiet=True) as ledger:
+        snapshot = exports.Snapshot(ledger, _point(ledger, as_of), adopted_only)
+        {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(fmt, lambda s, p: exports.write_csv(s, p, bom=bom))(snapshot, file)
+    click.echo(f"Wrote {file}.")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def import_(ctx: click.Context, file: str) -> None:
+    """Create a ledger from a JSON export: every document recorded again, in order, through the same checks.
+
+    \b
+    Example:
+      begroting --ledger copy.db import begroting-2024.json
+    """
+    import json as _json
+
+    from ledger.errors import InvalidInput, Problem
+    from ledger.transfer import import_history
+
+    with _errors():
+        try:
+            data = _json.loads(open(file, encoding="utf-8").read())
+        except (OSError, ValueError) as e:
+            raise InvalidInput([Problem(file, "", f"cannot read JSON: {e}")]) from None
+        with import_history(ctx.obj["ledger"], (data or {}).get("history") or data, file) as ledger:
+            click.echo(f"Imported {file} into {ledger.location} ({ledger.views.head()} events).")
+
+
+@cli.command()
+@click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False), help="The report to write.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.pass_context
+def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: bool) -> None:
+    """Write a self-contained HTML audit report: tables, trails, documents, digest, waterfalls.
+
+    \b
+    Example:
+      begroting report --html audit-2024.html
+    """
+    from cli import exports
+
+    with _errors(), _open(ctx, quiet=True) as ledger:
+        exports.write_html(exports.Snapshot(ledger, _point(ledger, as_of), adopted_only), html_file)
+    click.echo(f"Wrote {html_file}.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--tolerance", default="0", show_default=True,
+              help="Differences up to this much (in the row's own measure) are warnings, not errors.")
+@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, adopted_only: bool, as_json: bool) -> None:
+    """Compare the ledger with a published table (CSV: unit, line, year, amount[, measure]).
+
+    A blank line means the unit's lasten total; measure is euro (default), thousands or
+    millions. Exits 1 on any mismatch beyond --tolerance.
+
+    \b
+    Example:
+      begroting reconcile published-2024.csv --tolerance 0.05
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from cli import exports, render
+
+    try:
+        limit = Decimal(tolerance)
+    except InvalidOperation:
+        _fail(f"--tolerance {tolerance!r} is not a number")
+        raise
+    with _errors(), _open(ctx, quiet=as_json) as ledger:
+        result = exports.reconcile(ledger, file, limit, _point(ledger, as_of), adopted_only)
+    if as_json:
+        click.echo(render.dumps(result))
+    else:
+        _console().print(render.reconcile_table(result))
+    if result["mismatches"]:
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("--year", "years", type=int, multiple=True, help="Years to show (default: the first).")
 @click.pass_context

@@ -352,6 +352,19 @@ def balance_view(result: dict) -> Group:
     return Group(head, verdict, items)
 
 
+def reconcile_table(result: dict) -> Table:
+    table = Table(title=f"Reconciliation with {result['file']} (tolerance {result['tolerance']})",
+                  title_justify="left", header_style="bold")
+    for col in ("row", "figure", "year", "published", "ledger", "difference", "status"):
+        table.add_column(col, justify="right" if col in ("published", "ledger", "difference") else "left")
+    style = {"ok": "green", "warning": "yellow", "mismatch": "bold red"}
+    for r in result["rows"]:
+        table.add_row(str(r["row"]), r["name"] or r["figure"], str(r["year"]), f"{r['published']} {r['measure']}",
+                      r["ledger"], r["difference"], Text(r["status"], style=style[r["status"]]))
+    table.caption = f"{len(result['rows'])} rows: {result['mismatches']} mismatches, {result['warnings']} warnings"
+    return table
+
+
 def history_json(rows: list[dict]) -> list[dict]:
     return [_cents_to_text(r) for r in rows]
 

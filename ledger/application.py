@@ -49,7 +49,7 @@ from ledger.errors import (
     WriteConflict,
 )
 from ledger.integrity import GENESIS, parse_digest, walk_chain
-from ledger.keys import read_key
+from ledger.keys import KeyInput, read_key
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location
@@ -456,7 +456,9 @@ class Ledger:
 
     def set_key(self, path: str) -> int | None:
         """Record a distribution key; returns its position, or None if that very key is already set."""
-        key = read_key(path)
+        return self.set_key_input(read_key(path))
+
+    def set_key_input(self, key: KeyInput) -> int | None:
         for attempt in range(WRITE_ATTEMPTS):
             state = self.ledger_state()
             known = state.keys.get(key.id)

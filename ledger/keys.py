@@ -33,7 +33,10 @@ def read_key(path: str | Path) -> KeyInput:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidInput([Problem(source, "", f"cannot read file: {e}")]) from None
-    data = load_yaml_text(text, source)
+    return key_from_mapping(load_yaml_text(text, source), source)
+
+
+def key_from_mapping(data: object, source: str) -> KeyInput:
     problems: list[Problem] = []
 
     def problem(field: str, message: str) -> None:

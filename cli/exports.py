@@ -1,0 +1,355 @@
+"""Writing the begroting where controllers and auditors work: Excel with the history of
+every cell, CSV, JSON, a self-contained HTML audit report; and reconciling against a
+published table. Every text that came from a document is guarded: it never runs as a
+formula in a spreadsheet, and never as markup in the report."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.errors import InvalidInput, LedgerError, Problem, UnknownFigure
+from ledger.money import decimal_text, euro, to_decimal
+from ledger.transfer import history
+from projections.queries import Figure
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EURO_FORMAT = '"€" #,##0.00;[Red]-"€" #,##0.00'
+MAX_COMMENT_STEPS = 40
+MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
+            "millions": 1_000_000, "miljoenen": 1_000_000, "mln": 1_000_000}
+
+
+def csv_safe(value: Any) -> Any:
+    """A text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class Snapshot:
+    """The begroting at one point, with the audit trail of every line and year."""
+
+    def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool):
+        self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
+        self.show = ledger.views.show(at, adopted_only=adopted_only)
+        self.years = self.show["years"]
+        self._steps: dict[tuple[str, str, int], list] = {}
+
+    def steps(self, unit: str, line: str, year: int) -> list:
+        key = (unit, line, year)
+        if key not in self._steps:
+            self._steps[key] = self.ledger.views.steps(Figure("line", unit, line), year, self.at,
+                                                       adopted_only=self.adopted_only)
+        return self._steps[key]
+
+    def trail_text(self, unit: str, line: str, year: int) -> str:
+        steps = self.steps(unit, line, year)
+        rows = [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}"
+                + (f" ({s.reference})" if s.reference else "") for s in steps[:MAX_COMMENT_STEPS]]
+        if len(steps) > MAX_COMMENT_STEPS:
+            rows.append(f"… and {len(steps) - MAX_COMMENT_STEPS} more (begroting explain {unit}/{line} --year {year})")
+        return "\n".join(rows) or "no mutations"
+
+
+# ------------------------------------------------------------------ xlsx
+
+
+def write_xlsx(snapshot: Snapshot, path: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+
+    def text(ws: Any, row: int, col: int, value: Any, **style: Any) -> None:
+        cell = ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+        for k, v in style.items():
+            setattr(cell, k, v)
+
+    for year in snapshot.years:
+        ws = wb.create_sheet(str(year))
+        title = f"Begroting {snapshot.show['organisation']} {year}"
+        if snapshot.at is not None:
+            title += f" (stand na positie {snapshot.at})"
+        if snapshot.adopted_only:
+            title += ", alleen vastgestelde documenten"
+        text(ws, 1, 1, title, font=Font(bold=True, size=13))
+        for col, head in enumerate(("Eenheid", "Regel", "Soort", "Bedrag"), start=1):
+            text(ws, 3, col, head, font=bold)
+        row = 4
+        line_rows: list[int] = []
+        by_unit: dict[str, list[dict]] = {}
+        for line in snapshot.show["lines"]:
+            by_unit.setdefault(line["unit"], []).append(line)
+        for unit in snapshot.show["units"]:
+            first = row
+            for line in by_unit.get(unit["unit"], []):
+                text(ws, row, 1, unit["unit_name"])
+                text(ws, row, 2, line["line_name"])
+                text(ws, row, 3, line["type"])
+                cell = ws.cell(row=row, column=4, value=to_decimal(line["years"][year]))
+                cell.number_format = EURO_FORMAT
+                cell.comment = Comment(snapshot.trail_text(line["unit"], line["line"], year), "begroting",
+                                       width=420, height=200)
+                line_rows.append(row)
+                row += 1
+            for kind, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten")):
+                if any(line["type"] == kind for line in by_unit.get(unit["unit"], [])):
+                    text(ws, row, 1, unit["unit_name"], font=bold)
+                    text(ws, row, 2, label, font=bold)
+                    cell = ws.cell(row=row, column=4, value=f'=SUMIF(C{first}:C{row - 1},"{kind}",D{first}:D{row - 1})')
+                    cell.number_format, cell.font = EURO_FORMAT, bold
+                    row += 1
+            row += 1
+        span = f"{line_rows[0]}:{line_rows[-1]}" if line_rows else "4:4"
+        a, b = span.split(":")
+        totals = {}
+        for kind, label in (("lasten", "Lasten"), ("baten", "Baten"), ("reserve", "Mutatie reserves")):
+            text(ws, row, 2, label, font=bold)
+            cell = ws.cell(row=row, column=4, value=f'=SUMIF(C{a}:C{b},"{kind}",D{a}:D{b})')
+            cell.number_format, cell.font = EURO_FORMAT, bold
+            totals[kind] = row
+            row += 1
+        text(ws, row, 2, "Saldo (baten - lasten)", font=bold)
+        cell = ws.cell(row=row, column=4, value=f"=D{totals['baten']}-D{totals['lasten']}")
+        cell.number_format, cell.font = EURO_FORMAT, bold
+        ws.column_dimensions["A"].width = 40
+        ws.column_dimensions["B"].width = 55
+        ws.column_dimensions["D"].width = 18
+
+    docs = wb.create_sheet("Documenten")
+    heads = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
+    for col, head in enumerate(heads, start=1):
+        text(docs, 1, col, head, font=bold)
+    for r, d in enumerate(snapshot.ledger.conn.execute(
+            "SELECT document, kind, title, date, status, decision, position, recorded_at, actor FROM documents "
+            "WHERE position <= ? ORDER BY position", (snapshot.show["position"],)), start=2):
+        for col, value in enumerate(d, start=1):
+            text(docs, r, col, value)
+
+    muts = wb.create_sheet("Mutaties")
+    heads = ("positie", "mutatie", "document", "soort document", "status", "soort", "regels", "jaren", "bedrag",
+             "structureel", "reden", "referentie", "corrigeert")
+    for col, head in enumerate(heads, start=1):
+        text(muts, 1, col, head, font=bold)
+    for r, m in enumerate((x for x in snapshot.ledger.views.history(snapshot.at) if x["seq"]), start=2):
+        values = (m["position"], f"{m['document']}/{m['seq']}", m["document"], m["document_kind"], m["status"], m["kind"],
+                  ", ".join(m["lines"]), m["years"], to_decimal(m["amount_cents"]), "ja" if m["structural"] else "nee",
+                  m["reason"], m["reference"], m["corrects"] or "")
+        for col, value in enumerate(values, start=1):
+            text(muts, r, col, value)
+        muts.cell(row=r, column=9).number_format = EURO_FORMAT
+    wb.save(path)
+
+
+# ------------------------------------------------------------------ csv and json
+
+
+def write_csv(snapshot: Snapshot, path: str, *, bom: bool = False) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["unit", "unit_name", "line", "line_name", "type", "year", "amount"])
+        for line in snapshot.show["lines"]:
+            for year in snapshot.years:
+                writer.writerow([csv_safe(v) for v in (line["unit"], line["unit_name"], line["line"], line["line_name"],
+                                                       line["type"], year)] + [decimal_text(line["years"][year])])
+
+
+def export_data(snapshot: Snapshot) -> dict:
+    from cli import render
+
+    return {
+        "exported_at": datetime.now(timezone.utc).isoformat(),
+        **render.show_json(snapshot.show),
+        "documents": [dict(r) for r in snapshot.ledger.conn.execute(
+            "SELECT * FROM documents WHERE position <= ? ORDER BY position", (snapshot.show["position"],))],
+        "mutations": render.history_json([m for m in snapshot.ledger.views.history(snapshot.at) if m["seq"]]),
+        "history": history(snapshot.ledger) if snapshot.at is None else None,
+    }
+
+
+def write_json(snapshot: Snapshot, path: str) -> None:
+    Path(path).write_text(json.dumps(export_data(snapshot), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------ html
+
+
+def _svg_waterfall(title: str, steps: list) -> str:
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    bars: dict[str, int] = {}
+    for s in steps:
+        bars[s.document] = bars.get(s.document, 0) + s.amount_cents
+    labels = list(bars) + ["totaal"]
+    level, bottoms, heights, colours = 0, [], [], []
+    for delta in bars.values():
+        bottoms.append(min(level, level + delta) / 100)
+        heights.append(abs(delta) / 100)
+        colours.append("#2e7d32" if delta >= 0 else "#c62828")
+        level += delta
+    bottoms.append(min(0, level) / 100)
+    heights.append(abs(level) / 100)
+    colours.append("#1565c0")
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels)), 3.2))
+    ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
+    ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v * 100)))))
+    fig.tight_layout()
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    plt.close(fig)
+    svg = out.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
+td.amount, th.amount { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.unit td { font-weight: bold; background: #f4f4f4; }
+tr.total td { font-weight: bold; }
+.neg { color: #c62828; }
+.trail { display: none; border: 1px solid #999; padding: .5em 1em; margin: 1em 0; background: #fffbe6; }
+.trail:target { display: block; }
+code { background: #f0f0f0; padding: 0 .3em; }
+"""
+
+
+def write_html(snapshot: Snapshot, path: str) -> None:
+    e = html.escape
+    views = snapshot.ledger.views
+    org = e(snapshot.show["organisation"])
+    try:
+        digest = snapshot.ledger.digest()
+    except LedgerError as err:
+        digest = f"unavailable: {err}"
+
+    def amount(cents: int) -> str:
+        return f'<span class="{"neg" if cents < 0 else ""}">{e(euro(cents))}</span>'
+
+    out = [f"<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Auditrapport begroting {org}</title>"
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>Auditrapport begroting {org}</h1>",
+           f"<p>Opgemaakt {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}; stand na positie "
+           f"{snapshot.show['position']}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
+           f"<p>Hash-chain digest: <code id='digest'>{e(digest)}</code> "
+           f"(controleer met <code>begroting verify --digest {e(digest)}</code>)</p>"]
+    trails = []
+    by_unit: dict[str, list[dict]] = {}
+    for line in snapshot.show["lines"]:
+        by_unit.setdefault(line["unit"], []).append(line)
+    out.append("<h2>Begroting</h2><table id='begroting'><thead><tr><th>Eenheid / regel</th><th>soort</th>"
+               + "".join(f"<th class='amount'>{y}</th>" for y in snapshot.years) + "</tr></thead><tbody>")
+    for unit in snapshot.show["units"]:
+        out.append(f"<tr class='unit'><td colspan='{2 + len(snapshot.years)}'>{e(unit['unit_name'])}</td></tr>")
+        for line in by_unit.get(unit["unit"], []):
+            cells = []
+            for y in snapshot.years:
+                anchor = f"trail-{line['unit']}-{line['line']}-{y}"
+                cells.append(f"<td class='amount'><a class='figure' href='#{e(anchor)}'>{amount(line['years'][y])}</a></td>")
+                steps = snapshot.steps(line["unit"], line["line"], y)
+                rows = "".join(
+                    f"<tr><td>{s.position}</td><td>{e(s.document)}/{s.seq}<br><small>{e(s.title)}, {e(s.document_kind)}, "
+                    f"{e(s.status)}</small></td><td>{e(s.kind)}{' (corrigeert ' + e(s.corrects) + ')' if s.corrects else ''}"
+                    f"{' (structureel uit ' + str(s.carried_from) + ')' if s.carried_from else ''}</td>"
+                    f"<td>{e(s.reason)}</td><td>{e(s.reference)}</td><td class='amount'>{amount(s.amount_cents)}</td>"
+                    f"<td class='amount'>{amount(s.running_total_cents)}</td></tr>" for s in steps)
+                trails.append(
+                    f"<section class='trail' id='{e(anchor)}'><h3>{e(unit['unit_name'])} / {e(line['line_name'])} {y}: "
+                    f"{amount(line['years'][y])}</h3><table><thead><tr><th>#</th><th>document</th><th>soort</th>"
+                    f"<th>reden</th><th>referentie</th><th class='amount'>bedrag</th><th class='amount'>cumulatief</th>"
+                    f"</tr></thead><tbody>{rows or '<tr><td colspan=7>geen mutaties</td></tr>'}</tbody></table></section>")
+            out.append(f"<tr><td>{e(line['line_name'])}</td><td>{e(line['type'])}</td>{''.join(cells)}</tr>")
+        out.append("<tr class='total'><td>Totaal lasten</td><td></td>"
+                   + "".join(f"<td class='amount'>{amount(unit['lasten'][y])}</td>" for y in snapshot.years) + "</tr>")
+    for key, label in (("lasten", "Lasten"), ("baten", "Baten"), ("saldo", "Saldo (baten − lasten)"),
+                       ("te_dekken", "Te dekken door deelnemers")):
+        out.append(f"<tr class='total'><td>{label}</td><td></td>"
+                   + "".join(f"<td class='amount'>{amount(snapshot.show['totals'][key][y])}</td>" for y in snapshot.years)
+                   + "</tr>")
+    out.append("</tbody></table>")
+    out.append("<h2>Audit trail per bedrag</h2><p>Klik op een bedrag in de tabel om zijn mutaties te zien.</p>")
+    out.extend(trails)
+    out.append("<h2>Documenten</h2><table id='documenten'><thead><tr><th>#</th><th>document</th><th>soort</th><th>titel</th>"
+               "<th>datum</th><th>status</th><th>besluit</th></tr></thead><tbody>")
+    for d in snapshot.ledger.conn.execute("SELECT * FROM documents WHERE position <= ? ORDER BY position",
+                                          (snapshot.show["position"],)):
+        out.append(f"<tr><td>{d['position']}</td><td>{e(d['document'])}</td><td>{e(d['kind'])}</td><td>{e(d['title'])}</td>"
+                   f"<td>{e(d['date'])}</td><td>{e(d['status'])}</td><td>{e(d['decision'] or '')}</td></tr>")
+    out.append("</tbody></table><h2>Waterval per eenheid</h2>")
+    year = snapshot.years[0] if snapshot.years else None
+    for unit in snapshot.show["units"]:
+        if year is None:
+            break
+        steps = views.steps(Figure("unit", unit["unit"]), year, snapshot.at, adopted_only=snapshot.adopted_only)
+        title = f"{unit['unit_name']} {year} (lasten)"
+        out.append(f"<figure>{_svg_waterfall(title, steps)}</figure>")
+    out.append("</body></html>")
+    Path(path).write_text("\n".join(out), encoding="utf-8")
+
+
+# ------------------------------------------------------------------ reconcile
+
+
+def reconcile(ledger: Ledger, path: str, tolerance: Decimal, at: int | None = None, adopted_only: bool = False) -> dict:
+    """Compare the ledger with a published table (unit, line, year, amount[, measure])."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise InvalidInput([Problem(path, "", f"cannot read file: {err.strerror}")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("unit", "line", "year", "amount") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput([Problem(path, f"column {c}", "is missing") for c in missing])
+    show = ledger.views.show(at, adopted_only=adopted_only)
+    figures = {(x["unit"], x["line"]): x["years"] for x in show["lines"]}
+    units = {u["unit"]: u["lasten"] for u in show["units"]}
+    problems, rows = [], []
+    for n, r in enumerate(reader, start=2):
+        measure = (r.get("measure") or "").strip().lower()
+        try:
+            factor = MEASURES[measure]
+            published = Decimal((r["amount"] or "").strip().replace(" ", ""))
+            year = int(r["year"])
+        except (KeyError, InvalidOperation, ValueError):
+            problems.append(Problem(path, f"row {n}", f"cannot read amount {r.get('amount')!r}, year {r.get('year')!r} "
+                                                      f"or measure {measure!r}"))
+            continue
+        address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
+        try:
+            fig = ledger.views.resolve_figure(address)
+        except UnknownFigure as err:
+            problems.append(Problem(path, f"row {n}", str(err)))
+            continue
+        ours = (figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})).get(year)
+        if ours is None:
+            problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {fig.address}"))
+            continue
+        ours_euros = to_decimal(ours)
+        difference = ours_euros - published * factor
+        status = "ok" if difference == 0 else "warning" if abs(difference) <= tolerance * factor else "mismatch"
+        rows.append({"row": n, "figure": fig.address, "name": fig.name, "year": year, "published": str(published),
+                     "measure": measure or "euro", "ledger": decimal_text(ours), "difference": str(difference),
+                     "status": status})
+    if problems:
+        raise InvalidInput(problems)
+    return {"file": path, "tolerance": str(tolerance), "rows": rows,
+            "mismatches": sum(r["status"] == "mismatch" for r in rows), "warnings": sum(r["status"] == "warning" for r in rows)}
