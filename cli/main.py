@@ -393,12 +393,16 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 @click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
 @click.option("--as-of", help="A document id, a ledger position or a date.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@click.option("--limit", default=50, show_default=True,
+              help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
+@click.option("--all", "show_all", is_flag=True, help="List every mutation, however many.")
 @click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
 @click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def explain(ctx: click.Context, figure: str | None, year: int, total: bool, contribution: str | None,
-            as_of: str | None, adopted_only: bool, waterfall: bool, svg: str | None, as_json: bool) -> None:
+            as_of: str | None, adopted_only: bool, limit: int, show_all: bool, waterfall: bool, svg: str | None,
+            as_json: bool) -> None:
     """Explain a figure: every mutation that made it, with running totals.
 
     FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
@@ -433,7 +437,11 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, cont
         if year not in ledger.views.horizon(point):
             horizon = ledger.views.horizon(point)
             _fail(f"--year {year} is outside the horizon {horizon.start}-{horizon.stop - 1}")
-        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only)
+        if limit < 1:
+            _fail("--limit must be at least 1")
+        # The waterfall needs every document's part, so it takes the whole trail.
+        whole = show_all or waterfall or bool(svg)
+        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if whole else limit)
         if svg:
             render.waterfall_svg(result, svg)
         if as_json:

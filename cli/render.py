@@ -121,6 +121,8 @@ def explain_json(result: dict) -> dict:
         if k.endswith("_cents"):
             out[k[: -len("_cents")]] = decimal_text(v)
     out["steps"] = [_step_json(s) for s in result["steps"]]
+    if "brought_forward" in result:
+        out["brought_forward"] = _cents_to_text(result["brought_forward"])
     if "children" in result:
         out["children"] = [explain_json(c) for c in result["children"]]
     return out
@@ -150,6 +152,11 @@ def explain_table(result: dict) -> Table:
                     ("recorded / effective", {"style": "dim"}), ("amount", {"justify": "right"}),
                     ("running total", {"justify": "right"})):
         table.add_column(col, **kw)
+    if "brought_forward" in result:
+        earlier = result["brought_forward"]
+        table.add_row("", Text(f"brought forward: {earlier['mutations']} earlier mutations", style="italic"), "",
+                      Text("use --all to list them", style="dim"), "", money(earlier["amount_cents"]),
+                      money(earlier["amount_cents"], bold=True))
     for s in result["steps"]:
         doc = Text(f"{s.document}/{s.seq}")
         doc.append(f"\n{s.title}\n{s.document_kind}, {s.status}", style="dim")
@@ -167,7 +174,9 @@ def explain_table(result: dict) -> Table:
 
 def explain_tree(result: dict) -> Tree:
     def count(r: dict) -> int:
-        return len(r["steps"]) if "children" not in r else sum(count(c) for c in r["children"])
+        if "children" in r:
+            return sum(count(c) for c in r["children"])
+        return len(r["steps"]) + r.get("brought_forward", {}).get("mutations", 0)
 
     def label(r: dict) -> Text:
         t = Text(f"{r['name'] or r['figure']}: ", style="bold")

@@ -230,8 +230,17 @@ class Views:
 
     # ------------------------------------------------------------ explain
 
-    def steps(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False) -> list[Step]:
-        """Every mutation that contributes to the figure in that year, in ledger order."""
+    def steps(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+              limit: int | None = None) -> list[Step]:
+        """Every mutation that contributes to the figure in that year, in ledger order.
+
+        With ``limit``, only the latest ``limit`` steps; the running totals then start from
+        what the earlier ones brought forward (see ``brought_forward``)."""
+        return self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)[0]
+
+    def trail(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+              limit: int | None = None) -> tuple[list[Step], int, int]:
+        """(latest steps, number of earlier steps, amount they brought forward)."""
         p = at if at is not None else self.head()
         where = ["e.year = :year", "e.since_position <= :p",
                  "(d.withdrawn_position IS NULL OR d.withdrawn_position > :p)"]
@@ -243,16 +252,34 @@ class Views:
             where.append("e.line = :line")
         else:
             where.append("l.type = 'lasten'")
+        params = {"year": year, "p": p, "unit": fig.unit, "line": fig.line}
+        joins = ("FROM effects e JOIN documents d ON d.position = e.position "
+                 "JOIN lines l ON l.unit = e.unit AND l.line = e.line ")
         rows = self.conn.execute(
             "SELECT e.position, e.seq, e.leg, e.unit, e.line, e.amount_cents, e.source_year, "
             "m.kind, m.reason, m.reference, m.structural, m.corrects_document, m.corrects_seq, m.indexation, "
-            "d.document, d.title, d.kind AS document_kind, d.date, d.recorded_at, d.adopted_position, "
-            "d.withdrawn_position FROM effects e JOIN mutations m USING (position, seq) "
-            "JOIN documents d ON d.position = e.position JOIN lines l ON l.unit = e.unit AND l.line = e.line "
-            f"WHERE {' AND '.join(where)} ORDER BY e.position, e.seq, e.leg",
-            {"year": year, "p": p, "unit": fig.unit, "line": fig.line},
-        ).fetchall()
-        out, running = [], 0
+            "d.document, d.title, d.kind AS document_kind, d.date, d.recorded_at, d.adopted_position "
+            + joins + "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+            f"WHERE {' AND '.join(where)} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
+            + (" LIMIT :limit" if limit is not None else ""),
+            {**params, "limit": limit},
+        ).fetchall()[::-1]
+        earlier_count, earlier_cents = 0, 0
+        if limit is not None and len(rows) == limit:
+            count, total = self.conn.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) {joins} WHERE {' AND '.join(where)}", params
+            ).fetchone()
+            earlier_count, earlier_cents = count - len(rows), total - sum(r["amount_cents"] for r in rows)
+        shifts = [(r["position"], r["seq"]) for r in rows if r["kind"] == "verschuiving"]
+        legs: dict[tuple[int, int], list[sqlite3.Row]] = {}
+        for chunk in range(0, len(shifts), 400):
+            part = shifts[chunk:chunk + 400]
+            for g in self.conn.execute(
+                "SELECT position, seq, leg, unit, line, amounts FROM legs WHERE (position, seq) IN (VALUES "
+                + ",".join("(?, ?)" for _ in part) + ") ORDER BY position, seq, leg", [x for pair in part for x in pair],
+            ):
+                legs.setdefault((g["position"], g["seq"]), []).append(g)
+        out, running = [], earlier_cents
         for r in rows:
             running += r["amount_cents"]
             status = "adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed"
@@ -266,23 +293,18 @@ class Views:
                 carried_from=r["source_year"] if r["source_year"] != year else None,
             )
             if r["kind"] == "verschuiving":
-                step.other_legs = [
-                    (f"{o['unit']}/{o['line']}", json.loads(o["amounts"]))
-                    for o in self.conn.execute(
-                        "SELECT unit, line, amounts FROM legs WHERE position=? AND seq=? AND leg != ? ORDER BY leg",
-                        (r["position"], r["seq"], r["leg"]),
-                    )
-                ]
+                step.other_legs = [(f"{o['unit']}/{o['line']}", json.loads(o["amounts"]))
+                                   for o in legs.get((r["position"], r["seq"]), []) if o["leg"] != r["leg"]]
             if r["indexation"]:
                 step.indexation = next(
                     (i for i in json.loads(r["indexation"]) if i["unit"] == r["unit"] and i["line"] == r["line"]), None
                 )
             out.append(step)
-        return out
+        return out, earlier_count, earlier_cents
 
     def explain(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
-                with_children: bool = True) -> dict:
-        steps = self.steps(fig, year, at, adopted_only=adopted_only)
+                with_children: bool = True, limit: int | None = None) -> dict:
+        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)
         figures = self.figures(at, adopted_only=adopted_only)
         kinds = {(r["unit"], r["line"]): r["type"] for r in self.lines(at)}
         names = {(r["unit"], r["line"]): (r["unit_name"], r["line_name"]) for r in self.lines(at)}
@@ -301,13 +323,15 @@ class Views:
             result["baten_cents"] = amount(("baten",))
             result["saldo_cents"] = result["baten_cents"] - result["lasten_cents"]
         result["steps"] = steps
+        if earlier_count:
+            result["brought_forward"] = {"mutations": earlier_count, "amount_cents": earlier_cents}
         if fig.kind != "line" and with_children:
             if fig.kind == "total":
                 unit_names = {r["unit"]: r["unit_name"] for r in self.lines(at)}
                 children = [Figure("unit", u, name=n) for u, n in unit_names.items()]
             else:
                 children = [Figure("line", u, l, f"{n[0]}/{n[1]}") for (u, l), n in names.items() if u == fig.unit]
-            result["children"] = [self.explain(c, year, at, adopted_only=adopted_only) for c in children]
+            result["children"] = [self.explain(c, year, at, adopted_only=adopted_only, limit=limit) for c in children]
         return result
 
     # ------------------------------------------------------------ diff

@@ -141,3 +141,18 @@ def test_waterfall_in_the_terminal_and_as_svg(cycle, tmp_path):
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     assert "kb-2025" in svg.read_text()
+
+
+def test_a_long_trail_lists_the_latest_steps_and_brings_the_rest_forward(kaderbrief):
+    bg = kaderbrief
+    mutations = "".join(f"  - {{kind: wijziging, line: alpha/personeel, amounts: {{2025: {n}}}}}\n" for n in range(1, 61))
+    bg.record("many.yaml", "document: {id: many, kind: begrotingswijziging, title: M, date: 2025-02-01}\nmutations:\n" + mutations)
+    e = bg.json("explain", "alpha/personeel", "--year", "2025")
+    assert len(e["steps"]) == 50 and e["brought_forward"] == {"mutations": 11, "amount": "1000055.00"}
+    assert e["steps"][0]["mutation"] == "many/11" and e["steps"][-1]["running_total"] == e["amount"] == "1001830.00"
+    full = bg.json("explain", "alpha/personeel", "--year", "2025", "--all")
+    assert len(full["steps"]) == 61 and "brought_forward" not in full
+    assert full["steps"][-1]["running_total"] == e["amount"]
+    assert "brought forward: 11 earlier mutations" in bg("explain", "alpha/personeel", "--year", "2025").stdout
+    tree = bg("explain", "alpha", "--year", "2025").stdout
+    assert "Personele kosten: € 1.001.830  [61 mutations]" in tree
