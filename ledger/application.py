@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
@@ -54,7 +54,9 @@ from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location
 from ledger.validation import check_document
-from projections.projector import Projector, connect
+from projections import schema
+from projections.db import connect_sqlite, drop_tables, table_rows
+from projections.projector import Projector
 from projections.queries import Views
 
 WRITE_ATTEMPTS = 12
@@ -98,6 +100,20 @@ class RecordResult:
     new_lines: list[str] = field(default_factory=list)
 
 
+def _scrub(message: str, location: Location) -> str:
+    """Never print a password, whatever the driver put in its message."""
+    password = getattr(location, "password", "")
+    return message.replace(password, "***") if password else message
+
+
+def _exists(location: Location) -> bool:
+    try:
+        return location.exists()
+    except Exception as e:  # server down, wrong password, missing database, …
+        first = _scrub(str(e), location).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StorageError(f"cannot connect to {location}: {first}") from None
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -127,18 +143,20 @@ def content_sha256(doc: DocumentInput) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _differences(kept: sqlite3.Connection, fresh: sqlite3.Connection) -> Iterator[tuple[str, int, int]]:
-    tables = [r[0] for r in fresh.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    for table in tables:
-        query = f'SELECT * FROM "{table}" ORDER BY rowid'
+def _differences(kept: Any, fresh: Any) -> Iterator[tuple[str, int, int]]:
+    for table in schema.TABLES:
         try:
-            a = kept.execute(query).fetchall()
-        except sqlite3.Error:
+            a = table_rows(kept, table)
+        except Exception:  # a table gone missing from the kept read models
             yield table, 0, -1
             continue
-        b = fresh.execute(query).fetchall()
-        if [tuple(r) for r in a] != [tuple(r) for r in b]:
+        b = table_rows(fresh, table)
+        if a != b:
             yield table, len(a), len(b)
+
+
+def _is_permission_error(e: BaseException) -> bool:
+    return "permission denied" in str(e).lower() or "insufficientprivilege" in type(e).__name__.lower()
 
 
 def _is_lock_error(e: BaseException) -> bool:
@@ -151,20 +169,25 @@ class Ledger:
     def __init__(self, location: Location, *, readonly: bool = False):
         self.location = location
         self.readonly = readonly
+        self.views_stale = False
         try:
             self.app = BegrotingApp(env=location.event_store_env(readonly=readonly))
-            self.conn = connect(location.views_path)
-        except (PersistenceError, sqlite3.Error) as e:
-            raise StorageError(f"cannot open ledger {location}: {e}") from None
-        self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+            self.conn = location.views_connection(readonly=readonly)
+            self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+        except Exception as e:
+            raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None
         self.views = Views(self.conn)
+        self.actor = actor()
+        if location.kind == "postgresql":
+            # On a shared ledger the actor is the database user, whoever runs the command.
+            self.actor = self.conn.execute("SELECT current_user").fetchone()[0]
 
     # ------------------------------------------------------------ opening
 
     @classmethod
     def open(cls, text: str, *, write: bool = False) -> Ledger:
         location = Location.parse(text)
-        if not location.exists():
+        if not _exists(location):
             raise LedgerNotFound(f"no ledger at {location}: create one with `begroting init`")
         ledger = cls(location, readonly=not write)
         try:
@@ -182,11 +205,12 @@ class Ledger:
         if not (1900 <= first_year <= last_year <= 2200) or last_year - first_year > 30:
             raise LedgerError(f"--years: {first_year}-{last_year} is not a horizon (first-last, at most 31 years)")
         location = Location.parse(text)
-        location.path.parent.mkdir(parents=True, exist_ok=True)
+        location.prepare()
+        _exists(location)  # a clear message when the server cannot be reached
         ledger = cls(location)
         try:
             ledger.app.save(LedgerOpened(
-                originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=actor(),
+                originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
                 organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
             ))
         except IntegrityError:
@@ -208,43 +232,26 @@ class Ledger:
     # ------------------------------------------------------------ read side
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        return self.projector.catch_up(progress)
+        try:
+            return self.projector.catch_up(progress)
+        except Exception as e:
+            # An auditor on a shared ledger reads the read models but may not write them.
+            if self.location.kind == "postgresql" and _is_permission_error(e):
+                self.views_stale = True
+                return 0
+            raise
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop every read model and replay the whole event store into fresh ones."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
-            if not name.startswith("sqlite_"):
-                self.conn.execute(f'DROP TABLE "{name}"')
-        self.conn.execute("COMMIT")
-        self.conn.execute("VACUUM")
+        drop_tables(self.conn)
         self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
         return self.projector.replay(progress)
 
     # ------------------------------------------------------------ integrity
 
-    def _chain_rows(self) -> Iterator[tuple]:
-        conn = sqlite3.connect(f"file:{self.location.path.resolve()}?mode=ro", uri=True)
-        try:
-            yield from conn.execute(
-                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
-                "FROM stored_events e LEFT JOIN event_chain c ON c.position = e.rowid ORDER BY e.rowid"
-            )
-        finally:
-            conn.close()
-
-    def _orphan_links(self) -> int | None:
-        conn = sqlite3.connect(f"file:{self.location.path.resolve()}?mode=ro", uri=True)
-        try:
-            return conn.execute(
-                "SELECT MIN(position) FROM event_chain WHERE position NOT IN (SELECT rowid FROM stored_events)"
-            ).fetchone()[0]
-        finally:
-            conn.close()
-
     def digest(self) -> str:
         """The head of the hash chain, ``position:sha256``, for an auditor to keep elsewhere."""
-        head, link, problem, _ = walk_chain(self._chain_rows())
+        head, link, problem, _ = walk_chain(self.location.chain_rows(), contiguous=self.location.contiguous)
         if problem:
             raise LedgerError(f"the hash chain is broken ({problem}); run `begroting verify`")
         return f"{head}:{link}"
@@ -258,11 +265,12 @@ class Ledger:
                 want = parse_digest(digest)
             except ValueError as e:
                 raise LedgerError(str(e)) from None
-        head, link, problem, kept = walk_chain(self._chain_rows(), keep=want[0] if want else None)
+        head, link, problem, kept = walk_chain(self.location.chain_rows(), keep=want[0] if want else None,
+                                               contiguous=self.location.contiguous)
         report = Verification(events=head, head_position=head, head_sha256=link)
         if problem:
             report.problems.append(problem)
-        orphan = self._orphan_links()
+        orphan = self.location.orphan_links()
         if orphan is not None:
             report.problems.append(f"position {orphan}: chain link without its event (event deleted?)")
         if want is not None:
@@ -281,7 +289,7 @@ class Ledger:
                                    f"the event store ends at {head} (events lost?)")
             return report
         self.catch_up()
-        fresh = connect(Path(":memory:"))
+        fresh = connect_sqlite(Path(":memory:"))
         try:
             replay = Projector(fresh, self.app.recorder, self.app.mapper.to_domain_event)
             try:
@@ -334,7 +342,7 @@ class Ledger:
             # loading whole documents would make a correction cost as much as its target.
             checked = check_document(doc, ledger, self.views.mutation_target,
                                      lambda address, year: self.views.figure(address, year, column))
-            stamp, who = now(), actor()
+            stamp, who = now(), self.actor
             events: list[Event] = []
             if checked.new_units:
                 events.append(ChartExtended(
@@ -431,7 +439,7 @@ class Ledger:
             if state.status == "withdrawn":
                 raise LifecycleError(f"{document} was withdrawn and cannot be adopted")
             return DocumentAdopted(
-                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
                 document=document, date=when, decision=decision,
             )
 
@@ -448,7 +456,7 @@ class Ledger:
             if state.status == "adopted":
                 raise LifecycleError(f"{document} is adopted; correct it with a later document instead")
             return DocumentWithdrawn(
-                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
                 document=document, date=when, reason=reason,
             )
 
@@ -469,7 +477,7 @@ class Ledger:
                                                                   "give the new key another id")])
             try:
                 recordings = self.app.save(KeySet(
-                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=actor(),
+                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
                     key=key.id, from_year=key.from_year, participants=tuple(key.participants),
                     source=key.source.rsplit("/", 1)[-1],
                 ))
@@ -493,7 +501,7 @@ class Ledger:
             try:
                 recordings = self.app.save(HorizonExtended(
                     originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
-                    actor=actor(), last_year=last_year,
+                    actor=self.actor, last_year=last_year,
                 ))
             except IntegrityError:
                 self._backoff(attempt)

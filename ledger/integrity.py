@@ -26,22 +26,23 @@ def parse_digest(text: str) -> tuple[int, str]:
     return int(position), digest
 
 
-def walk_chain(rows: Iterable[tuple], keep: int | None = None) -> tuple[int, str, str | None, str | None]:
+def walk_chain(rows: Iterable[tuple], keep: int | None = None, *, contiguous: bool = True
+               ) -> tuple[int, str, str | None, str | None]:
     """Re-derive the chain from stored events in position order.
 
     ``rows`` yields (position, originator_id, version, topic, state, stored_link), with
     stored_link None where the chain has no link. Returns the head position and link of
     the intact prefix, the first problem (or None), and the re-derived link at ``keep``."""
-    previous, expected, kept = GENESIS, 1, None
+    previous, expected, kept, head = GENESIS, 1, None, 0
     for position, oid, version, topic, state, stored in rows:
-        if position != expected:
-            return expected - 1, previous, f"position {expected}: event missing (the next stored event is at {position})", kept
+        if contiguous and position != expected:
+            return head, previous, f"position {expected}: event missing (the next stored event is at {position})", kept
         link = link_hash(previous, position, oid, version, topic, state)
         if stored is None:
-            return expected - 1, previous, f"position {position}: event has no link in the hash chain (inserted?)", kept
+            return head, previous, f"position {position}: event has no link in the hash chain (inserted?)", kept
         if stored != link:
-            return expected - 1, previous, f"position {position}: event does not match its hash-chain link (altered, swapped or re-hashed)", kept
+            return head, previous, f"position {position}: event does not match its hash-chain link (altered, swapped or re-hashed)", kept
         if position == keep:
             kept = link
-        previous, expected = link, expected + 1
-    return expected - 1, previous, None, kept
+        previous, expected, head = link, position + 1, position
+    return head, previous, None, kept

@@ -5,14 +5,20 @@ table plus ``event_chain``, the tamper-evident hash of every event. The read mod
 live beside it in ``<name>.views.db``. Writers take the lock up front (BEGIN IMMEDIATE)
 so that concurrent writers queue instead of failing with "database is locked"; the
 file runs in WAL mode with synchronous=FULL so that a committed document survives a crash.
+
+A ``postgresql://`` address puts the ledger in a PostgreSQL database instead, through the
+library's own PostgreSQL persistence (``begroting_events`` and ``event_chain``), with the
+read models in the schema ``begroting_views`` of the same database.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
+from urllib.parse import unquote, urlsplit
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import (
@@ -31,19 +37,28 @@ LOCK_TIMEOUT_S = 30
 CHAIN_TABLE = "event_chain"
 
 
-@dataclass(frozen=True)
 class Location:
-    """A ledger's address as the user gave it (a path, for now)."""
+    """A ledger's address as the user gave it: a file path or a postgresql:// URL."""
 
+    kind = "sqlite"
+
+    @staticmethod
+    def parse(text: str) -> Location:
+        if text.startswith(("postgresql://", "postgres://")):
+            return PostgresLocation(text)
+        return SqliteLocation(Path(text).expanduser())
+
+
+@dataclass(frozen=True)
+class SqliteLocation(Location):
     path: Path
-
-    @classmethod
-    def parse(cls, text: str) -> Location:
-        return cls(Path(text).expanduser())
 
     @property
     def views_path(self) -> Path:
         return self.path.with_name(self.path.stem + ".views.db")
+
+    def prepare(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -57,8 +72,108 @@ class Location:
             "CREATE_TABLE": "n" if readonly else "y",
         }
 
+    def views_connection(self, *, readonly: bool = False) -> Any:
+        from projections.db import connect_sqlite
+
+        return connect_sqlite(self.views_path)
+
+    def chain_rows(self) -> Iterator[tuple]:
+        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        try:
+            yield from conn.execute(
+                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
+                f"FROM stored_events e LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid ORDER BY e.rowid"
+            )
+        finally:
+            conn.close()
+
+    def orphan_links(self) -> int | None:
+        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        try:
+            return conn.execute(
+                f"SELECT MIN(position) FROM {CHAIN_TABLE} WHERE position NOT IN (SELECT rowid FROM stored_events)"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+
+    # SQLite positions come without gaps: a missing one means a deleted event.
+    contiguous = True
+
     def __str__(self) -> str:
         return str(self.path)
+
+
+class PostgresLocation(Location):
+    kind = "postgresql"
+    contiguous = False  # a rolled-back insert leaves a gap in PostgreSQL's sequence
+    EVENTS_TABLE = "begroting_events"
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self.user = unquote(parts.username or "")
+        self.password = unquote(parts.password or "")
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or 5432
+        self.dbname = unquote(parts.path.lstrip("/")) or self.user
+
+    @property
+    def conninfo(self) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(host=self.host, port=self.port, dbname=self.dbname, user=self.user or None,
+                             password=self.password or None)
+
+    def prepare(self) -> None:
+        pass
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10)
+
+    def exists(self) -> bool:
+        with self.connect() as conn:
+            return conn.execute("SELECT to_regclass(%s)", (f"public.{self.EVENTS_TABLE}",)).fetchone()[0] is not None
+
+    def event_store_env(self, *, readonly: bool = False) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "ledger.pgstore:PostgresFactory",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_POOL_SIZE": "2",
+            "CREATE_TABLE": "n" if readonly else "y",
+        }
+
+    def views_connection(self, *, readonly: bool = False) -> Any:
+        from projections.db import PgConnection
+
+        return PgConnection(self.conninfo, readonly=readonly)
+
+    def chain_rows(self) -> Iterator[tuple]:
+        with self.connect() as conn:
+            cursor = conn.cursor(name="chain")  # server-side: the ledger may be large
+            cursor.execute(
+                f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
+                f"FROM {self.EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c ON c.position = e.notification_id "
+                "ORDER BY e.notification_id"
+            )
+            for row in cursor:
+                yield row[0], row[1], row[2], row[3], bytes(row[4]), row[5]
+
+    def orphan_links(self) -> int | None:
+        with self.connect() as conn:
+            return conn.execute(
+                f"SELECT MIN(position) FROM {CHAIN_TABLE} c WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {self.EVENTS_TABLE} e WHERE e.notification_id = c.position)"
+            ).fetchone()[0]
+
+    def __str__(self) -> str:
+        who = f"{self.user}@" if self.user else ""
+        return f"postgresql://{who}{self.host}:{self.port}/{self.dbname}"
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -121,3 +236,4 @@ class Factory(SQLiteFactory):
             originator_id_type=old.originator_id_type,
         )
         old.close()
+

@@ -9,12 +9,8 @@ an immediate transaction, so concurrent catch-ups never apply an event twice.
 from __future__ import annotations
 
 import json
-import sqlite3
 from functools import singledispatchmethod
-from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
-
-import sqlite_utils
 
 from events import (
     ChartExtended,
@@ -28,7 +24,7 @@ from events import (
     carries,
     year_effects,
 )
-from projections import schema
+from projections import db
 from projections.queries import fold, utc_text
 
 BATCH = 500
@@ -40,39 +36,24 @@ class NotificationSource(Protocol):
     def max_notification_id(self) -> int | None: ...
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, isolation_level=None, timeout=30)
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 class Projector:
-    def __init__(self, conn: sqlite3.Connection, source: NotificationSource, decode: Callable[[Any], Event]):
+    def __init__(self, conn: Any, source: NotificationSource, decode: Callable[[Any], Event]):
         self.conn = conn
         self.source = source
         self.decode = decode
-        schema.create(sqlite_utils.Database(conn))
+        db.create_tables(conn)
 
     def replay(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Fill empty read models from the whole log: indexes are built once at the end and
         the disposable file is not synced on every batch, which makes this several times
         faster than catching up event by event."""
-        db = sqlite_utils.Database(self.conn)
-        for table, _ in schema.INDEXES:
-            for index in db[table].indexes:
-                if not index.name.startswith("sqlite_autoindex"):
-                    self.conn.execute(f'DROP INDEX "{index.name}"')
+        db.drop_indexes(self.conn)
         self.conn.execute("PRAGMA synchronous=OFF")
         try:
             applied = self.catch_up(progress)
         finally:
             self.conn.execute("PRAGMA synchronous=NORMAL")
-        schema.create_indexes(db)
+        db.create_indexes(self.conn)
         return applied
 
     def position(self) -> int:
@@ -153,12 +134,12 @@ class Projector:
     def _(self, event: ChartExtended, position: int) -> None:
         self._log(event, position, "chart_extended", event.document)
         years = self._horizon()
-        for unit in event.units:
-            self.conn.execute("INSERT OR IGNORE INTO units VALUES (?, ?, ?)", (unit.id, unit.name, position))
-            for line in unit.lines:
+        for u, unit in enumerate(event.units, start=1):
+            self.conn.execute("INSERT OR IGNORE INTO units VALUES (?, ?, ?, ?)", (unit.id, unit.name, position, u))
+            for n, line in enumerate(unit.lines, start=1):
                 cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (unit.id, line.id, line.name, line.type, line.cost, line.opening_balance_cents, position),
+                    "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (unit.id, line.id, line.name, line.type, line.cost, line.opening_balance_cents, position, 100 * u + n),
                 )
                 if cur.rowcount:
                     self.conn.executemany(
@@ -172,7 +153,7 @@ class Projector:
         new_years = range(old.stop, event.last_year + 1)
         self.conn.execute("INSERT INTO horizon VALUES (?, ?, ?)", (position, old.start, event.last_year))
         self.conn.executemany(
-            "INSERT INTO figures SELECT unit, line, ?, 0, 0 FROM lines", [(y,) for y in new_years]
+            "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0 FROM lines", [(y,) for y in new_years]
         )
         carried = self.conn.execute(
             "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts, d.status "

@@ -111,7 +111,7 @@ class Views:
         return self.conn.execute(
             "SELECT l.unit, u.name AS unit_name, l.line, l.name AS line_name, l.type, l.cost, "
             "l.opening_balance_cents FROM lines l JOIN units u USING (unit) "
-            "WHERE l.position <= ? ORDER BY u.position, u.rowid, l.position, l.rowid",
+            "WHERE l.position <= ? ORDER BY u.position, u.ordinal, l.position, l.ordinal",
             (at if at is not None else self.head(),),
         ).fetchall()
 

@@ -15,11 +15,11 @@ TABLES: dict[str, dict] = {
         columns={"position": int, "recorded_at": str, "event": str, "document": str, "actor": str},
         pk="position",
     ),
-    "units": dict(columns={"unit": str, "name": str, "position": int}, pk="unit"),
+    "units": dict(columns={"unit": str, "name": str, "position": int, "ordinal": int}, pk="unit"),
     "lines": dict(
         columns={
             "unit": str, "line": str, "name": str, "type": str, "cost": str,
-            "opening_balance_cents": int, "position": int,
+            "opening_balance_cents": int, "position": int, "ordinal": int,
         },
         pk=("unit", "line"),
     ),

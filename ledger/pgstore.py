@@ -1,0 +1,46 @@
+"""The event store in PostgreSQL: the eventsourcing library's own persistence, with the
+hash chain appended in the same transaction. Imported only for postgresql:// ledgers."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresFactory as _LibraryPostgresFactory
+from psycopg.sql import SQL, Identifier
+
+from ledger.integrity import GENESIS, link_hash
+from ledger.storage import CHAIN_TABLE
+
+
+class ChainedPostgresRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, appending each event's chain link in the same
+    transaction (the library's table lock already serialises writers)."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(CHAIN_TABLE))
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, sha256 text NOT NULL)").format(self.chain_table)
+        )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
+            curs.execute(SQL("SELECT sha256 FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
+            row = curs.fetchone()
+            previous = row["sha256"] if row else GENESIS
+            links = []
+            for position, s in zip(positions, stored_events):
+                previous = link_hash(previous, position, s.originator_id, s.originator_version, s.topic, s.state)
+                links.append((position, previous))
+            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self.chain_table), links)
+        return positions
+
+
+class PostgresFactory(_LibraryPostgresFactory):
+    application_recorder_class = ChainedPostgresRecorder

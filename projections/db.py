@@ -1,0 +1,184 @@
+"""The read models' connection: a SQLite file beside the ledger, or a schema of its own in the
+ledger's PostgreSQL database. Queries are written once, in SQLite's dialect; ``PgConnection``
+translates the few differences (placeholders, upserts, locking) for PostgreSQL and hands back
+rows that behave like ``sqlite3.Row``."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from projections import schema
+
+VIEWS_SCHEMA = "begroting_views"
+_NAMED = re.compile(r"(?<!:):([a-z_]+)\b")
+_CONFLICT = re.compile(r"^\s*INSERT OR (IGNORE|REPLACE) INTO (\w+)\s*(\(([^)]*)\))?", re.I)
+
+
+def connect_sqlite(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, isolation_level=None, timeout=30)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+class Row(tuple):
+    """A result row addressable by position and by column name, like sqlite3.Row."""
+
+    names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _plain(value: Any) -> Any:
+    # PostgreSQL sums bigints into numeric; amounts are whole cents, so back to int.
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = tuple(c.name for c in cursor.description or ())
+    cls = type("Row", (Row,), {"names": names})
+
+    def make(values: Sequence[Any]) -> Row:
+        return cls(_plain(v) for v in values)
+
+    return make
+
+
+def translate(sql: str) -> str | None:
+    """SQLite dialect → PostgreSQL; None for statements that have no meaning there."""
+    stripped = sql.strip()
+    upper = stripped.upper()
+    if upper.startswith(("PRAGMA", "VACUUM")):
+        return None
+    if upper == "BEGIN IMMEDIATE":
+        return f"BEGIN; LOCK TABLE {VIEWS_SCHEMA}.tracking IN SHARE ROW EXCLUSIVE MODE"
+    sql = sql.replace("%", "%%")
+    m = _CONFLICT.match(sql)
+    if m:
+        mode, table, _, columns = m.groups()
+        sql = f"INSERT INTO {table}" + (f" ({columns})" if columns else "") + sql[m.end():]
+        if mode.upper() == "IGNORE":
+            sql += " ON CONFLICT DO NOTHING"
+        else:
+            spec = schema.TABLES[table]
+            pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)
+            rest = [c for c in spec["columns"] if c not in pk]
+            sql += f" ON CONFLICT ({', '.join(pk)}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in rest)
+    sql = sql.replace("?", "%s")
+    return _NAMED.sub(r"%(\1)s", sql)
+
+
+class _NoRows:
+    rowcount = 0
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list:
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+class PgConnection:
+    """Enough of sqlite3.Connection's interface for the projector and the queries."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, *, readonly: bool = False):
+        import psycopg
+
+        self.raw = psycopg.connect(conninfo, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+        if not readonly:
+            self.raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VIEWS_SCHEMA}")
+        self.raw.execute(f"SET search_path TO {VIEWS_SCHEMA}")
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        statement = translate(sql)
+        if statement is None:
+            return _NoRows()
+        if statement.strip().upper() == "ROLLBACK" and self.raw.info.transaction_status == 0:
+            return _NoRows()
+        return self.raw.execute(statement, params or None)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        rows = list(rows)
+        cursor = self.raw.cursor()
+        if rows:
+            cursor.executemany(translate(sql), rows)
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def create_tables(conn: Any, *, indexes: bool = True) -> None:
+    if isinstance(conn, sqlite3.Connection):
+        import sqlite_utils
+
+        schema.create(sqlite_utils.Database(conn), indexes=indexes)
+        return
+    types = {str: "TEXT", int: "BIGINT"}
+    for name, spec in schema.TABLES.items():
+        pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)
+        columns = ", ".join(f"{c} {types[t]}" for c, t in spec["columns"].items())
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}, PRIMARY KEY ({', '.join(pk)}))")
+    if indexes:
+        create_indexes(conn)
+    conn.execute("INSERT OR IGNORE INTO ledger (key, value) VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)])
+
+
+def create_indexes(conn: Any) -> None:
+    if isinstance(conn, sqlite3.Connection):
+        import sqlite_utils
+
+        schema.create_indexes(sqlite_utils.Database(conn))
+        return
+    for table, columns in schema.INDEXES:
+        conn.execute(f"CREATE INDEX IF NOT EXISTS idx_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})")
+
+
+def drop_indexes(conn: Any) -> None:
+    if isinstance(conn, sqlite3.Connection):
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")]
+    else:
+        names = [f"idx_{table}_{'_'.join(columns)}" for table, columns in schema.INDEXES]
+    for name in names:
+        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def drop_tables(conn: Any) -> None:
+    if isinstance(conn, sqlite3.Connection):
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                 if not r[0].startswith("sqlite_")]
+    else:
+        names = list(schema.TABLES)
+    conn.execute("BEGIN")
+    for name in names:
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    conn.execute("COMMIT")
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("VACUUM")
+
+
+def table_rows(conn: Any, table: str) -> list[tuple]:
+    """Every row of a table in a canonical order (for comparing two copies)."""
+    n = len(schema.TABLES[table]["columns"])
+    return [tuple(r) for r in conn.execute(f'SELECT * FROM "{table}" ORDER BY {", ".join(str(i) for i in range(1, n + 1))}')]
