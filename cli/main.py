@@ -348,7 +348,7 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
     from projections.readonly import run_query
 
     with _errors(), _open(ctx, quiet=True) as ledger:
-        columns, rows = run_query(ledger.location.views_path, query)
+        columns, rows = run_query(ledger.location, query)
     if as_json:
         click.echo(render.dumps([dict(zip(columns, r)) for r in rows]))
     elif as_csv:
@@ -634,6 +634,41 @@ def balance(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None
             click.echo(render.dumps(render.cents_to_text(result)))
         else:
             _console().print(render.balance_view(result))
+
+
+@cli.group()
+def roles() -> None:
+    """Controller and auditor roles on a shared PostgreSQL ledger.
+
+    \b
+    Example:
+      begroting roles setup --controller ctl_user --auditor aud_user
+    """
+
+
+@roles.command("setup")
+@click.option("--controller", required=True, help="The role that may record and adopt.")
+@click.option("--auditor", required=True, help="The role that may only read, explain and verify.")
+@click.option("--print", "print_only", is_flag=True, help="Only print the statements; apply nothing.")
+@click.pass_context
+def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: bool) -> None:
+    """Create (if need be) and grant the two roles; run it as the ledger's owner.
+
+    \b
+    Example:
+      begroting --ledger postgresql://owner@db/begroting roles setup --controller ctl_user --auditor aud_user
+    """
+    from ledger import roles as roles_module
+    from ledger.application import Ledger
+
+    with _errors():
+        with Ledger.open(ctx.obj["ledger"]) as ledger:
+            sql = roles_module.statements(ledger.location, controller, auditor)
+            for statement in sql:
+                click.echo(statement + ";")
+            if not print_only:
+                roles_module.apply(ledger.location, sql)
+                click.echo(f"-- applied: {controller} may record and adopt; {auditor} may read, explain and verify.")
 
 
 @cli.command("export")

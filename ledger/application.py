@@ -44,6 +44,7 @@ from ledger.errors import (
     LedgerExists,
     LedgerNotFound,
     LifecycleError,
+    NotPermitted,
     Problem,
     StorageError,
     WriteConflict,
@@ -166,12 +167,12 @@ def _is_lock_error(e: BaseException) -> bool:
 class Ledger:
     """One open ledger: its event store (``app``) and its read models (``views``)."""
 
-    def __init__(self, location: Location, *, readonly: bool = False):
+    def __init__(self, location: Location, *, readonly: bool = False, create: bool = False):
         self.location = location
         self.readonly = readonly
         self.views_stale = False
         try:
-            self.app = BegrotingApp(env=location.event_store_env(readonly=readonly))
+            self.app = BegrotingApp(env=location.event_store_env(readonly=readonly, create=create))
             self.conn = location.views_connection(readonly=readonly)
             self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
         except Exception as e:
@@ -207,7 +208,7 @@ class Ledger:
         location = Location.parse(text)
         location.prepare()
         _exists(location)  # a clear message when the server cannot be reached
-        ledger = cls(location)
+        ledger = cls(location, create=True)
         try:
             ledger.app.save(LedgerOpened(
                 originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
@@ -370,7 +371,7 @@ class Ledger:
             if dry_run:
                 return result
             try:
-                recordings = self.app.save(*events)
+                recordings = self._save(*events)
             except IntegrityError:
                 self._backoff(attempt)
                 continue
@@ -398,6 +399,16 @@ class Ledger:
             out.append((unit, line, year, before, before + delta))
         return out
 
+    def _save(self, *events: Event) -> list:
+        """One atomic save; a refusal by the database's permissions becomes NotPermitted."""
+        try:
+            return self.app.save(*events)
+        except PersistenceError as e:
+            if _is_permission_error(e):
+                raise NotPermitted(f"not permitted: {self.actor} may not write to {self.location} "
+                                   "(this role may only read, explain and verify)") from None
+            raise
+
     @staticmethod
     def _backoff(attempt: int) -> None:
         time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
@@ -411,7 +422,7 @@ class Ledger:
             if event is None:
                 return None
             try:
-                recordings = self.app.save(event)
+                recordings = self._save(event)
             except IntegrityError:
                 self._backoff(attempt)
                 continue
@@ -476,7 +487,7 @@ class Ledger:
                 raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
                                                                   "give the new key another id")])
             try:
-                recordings = self.app.save(KeySet(
+                recordings = self._save(KeySet(
                     originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
                     key=key.id, from_year=key.from_year, participants=tuple(key.participants),
                     source=key.source.rsplit("/", 1)[-1],
@@ -499,7 +510,7 @@ class Ledger:
             if last_year - state.first_year > 30:
                 raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
             try:
-                recordings = self.app.save(HorizonExtended(
+                recordings = self._save(HorizonExtended(
                     originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
                     actor=self.actor, last_year=last_year,
                 ))

@@ -61,3 +61,7 @@ class StorageError(LedgerError):
 
 class WriteConflict(LedgerError):
     """Raised when concurrent writers kept clashing after every retry."""
+
+
+class NotPermitted(LedgerError):
+    """Raised when the database refuses a write to this user (an auditor recording, say)."""

@@ -25,6 +25,13 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, sha256 text NOT NULL)").format(self.chain_table)
         )
 
+    def _lock_table(self, curs: Any) -> None:
+        # The library takes an EXCLUSIVE table lock to make positions follow commit order;
+        # that lock needs UPDATE rights, which no role but the owner has on a ledger. A
+        # transaction-level advisory lock serialises writers just as well, with INSERT only.
+        curs.execute(SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout))
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('begroting_events'))")
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []

@@ -63,7 +63,7 @@ class SqliteLocation(Location):
     def exists(self) -> bool:
         return self.path.exists()
 
-    def event_store_env(self, *, readonly: bool = False) -> dict[str, str]:
+    def event_store_env(self, *, readonly: bool = False, create: bool = False) -> dict[str, str]:
         db = str(self.path.resolve())
         return {
             "PERSISTENCE_MODULE": "ledger.storage:Factory",
@@ -135,7 +135,7 @@ class PostgresLocation(Location):
         with self.connect() as conn:
             return conn.execute("SELECT to_regclass(%s)", (f"public.{self.EVENTS_TABLE}",)).fetchone()[0] is not None
 
-    def event_store_env(self, *, readonly: bool = False) -> dict[str, str]:
+    def event_store_env(self, *, readonly: bool = False, create: bool = False) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "ledger.pgstore:PostgresFactory",
             "POSTGRES_DBNAME": self.dbname,
@@ -145,7 +145,8 @@ class PostgresLocation(Location):
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_POOL_SIZE": "2",
-            "CREATE_TABLE": "n" if readonly else "y",
+            # Only `init` creates tables: the other roles on a shared ledger may not.
+            "CREATE_TABLE": "y" if create else "n",
         }
 
     def views_connection(self, *, readonly: bool = False) -> Any:
@@ -154,7 +155,7 @@ class PostgresLocation(Location):
         return PgConnection(self.conninfo, readonly=readonly)
 
     def chain_rows(self) -> Iterator[tuple]:
-        with self.connect() as conn:
+        with self.connect() as conn, conn.transaction():
             cursor = conn.cursor(name="chain")  # server-side: the ledger may be large
             cursor.execute(
                 f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "

@@ -45,8 +45,8 @@ class Row(tuple):
 
 def _plain(value: Any) -> Any:
     # PostgreSQL sums bigints into numeric; amounts are whole cents, so back to int.
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
     return value
 
 
@@ -72,7 +72,7 @@ def translate(sql: str) -> str | None:
     m = _CONFLICT.match(sql)
     if m:
         mode, table, _, columns = m.groups()
-        sql = f"INSERT INTO {table}" + (f" ({columns})" if columns else "") + sql[m.end():]
+        sql = f"INSERT INTO {table} " + (f"({columns}) " if columns else "") + sql[m.end():].lstrip()
         if mode.upper() == "IGNORE":
             sql += " ON CONFLICT DO NOTHING"
         else:
@@ -106,7 +106,8 @@ class PgConnection:
         import psycopg
 
         self.raw = psycopg.connect(conninfo, autocommit=True, row_factory=_row_factory, connect_timeout=10)
-        if not readonly:
+        exists = self.raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (VIEWS_SCHEMA,)).fetchone()
+        if not exists:  # only the owner gets here: other roles find the schema made by `init`
             self.raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VIEWS_SCHEMA}")
         self.raw.execute(f"SET search_path TO {VIEWS_SCHEMA}")
 
@@ -129,12 +130,25 @@ class PgConnection:
         self.raw.close()
 
 
+def rollback(conn: Any) -> None:
+    """Roll back the open transaction, if there is one."""
+    if isinstance(conn, sqlite3.Connection):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    else:
+        conn.execute("ROLLBACK")
+
+
 def create_tables(conn: Any, *, indexes: bool = True) -> None:
     if isinstance(conn, sqlite3.Connection):
         import sqlite_utils
 
         schema.create(sqlite_utils.Database(conn), indexes=indexes)
         return
+    found = {r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (VIEWS_SCHEMA,))}
+    if found >= set(schema.TABLES) and indexes:
+        return  # made by the owner; other roles may not create, and need not
     types = {str: "TEXT", int: "BIGINT"}
     for name, spec in schema.TABLES.items():
         pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)

@@ -65,8 +65,8 @@ class Projector:
         applied = 0
         head = None
         while True:
-            self.conn.execute("BEGIN IMMEDIATE")
             try:
+                self.conn.execute("BEGIN IMMEDIATE")
                 start = self.position()
                 notifications = self.source.select_notifications(start + 1, BATCH)
                 for n in notifications:
@@ -78,7 +78,7 @@ class Projector:
                     )
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                db.rollback(self.conn)
                 raise
             applied += len(notifications)
             if progress and notifications:

@@ -352,7 +352,7 @@ class Views:
             "SELECT e.unit, e.line, e.year, e.amount_cents, e.position, e.seq, "
             f"{counted(':a')} AS at_a, {counted(':b')} AS at_b, d.document, d.title, d.kind AS document_kind, "
             "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
-            "JOIN mutations m USING (position, seq) "
+            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
             f"WHERE {counted(':a')} != {counted(':b')} ORDER BY e.position, e.seq, e.leg",
             {"a": a, "b": b},
         ).fetchall()

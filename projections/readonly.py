@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from ledger.errors import LedgerError
 
@@ -27,7 +28,36 @@ class QueryRefused(LedgerError):
     """Raised when a query would write, attach or configure, or is not valid SQL."""
 
 
-def run_query(path: Path, query: str) -> tuple[list[str], list[tuple]]:
+def run_query(location: Any, query: str) -> tuple[list[str], list[tuple]]:
+    if location.kind == "postgresql":
+        return _run_postgres(location.conninfo, query)
+    return _run_sqlite(location.views_path, query)
+
+
+def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:
+    """A READ ONLY transaction that is rolled back, whatever the query: PostgreSQL itself refuses writes."""
+    import psycopg
+
+    from projections.db import VIEWS_SCHEMA, _plain
+
+    with psycopg.connect(conninfo, connect_timeout=10) as conn:
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(f"SET LOCAL search_path TO {VIEWS_SCHEMA}")
+                conn.execute("SET LOCAL statement_timeout = '60s'")
+                cursor = conn.execute(query)
+                columns = [d.name for d in cursor.description or []]
+                rows = [tuple(_plain(v) for v in r) for r in cursor.fetchmany(MAX_ROWS)] if cursor.description else []
+        except psycopg.Error as e:
+            message = str(e).strip().splitlines()[0]
+            if "read-only transaction" in message or "permission denied" in message:
+                raise QueryRefused("sql: refused — only reading queries (SELECT) are allowed on the read models") from None
+            raise QueryRefused(f"sql: {message}") from None
+    return columns, rows
+
+
+def _run_sqlite(path: Path, query: str) -> tuple[list[str], list[tuple]]:
     conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
     try:
         conn.set_authorizer(_authorize)

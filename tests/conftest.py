@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,8 @@ from cli.main import cli
 class Cli:
     """Runs `begroting --ledger <tmp ledger> ...` in-process and keeps the output."""
 
-    def __init__(self, ledger: Path, folder: Path):
-        self.ledger = ledger
+    def __init__(self, ledger: Path | str, folder: Path):
+        self.ledger = ledger  # a SQLite file, or a postgresql:// URL
         self.folder = folder
         self.runner = CliRunner(env={"COLUMNS": "250"})
 
@@ -38,7 +40,16 @@ class Cli:
     def record(self, name: str, text: str, *extra: str):
         return self("record", self.write(name, text), *extra)
 
+    @property
+    def backend(self) -> str:
+        return "postgresql" if str(self.ledger).startswith("postgresql://") else "sqlite"
+
     def event_count(self) -> int:
+        if self.backend == "postgresql":
+            import psycopg
+
+            with psycopg.connect(str(self.ledger)) as conn:
+                return conn.execute("SELECT COUNT(*) FROM begroting_events").fetchone()[0]
         with sqlite3.connect(self.ledger) as conn:
             return conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
 
@@ -47,9 +58,67 @@ class Cli:
         return next(x for x in show["lines"] if x["unit"] == unit and x["line"] == line)["years"]
 
 
+PG_SERVER = os.environ.get("BEGROTING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", choices=("sqlite", "postgresql", "both"), default="both",
+                     help="Run the ledger/projection/CLI tests on SQLite, on PostgreSQL, or on both (default).")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend")
+        metafunc.parametrize("backend", ["sqlite", "postgresql"] if chosen == "both" else [chosen],
+                             scope="module" if "demo" in metafunc.fixturenames else "function")
+
+
+def postgres_or_skip() -> None:
+    """PostgreSQL tests never skip in CI; elsewhere they skip when no server answers."""
+    import psycopg
+
+    try:
+        psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3).close()
+    except psycopg.Error as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER} in CI: {e}")
+        pytest.skip(f"no PostgreSQL server at {PG_SERVER} ({str(e).strip().splitlines()[0]})")
+
+
+class FreshDatabase:
+    """A database created for one test (or module) and dropped afterwards."""
+
+    def __init__(self):
+        import psycopg
+
+        postgres_or_skip()
+        self.name = f"begroting_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {self.name}")
+        self.url = f"{PG_SERVER}/{self.name}"
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
 @pytest.fixture
-def bg(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "ledger.db", tmp_path)
+def ledger_address(tmp_path: Path, backend: str):
+    if backend == "sqlite":
+        yield tmp_path / "ledger.db"
+        return
+    db = FreshDatabase()
+    try:
+        yield db.url
+    finally:
+        db.drop()
+
+
+@pytest.fixture
+def bg(tmp_path: Path, ledger_address) -> Cli:
+    return Cli(ledger_address, tmp_path)
 
 
 CHART = """

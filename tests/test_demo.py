@@ -34,14 +34,17 @@ def euros(text: str) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from tests.conftest import Cli
+def demo(tmp_path_factory, backend):
+    from tests.conftest import Cli, FreshDatabase
 
     folder = tmp_path_factory.mktemp("demo")
-    bg = Cli(folder / "demo.db", folder)
+    db = FreshDatabase() if backend == "postgresql" else None
+    bg = Cli(db.url if db else folder / "demo.db", folder)
     out = bg("demo")
     assert "Lasten" in out.stdout
-    return bg
+    yield bg
+    if db:
+        db.drop()
 
 
 def test_every_published_line_and_unit_total_of_2024(demo):
