@@ -99,17 +99,20 @@ class Projector:
             (position, utc_text(event.timestamp), name, document, event.actor),
         )
 
-    def _add_to_figures(self, rows: list[tuple[str, str, int, int]], *, column: str, sign: int = 1) -> None:
+    def _add_to_figures(self, rows: list[tuple[str, str, int, int, int]], *, adopted: bool, sign: int = 1) -> None:
+        """Add (unit, line, year, amount, steps) to the figures, proposals included or adopted only.
+        ``steps`` counts the effect rows behind a figure, so explain can bring earlier ones forward."""
+        amount, steps = ("adopted_cents", "adopted_steps") if adopted else ("amount_cents", "steps")
         self.conn.executemany(
-            f"UPDATE figures SET {column} = {column} + ? WHERE unit=? AND line=? AND year=?",
-            [(sign * amount, unit, line, year) for unit, line, year, amount in rows],
+            f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE unit=? AND line=? AND year=?",
+            [(sign * cents, sign * n, unit, line, year) for unit, line, year, cents, n in rows],
         )
 
-    def _document_effects(self, position: int) -> list[tuple[str, str, int, int]]:
+    def _document_effects(self, position: int) -> list[tuple[str, str, int, int, int]]:
         return [
             tuple(r)
             for r in self.conn.execute(
-                "SELECT unit, line, year, SUM(amount_cents) FROM effects WHERE position=? "
+                "SELECT unit, line, year, SUM(amount_cents), COUNT(*) FROM effects WHERE position=? "
                 "GROUP BY unit, line, year",
                 (position,),
             )
@@ -143,7 +146,7 @@ class Projector:
                 )
                 if cur.rowcount:
                     self.conn.executemany(
-                        "INSERT INTO figures VALUES (?, ?, ?, 0, 0)", [(unit.id, line.id, y) for y in years]
+                        "INSERT INTO figures VALUES (?, ?, ?, 0, 0, 0, 0)", [(unit.id, line.id, y) for y in years]
                     )
 
     @apply.register
@@ -153,7 +156,7 @@ class Projector:
         new_years = range(old.stop, event.last_year + 1)
         self.conn.execute("INSERT INTO horizon VALUES (?, ?, ?)", (position, old.start, event.last_year))
         self.conn.executemany(
-            "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0 FROM lines", [(y,) for y in new_years]
+            "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0, 0, 0 FROM lines", [(y,) for y in new_years]
         )
         carried = self.conn.execute(
             "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts, d.status "
@@ -166,12 +169,12 @@ class Projector:
             amounts = {int(y): a for y, a in json.loads(r["amounts"]).items()}
             for year, (amount, source) in year_effects(amounts, carries=True, years=new_years).items():
                 rows.append((r["position"], r["seq"], r["leg"], r["unit"], r["line"], year, amount, source, position))
-                proposed.append((r["unit"], r["line"], year, amount))
+                proposed.append((r["unit"], r["line"], year, amount, 1))
                 if r["status"] == "adopted":
-                    adopted.append((r["unit"], r["line"], year, amount))
+                    adopted.append((r["unit"], r["line"], year, amount, 1))
         self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self._add_to_figures(proposed, column="amount_cents")
-        self._add_to_figures(adopted, column="adopted_cents")
+        self._add_to_figures(proposed, adopted=False)
+        self._add_to_figures(adopted, adopted=True)
 
     @apply.register
     def _(self, event: KeySet, position: int) -> None:
@@ -212,11 +215,12 @@ class Projector:
                 for year, (amount, source) in year_effects(leg.amounts_cents, carries=carries(m), years=years).items():
                     effects.append((position, m.seq, n, leg.unit, leg.line, year, amount, source, position))
                     key = (leg.unit, leg.line, year)
-                    totals[key] = totals.get(key, 0) + amount
+                    cents, steps = totals.get(key, (0, 0))
+                    totals[key] = (cents + amount, steps + 1)
         self.conn.executemany("INSERT INTO mutations VALUES (" + ",".join("?" * 16) + ")", mutations)
         self.conn.executemany("INSERT INTO legs VALUES (?, ?, ?, ?, ?, ?)", legs)
         self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", effects)
-        self._add_to_figures([(*k, v) for k, v in totals.items()], column="amount_cents")
+        self._add_to_figures([(*k, *v) for k, v in totals.items()], adopted=False)
 
     @apply.register
     def _(self, event: DocumentAdopted, position: int) -> None:
@@ -230,7 +234,7 @@ class Projector:
             "UPDATE documents SET status='adopted', decision=?, adopted_position=?, adopted_date=? WHERE document=?",
             (event.decision, position, event.date.isoformat(), event.document),
         )
-        self._add_to_figures(self._document_effects(row[0]), column="adopted_cents")
+        self._add_to_figures(self._document_effects(row[0]), adopted=True)
 
     @apply.register
     def _(self, event: DocumentWithdrawn, position: int) -> None:
@@ -245,4 +249,4 @@ class Projector:
             "WHERE document=?",
             (position, event.date.isoformat(), event.reason, event.document),
         )
-        self._add_to_figures(self._document_effects(row[0]), column="amount_cents", sign=-1)
+        self._add_to_figures(self._document_effects(row[0]), adopted=False, sign=-1)

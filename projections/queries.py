@@ -266,19 +266,27 @@ class Views:
         ).fetchall()[::-1]
         earlier_count, earlier_cents = 0, 0
         if limit is not None and len(rows) == limit:
-            count, total = self.conn.execute(
-                f"SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) {joins} WHERE {' AND '.join(where)}", params
-            ).fetchone()
+            if at is None and fig.kind == "line":
+                # Now: the figures table keeps each line's total and its number of steps.
+                amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
+                total, count = self.conn.execute(
+                    f"SELECT {amount}, {steps} FROM figures WHERE unit=? AND line=? AND year=?",
+                    (fig.unit, fig.line, year)).fetchone()
+            else:
+                count, total = self.conn.execute(
+                    f"SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) {joins} WHERE {' AND '.join(where)}", params
+                ).fetchone()
             earlier_count, earlier_cents = count - len(rows), total - sum(r["amount_cents"] for r in rows)
-        shifts = [(r["position"], r["seq"]) for r in rows if r["kind"] == "verschuiving"]
-        legs: dict[tuple[int, int], list[sqlite3.Row]] = {}
-        for chunk in range(0, len(shifts), 400):
-            part = shifts[chunk:chunk + 400]
-            for g in self.conn.execute(
-                "SELECT position, seq, leg, unit, line, amounts FROM legs WHERE (position, seq) IN (VALUES "
-                + ",".join("(?, ?)" for _ in part) + ") ORDER BY position, seq, leg", [x for pair in part for x in pair],
+        shifts = {(r["position"], r["seq"]) for r in rows if r["kind"] == "verschuiving"}
+        legs: dict[tuple[int, int], list] = {}
+        if shifts:
+            positions, seqs = sorted({p for p, _ in shifts}), sorted({s for _, s in shifts})
+            for g in self.conn.execute(  # both IN lists walk the primary key; pairs are filtered here
+                f"SELECT position, seq, leg, unit, line, amounts FROM legs WHERE position IN ({','.join('?' * len(positions))}) "
+                f"AND seq IN ({','.join('?' * len(seqs))}) ORDER BY position, seq, leg", [*positions, *seqs],
             ):
-                legs.setdefault((g["position"], g["seq"]), []).append(g)
+                if (g["position"], g["seq"]) in shifts:
+                    legs.setdefault((g["position"], g["seq"]), []).append(g)
         out, running = [], earlier_cents
         for r in rows:
             running += r["amount_cents"]

@@ -68,13 +68,14 @@ TABLES: dict[str, dict] = {
         pk=("position", "seq"),
     ),
     "figures": dict(
-        columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int},
+        columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int,
+                 "steps": int, "adopted_steps": int},
         pk=("unit", "line", "year"),
     ),
 }
 
 INDEXES = [
-    ("effects", ["unit", "line", "year", "position"]),
+    ("effects", ["unit", "line", "year", "position", "seq", "leg"]),
     ("effects", ["since_position"]),
     ("mutations", ["document", "seq"]),
     ("mutations", ["kind"]),
