@@ -188,35 +188,10 @@ def write_json(snapshot: Snapshot, path: str) -> None:
 
 
 def _svg_waterfall(title: str, steps: list) -> str:
-    import matplotlib
+    from cli.render import waterfall_svg_text
 
-    matplotlib.use("svg")
-    import matplotlib.pyplot as plt
-
-    bars: dict[str, int] = {}
-    for s in steps:
-        bars[s.document] = bars.get(s.document, 0) + s.amount_cents
-    labels = list(bars) + ["totaal"]
-    level, bottoms, heights, colours = 0, [], [], []
-    for delta in bars.values():
-        bottoms.append(min(level, level + delta) / 100)
-        heights.append(abs(delta) / 100)
-        colours.append("#2e7d32" if delta >= 0 else "#c62828")
-        level += delta
-    bottoms.append(min(0, level) / 100)
-    heights.append(abs(level) / 100)
-    colours.append("#1565c0")
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels)), 3.2))
-    ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
-    ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right", fontsize=8)
-    ax.set_title(title, fontsize=10)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v * 100)))))
-    fig.tight_layout()
-    out = io.StringIO()
-    fig.savefig(out, format="svg")
-    plt.close(fig)
-    svg = out.getvalue()
-    return svg[svg.index("<svg"):]
+    svg = waterfall_svg_text(title, steps, size=(5, 3.2))
+    return svg[svg.index("<svg"):]  # inline: without the XML prologue
 
 
 CSS = """

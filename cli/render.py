@@ -231,31 +231,42 @@ def waterfall_text(result: dict, width: int = 40) -> Group:
     return Group(table)
 
 
-def waterfall_svg(result: dict, path: str) -> None:
+def waterfall_svg_text(title: str, steps: Iterable[Any], *, size: tuple[float, float] = (6, 4.5)) -> str:
+    """The waterfall as an SVG document (matplotlib), drawn in cents and labelled in euros."""
+    import io
+
     import matplotlib
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
 
-    bars = waterfall_bars(result["steps"])
+    bars = waterfall_bars(steps)
     labels = [d for d, _ in bars] + ["totaal"]
     bottoms, heights, colours, level = [], [], [], 0
     for _, delta in bars:
-        bottoms.append(min(level, level + delta) / 100)
-        heights.append(abs(delta) / 100)
+        bottoms.append(min(level, level + delta))
+        heights.append(abs(delta))
         colours.append("#2e7d32" if delta >= 0 else "#c62828")
         level += delta
-    bottoms.append(min(0, level) / 100)
-    heights.append(abs(level) / 100)
+    bottoms.append(min(0, level))
+    heights.append(abs(level))
     colours.append("#1565c0")
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(size[0], 1.2 * len(labels)), size[1]))
     ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-    ax.set_title(f"{result['name'] or result['figure']} {result['year']}: {euro(result['amount_cents'])}")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v * 100)))))
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v)))))
     fig.tight_layout()
-    fig.savefig(path, format="svg")
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
     plt.close(fig)
+    return out.getvalue()
+
+
+def waterfall_svg(result: dict, path: str) -> None:
+    title = f"{result['name'] or result['figure']} {result['year']}: {euro(result['amount_cents'])}"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(waterfall_svg_text(title, result["steps"]))
 
 
 # ------------------------------------------------------------------ diff, history, record

@@ -9,7 +9,7 @@ This package imports only pydantic and the standard library.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict
@@ -17,18 +17,16 @@ from pydantic import BaseModel, ConfigDict
 NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
 LEDGER_ID = uuid5(NAMESPACE, "ledger")
 
-DOCUMENT_KINDS = (
-    "opening",
-    "kaderbrief",
-    "begroting",
-    "voorjaarsnota",
-    "najaarsnota",
-    "begrotingswijziging",
-    "jaarrekening",
-)
-MUTATION_KINDS = ("wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve")
-LINE_TYPES = ("lasten", "baten", "reserve")
-COST_KINDS = ("personeel", "materieel")
+DocumentKind = Literal[
+    "opening", "kaderbrief", "begroting", "voorjaarsnota", "najaarsnota", "begrotingswijziging", "jaarrekening"
+]
+MutationKind = Literal["wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve"]
+LineType = Literal["lasten", "baten", "reserve"]
+CostKind = Literal["personeel", "materieel"]
+DOCUMENT_KINDS = get_args(DocumentKind)
+MUTATION_KINDS = get_args(MutationKind)
+LINE_TYPES = get_args(LineType)
+COST_KINDS = get_args(CostKind)
 
 
 def document_aggregate_id(document_id: str) -> UUID:
@@ -45,8 +43,8 @@ class Frozen(BaseModel):
 class ChartLine(Frozen):
     id: str
     name: str
-    type: Literal["lasten", "baten", "reserve"]
-    cost: Literal["personeel", "materieel"] | None = None
+    type: LineType
+    cost: CostKind | None = None
     # Only for reserve lines: the balance the reserve holds when it enters the ledger.
     opening_balance_cents: int = 0
 
@@ -82,7 +80,7 @@ class IndexedLine(Frozen):
 
     unit: str
     line: str
-    cost: Literal["personeel", "materieel"]
+    cost: CostKind
     base_cents: int
     rate_percent: str  # decimal text, e.g. "5.2"
     outcome_cents: int
@@ -90,7 +88,7 @@ class IndexedLine(Frozen):
 
 class Mutation(Frozen):
     seq: int
-    kind: Literal["wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve"]
+    kind: MutationKind
     reason: str = ""
     reference: str = ""
     structural: bool = False
@@ -101,15 +99,7 @@ class Mutation(Frozen):
 
 class DocumentHeader(Frozen):
     id: str
-    kind: Literal[
-        "opening",
-        "kaderbrief",
-        "begroting",
-        "voorjaarsnota",
-        "najaarsnota",
-        "begrotingswijziging",
-        "jaarrekening",
-    ]
+    kind: DocumentKind
     title: str
     date: date
     decision: str = ""

@@ -370,15 +370,8 @@ class Ledger:
             )
             if dry_run:
                 return result
-            try:
-                recordings = self._save(*events)
-            except IntegrityError:
-                self._backoff(attempt)
-                continue
-            except (OperationalError, sqlite3.OperationalError) as e:
-                if not _is_lock_error(e):
-                    raise StorageError(f"cannot write to {self.location}: {e}") from None
-                self._backoff(attempt)
+            recordings = self._try_save(attempt, *events)
+            if recordings is None:
                 continue
             result.position = next(r.notification.id for r in recordings if r.domain_event is recorded)
             if catch_up:
@@ -399,10 +392,19 @@ class Ledger:
             out.append((unit, line, year, before, before + delta))
         return out
 
-    def _save(self, *events: Event) -> list:
-        """One atomic save; a refusal by the database's permissions becomes NotPermitted."""
+    def _try_save(self, attempt: int, *events: Event) -> list | None:
+        """One atomic save. None when another writer got there first (after a backoff the
+        caller checks again against the new state); a permission refusal is NotPermitted."""
         try:
             return self.app.save(*events)
+        except IntegrityError:
+            self._backoff(attempt)
+            return None
+        except (OperationalError, sqlite3.OperationalError) as e:
+            if not _is_lock_error(e):
+                raise StorageError(f"cannot write to {self.location}: {e}") from None
+            self._backoff(attempt)
+            return None
         except PersistenceError as e:
             if _is_permission_error(e):
                 raise NotPermitted(f"not permitted: {self.actor} may not write to {self.location} "
@@ -421,15 +423,8 @@ class Ledger:
             event = make(state)
             if event is None:
                 return None
-            try:
-                recordings = self._save(event)
-            except IntegrityError:
-                self._backoff(attempt)
-                continue
-            except (OperationalError, sqlite3.OperationalError) as e:
-                if not _is_lock_error(e):
-                    raise StorageError(f"cannot write to {self.location}: {e}") from None
-                self._backoff(attempt)
+            recordings = self._try_save(attempt, event)
+            if recordings is None:
                 continue
             self.catch_up()
             return recordings[0].notification.id
@@ -486,14 +481,12 @@ class Ledger:
                     return None
                 raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
                                                                   "give the new key another id")])
-            try:
-                recordings = self._save(KeySet(
-                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
-                    key=key.id, from_year=key.from_year, participants=tuple(key.participants),
-                    source=key.source.rsplit("/", 1)[-1],
-                ))
-            except IntegrityError:
-                self._backoff(attempt)
+            recordings = self._try_save(attempt, KeySet(
+                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
+                key=key.id, from_year=key.from_year, participants=tuple(key.participants),
+                source=key.source.rsplit("/", 1)[-1],
+            ))
+            if recordings is None:
                 continue
             self.catch_up()
             return recordings[0].notification.id
@@ -509,13 +502,11 @@ class Ledger:
                 return None
             if last_year - state.first_year > 30:
                 raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
-            try:
-                recordings = self._save(HorizonExtended(
-                    originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
-                    actor=self.actor, last_year=last_year,
-                ))
-            except IntegrityError:
-                self._backoff(attempt)
+            recordings = self._try_save(attempt, HorizonExtended(
+                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
+                actor=self.actor, last_year=last_year,
+            ))
+            if recordings is None:
                 continue
             self.catch_up()
             return recordings[0].notification.id
