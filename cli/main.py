@@ -20,9 +20,9 @@ DEMO_LEDGER = "begroting-demo.db"
 
 
 def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    from cli.render import console
 
-    return Console(stderr=stderr, highlight=False)
+    return console(stderr)
 
 
 def _fail(message: str) -> None:
@@ -55,19 +55,13 @@ def _errors() -> Iterator[None]:
         _fail(f"internal error ({type(e).__name__}: {e}); set BEGROTING_DEBUG=1 for a traceback")
 
 
-def _progress(enabled: bool) -> Any:
+def _progress(enabled: bool, description: str = "catching up") -> Any:
     """A rich progress bar on a terminal; nothing when piped or with --json."""
     if not enabled or not sys.stderr.isatty():
         return None, None
-    from rich.progress import Progress
+    from cli.render import progress_bar
 
-    progress = Progress(console=_console(stderr=True), transient=True)
-    task = progress.add_task("catching up", total=None)
-
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    return progress, update
+    return progress_bar(description)
 
 
 def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Ledger:
@@ -374,7 +368,7 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
     from ledger.application import Ledger
 
     with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        bar, update = _progress(not as_json)
+        bar, update = _progress(not as_json, "rebuilding the read models")
         if bar:
             with bar:
                 count = ledger.rebuild(update)
@@ -500,7 +494,7 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
     from ledger.application import Ledger
 
     with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        bar, update = _progress(not as_json)
+        bar, update = _progress(not as_json, "replaying every event")
         if bar:
             with bar:
                 report = ledger.verify(digest, update)
@@ -717,7 +711,14 @@ def import_(ctx: click.Context, file: str) -> None:
             data = _json.loads(open(file, encoding="utf-8").read())
         except (OSError, ValueError) as e:
             raise InvalidInput([Problem(file, "", f"cannot read JSON: {e}")]) from None
-        with import_history(ctx.obj["ledger"], (data or {}).get("history") or data, file) as ledger:
+        bar, update = _progress(True, "importing")
+        history = (data or {}).get("history") or data if isinstance(data, dict) else data
+        if bar:
+            with bar:
+                ledger = import_history(ctx.obj["ledger"], history, file, update)
+        else:
+            ledger = import_history(ctx.obj["ledger"], history, file)
+        with ledger:
             click.echo(f"Imported {file} into {ledger.location} ({ledger.views.head()} events).")
 
 

@@ -6,12 +6,29 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from ledger.money import decimal_text, euro
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def progress_bar(description: str) -> tuple[Any, Any]:
+    """A transient progress bar on stderr and the callback that moves it: (done, total)."""
+    from rich.progress import Progress
+
+    progress = Progress(console=console(stderr=True), transient=True)
+    task = progress.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
 
 
 def money(cents: int | None, *, bold: bool = False) -> Text:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from events import (
     ChartExtended,
@@ -104,7 +104,8 @@ def history(ledger: Ledger) -> dict[str, Any]:
             "first_year": opened.first_year, "last_year": opened.last_year, "events": events}
 
 
-def import_history(path: str, data: dict[str, Any], source: str) -> Ledger:
+def import_history(path: str, data: dict[str, Any], source: str,
+                   progress: Callable[[int, int], None] | None = None) -> Ledger:
     """Create a ledger at ``path`` and record an exported history into it."""
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("events"), list):
         raise InvalidInput([Problem(source, "format", f"not a begroting export (want format {FORMAT!r})")])
@@ -127,6 +128,8 @@ def import_history(path: str, data: dict[str, Any], source: str) -> Ledger:
             ledger.set_key_input(key_from_mapping({"key": e["key"]}, where))
         else:
             raise InvalidInput([Problem(source, f"events.{n}.event", f"{kind!r} is not an exported event")])
+        if progress:
+            progress(n, len(data["events"]))
     return ledger
 
 
