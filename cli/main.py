@@ -74,6 +74,9 @@ def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Le
             ledger.catch_up(update)
     else:
         ledger.catch_up()
+    if ledger.views_stale:
+        click.echo(f"note: {ledger.actor} may not update the shared read models; they show position "
+                   f"{ledger.views.head()} (a controller's next command catches them up)", err=True)
     return ledger
 
 
