@@ -165,18 +165,21 @@ def _step_note(s: Any, year: int) -> Text:
 def explain_table(result: dict) -> Table:
     title = f"{result['name'] or result['figure']} — {result['year']}: {euro(result['amount_cents'])}"
     table = Table(title=title, title_justify="left", header_style="bold")
-    for col, kw in (("#", {"justify": "right"}), ("document", {}), ("kind", {}), ("reason / reference", {}),
-                    ("recorded / effective", {"style": "dim"}), ("amount", {"justify": "right"}),
-                    ("running total", {"justify": "right"})):
-        table.add_column(col, **kw)
+    table.add_column("#", justify="right")
+    table.add_column("document", max_width=30)
+    table.add_column("kind")
+    table.add_column("reason (reference)", ratio=1)
+    table.add_column("amount", justify="right", no_wrap=True)
+    table.add_column("running total", justify="right", no_wrap=True)
     if "brought_forward" in result:
         earlier = result["brought_forward"]
-        table.add_row("", Text(f"brought forward: {earlier['mutations']} earlier mutations", style="italic"), "",
-                      Text("use --all to list them", style="dim"), "", money(earlier["amount_cents"]),
+        table.add_row("", Text(f"{earlier['mutations']} earlier mutations", style="italic"), "brought forward",
+                      Text("use --all to list them", style="dim"), money(earlier["amount_cents"]),
                       money(earlier["amount_cents"], bold=True))
     for s in result["steps"]:
         doc = Text(f"{s.document}/{s.seq}")
-        doc.append(f"\n{s.title}\n{s.document_kind}, {s.status}", style="dim")
+        doc.append(f"\n{s.title}\n{s.document_kind}, {s.status}\neffective {s.date}\nrecorded {s.recorded_at[:10]}",
+                   style="dim")
         reason = Text(s.reason or "—")
         if s.reference:
             reason.append(f" ({s.reference})", style="dim")
@@ -184,8 +187,7 @@ def explain_table(result: dict) -> Table:
         if note:
             reason.append("\n")
             reason.append_text(note)
-        table.add_row(str(s.position), doc, s.kind, reason, f"{s.recorded_at[:19]}\n{s.date}",
-                      money(s.amount_cents), money(s.running_total_cents, bold=True))
+        table.add_row(str(s.position), doc, s.kind, reason, money(s.amount_cents), money(s.running_total_cents, bold=True))
     return table
 
 

@@ -153,6 +153,7 @@ def test_a_long_trail_lists_the_latest_steps_and_brings_the_rest_forward(kaderbr
     full = bg.json("explain", "alpha/personeel", "--year", "2025", "--all")
     assert len(full["steps"]) == 61 and "brought_forward" not in full
     assert full["steps"][-1]["running_total"] == e["amount"]
-    assert "brought forward: 11 earlier mutations" in bg("explain", "alpha/personeel", "--year", "2025").stdout
+    text = bg("explain", "alpha/personeel", "--year", "2025").stdout
+    assert "11 earlier mutations" in text and "brought forward" in text
     tree = bg("explain", "alpha", "--year", "2025").stdout
     assert "Personele kosten: € 1.001.830  [61 mutations]" in tree
