@@ -193,7 +193,7 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
 
         with Ledger.open(str(path), write=True) as ledger:
             catch_ups = []
-            for i in range(20):
+            for _ in range(20):
                 doc = next(gen.documents(10, sizes=(10, 10)))
                 ledger.record_input(document_from_mapping(doc, "catch-up"), catch_up=False)
                 started = time.perf_counter()

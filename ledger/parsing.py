@@ -410,7 +410,7 @@ class _Checker:
                            self.amounts(raw.get("amounts"), f"{f}.amounts"), f))
         if kind == "verschuiving" and len(m.legs) < 2:
             self.problem(f"{f}.legs", "a verschuiving needs at least two legs")
-        for address, amounts, lf in m.legs:
+        for _, amounts, lf in m.legs:
             if amounts and not any(amounts.values()):
                 self.problem(f"{lf}.amounts", "amounts are zero in every year")
         return m

@@ -18,7 +18,6 @@ from events import (
     IndexedLine,
     Leg,
     Mutation,
-    MutationRef,
     carries,
     year_effects,
 )
