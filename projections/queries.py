@@ -312,10 +312,16 @@ class Views:
 
     def explain(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
                 with_children: bool = True, limit: int | None = None) -> dict:
-        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)
+        # The figures and the chart are read once for the whole tree, not once per node:
+        # as of a past point each read is an aggregate over the effects.
         figures = self.figures(at, adopted_only=adopted_only)
-        kinds = {(r["unit"], r["line"]): r["type"] for r in self.lines(at)}
-        names = {(r["unit"], r["line"]): (r["unit_name"], r["line_name"]) for r in self.lines(at)}
+        lines = self.lines(at)
+        return self._explain(fig, year, at, adopted_only, with_children, limit, figures, lines)
+
+    def _explain(self, fig: Figure, year: int, at: int | None, adopted_only: bool, with_children: bool,
+                 limit: int | None, figures: dict[tuple[str, str, int], int], lines: list[sqlite3.Row]) -> dict:
+        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)
+        kinds = {(r["unit"], r["line"]): r["type"] for r in lines}
 
         def amount(types: tuple[str, ...]) -> int:
             return sum(a for (u, l, y), a in figures.items() if y == year and kinds.get((u, l)) in types
@@ -335,11 +341,13 @@ class Views:
             result["brought_forward"] = {"mutations": earlier_count, "amount_cents": earlier_cents}
         if fig.kind != "line" and with_children:
             if fig.kind == "total":
-                unit_names = {r["unit"]: r["unit_name"] for r in self.lines(at)}
+                unit_names = {r["unit"]: r["unit_name"] for r in lines}
                 children = [Figure("unit", u, name=n) for u, n in unit_names.items()]
             else:
-                children = [Figure("line", u, l, f"{n[0]}/{n[1]}") for (u, l), n in names.items() if u == fig.unit]
-            result["children"] = [self.explain(c, year, at, adopted_only=adopted_only, limit=limit) for c in children]
+                children = [Figure("line", r["unit"], r["line"], f"{r['unit_name']}/{r['line_name']}")
+                            for r in lines if r["unit"] == fig.unit]
+            result["children"] = [self._explain(c, year, at, adopted_only, with_children, limit, figures, lines)
+                                  for c in children]
         return result
 
     # ------------------------------------------------------------ diff
@@ -389,7 +397,7 @@ class Views:
     def history(self, at: int | None = None, *, kind: str | None = None, unit: str | None = None,
                 line: str | None = None, document: str | None = None, document_kind: str | None = None,
                 date_from: str | None = None, date_to: str | None = None, reference: str | None = None,
-                grep: str | None = None, corrections: bool = False) -> list[dict]:
+                grep: str | None = None, corrections: bool = False, corrects_document: str | None = None) -> list[dict]:
         """One row per mutation (a shift's legs together) and per lifecycle event, in ledger
         order. Filters compose (AND) and are answered from indexes; dates are effective dates."""
         p = at if at is not None else self.head()
@@ -398,6 +406,8 @@ class Views:
             where.append("m.kind = :kind")
         if corrections:
             where.append("m.kind = 'correctie'")
+        if corrects_document:
+            where.append("m.corrects_document = :corrects_document")
         if unit or line:
             where.append("EXISTS (SELECT 1 FROM legs g WHERE g.position = m.position AND g.seq = m.seq"
                          + (" AND g.unit = :unit" if unit else "") + (" AND g.line = :line" if line else "") + ")")
@@ -414,7 +424,8 @@ class Views:
         if grep:
             where.append("m.search_text LIKE '%' || :grep || '%'")
         params.update(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind,
-                      date_from=date_from, date_to=date_to, reference=reference, grep=fold(grep or ""))
+                      date_from=date_from, date_to=date_to, reference=reference, grep=fold(grep or ""),
+                      corrects_document=corrects_document)
         rows: list[dict] = []
         for r in self.conn.execute(
             "SELECT m.*, d.title, d.recorded_at, d.actor, d.adopted_position, d.withdrawn_position "
@@ -436,7 +447,7 @@ class Views:
             if r["corrects_document"]:
                 row["corrected"] = self._mutation(r["corrects_document"], r["corrects_seq"])
             rows.append(row)
-        if not (unit or line or reference or corrections):
+        if not (unit or line or reference or corrections or corrects_document):
             rows += self._lifecycle_rows(p, kind=kind, document=document, document_kind=document_kind,
                                          date_from=date_from, date_to=date_to, grep=grep)
         rows.sort(key=lambda x: (x["position"], x["seq"]))
@@ -495,7 +506,7 @@ class Views:
             m["legs"] = [{"line": f"{g['unit']}/{g['line']}", "amounts_cents": json.loads(g["amounts"])}
                          for g in self.conn.execute("SELECT unit, line, amounts FROM legs WHERE position=? AND seq=? ORDER BY leg",
                                                     (m["position"], m["seq"]))]
-        later = [r for r in self.history(at, corrections=True) if r["corrects"] and r["corrects"].rsplit("/", 1)[0] == document]
+        later = self.history(at, corrections=True, corrects_document=document)
         effect: dict[str, dict[int, int]] = {}
         for unit, year, amount in self.conn.execute(
             "SELECT unit, year, SUM(amount_cents) FROM effects WHERE position=? AND since_position <= ? "
