@@ -386,9 +386,10 @@ class Ledger:
                 for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(m), years=ledger.years).items():
                     key = (leg.unit, leg.line, year)
                     deltas[key] = deltas.get(key, 0) + amount
+        current = self.views.figures()  # one read of the figures table, not one per line and year
         out = []
         for (unit, line, year), delta in sorted(deltas.items()):
-            before = self.views.figure(f"{unit}/{line}", year, "amount_cents")
+            before = current.get((unit, line, year), 0)
             out.append((unit, line, year, before, before + delta))
         return out
 
