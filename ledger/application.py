@@ -173,7 +173,7 @@ class Ledger:
         self.views_stale = False
         try:
             self.app = BegrotingApp(env=location.event_store_env(readonly=readonly, create=create))
-            self.conn = location.views_connection(readonly=readonly)
+            self.conn = location.views_connection()  # written by catch-up, whatever the command
             self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
         except Exception as e:
             raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None

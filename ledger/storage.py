@@ -72,7 +72,7 @@ class SqliteLocation(Location):
             "CREATE_TABLE": "n" if readonly else "y",
         }
 
-    def views_connection(self, *, readonly: bool = False) -> Any:
+    def views_connection(self) -> Any:
         from projections.db import connect_sqlite
 
         return connect_sqlite(self.views_path)
@@ -149,10 +149,10 @@ class PostgresLocation(Location):
             "CREATE_TABLE": "y" if create else "n",
         }
 
-    def views_connection(self, *, readonly: bool = False) -> Any:
+    def views_connection(self) -> Any:
         from projections.db import PgConnection
 
-        return PgConnection(self.conninfo, readonly=readonly)
+        return PgConnection(self.conninfo)
 
     def chain_rows(self) -> Iterator[tuple]:
         with self.connect() as conn, conn.transaction():

@@ -18,13 +18,11 @@ _NAMED = re.compile(r"(?<!:):([a-z_]+)\b")
 _CONFLICT = re.compile(r"^\s*INSERT OR (IGNORE|REPLACE) INTO (\w+)\s*(\(([^)]*)\))?", re.I)
 
 
-def connect_sqlite(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, isolation_level=None, timeout=30)
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    # Read models are disposable: WAL without a sync per commit is enough.
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -102,7 +100,7 @@ class PgConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, conninfo: str, *, readonly: bool = False):
+    def __init__(self, conninfo: str):
         import psycopg
 
         self.raw = psycopg.connect(conninfo, autocommit=True, row_factory=_row_factory, connect_timeout=10)
