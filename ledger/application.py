@@ -169,7 +169,6 @@ class Ledger:
 
     def __init__(self, location: Location, *, readonly: bool = False, create: bool = False):
         self.location = location
-        self.readonly = readonly
         self.views_stale = False
         try:
             self.app = BegrotingApp(env=location.event_store_env(readonly=readonly, create=create))
