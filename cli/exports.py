@@ -51,11 +51,14 @@ class Snapshot:
         return self._steps[key]
 
     def trail_text(self, unit: str, line: str, year: int) -> str:
-        steps = self.steps(unit, line, year)
-        rows = [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}"
-                + (f" ({s.reference})" if s.reference else "") for s in steps[:MAX_COMMENT_STEPS]]
-        if len(steps) > MAX_COMMENT_STEPS:
-            rows.append(f"… and {len(steps) - MAX_COMMENT_STEPS} more (begroting explain {unit}/{line} --year {year})")
+        """A cell comment: the latest steps, like `explain`, with earlier ones brought forward
+        (read from the index rather than fetching a long trail to show forty of it)."""
+        steps, earlier, earlier_cents = self.ledger.views.trail(
+            Figure("line", unit, line), year, self.at, adopted_only=self.adopted_only, limit=MAX_COMMENT_STEPS)
+        rows = [f"{earlier} earlier mutations brought forward: {euro(earlier_cents)} "
+                f"(begroting explain {unit}/{line} --year {year} --all)"] if earlier else []
+        rows += [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}" + (f" ({s.reference})" if s.reference else "")
+                 for s in steps]
         return "\n".join(rows) or "no mutations"
 
 
