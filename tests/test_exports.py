@@ -217,3 +217,17 @@ def test_reconcile_reports_a_real_mismatch_and_exits_1(tmp_path):
     assert bg("reconcile", wrong, "--tolerance", "1").exit_code == 0  # within one euro / one million
     bad = bg.write("bad.csv", "unit,year,amount\nfaunazaken,2024,1\n")
     assert "column line: is missing" in bg("reconcile", bad, ok=False).stderr
+
+
+def test_a_long_cell_history_lists_the_latest_steps_and_brings_the_rest_forward(kaderbrief, tmp_path):
+    from openpyxl import load_workbook
+
+    mutations = "".join(f"  - {{kind: wijziging, line: alpha/personeel, amounts: {{2025: {n}}}}}\n" for n in range(1, 45))
+    kaderbrief.record("many.yaml", "document: {id: many, kind: begrotingswijziging, title: M, date: 2025-02-01}\nmutations:\n" + mutations)
+    path = tmp_path / "b.xlsx"
+    kaderbrief("export", str(path))
+    ws = load_workbook(path)["2025"]
+    comment = next(r[3] for r in ws.iter_rows(min_row=4) if r[0].value == "Eenheid Alpha" and r[1].value == "Personele kosten").comment.text
+    lines = comment.splitlines()
+    assert lines[0].startswith("5 earlier mutations brought forward: € 1.000.010")
+    assert len(lines) == 41 and lines[-1] == "many/44 wijziging € 44"
