@@ -202,6 +202,17 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+def current_state(topic: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A stored event's state (its decoded JSON) brought up to its class's version by the
+    ``upcast_vN_vN+1`` methods; ``class_version`` is taken out."""
+    cls = EVENT_TYPES[topic]
+    version = data.pop("class_version", 1)
+    while version < cls.class_version:
+        data = getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
+        version += 1
+    return data
+
+
 # ---------------------------------------------------------------- semantics
 
 
@@ -228,8 +239,12 @@ def year_effects(
 
 
 def carries(mutation: Mutation) -> bool:
+    return kind_carries(mutation.kind, structural=mutation.structural)
+
+
+def kind_carries(kind: str, *, structural: bool) -> bool:
     """A structural mutation carries into later years; a kasschuif never does."""
-    return mutation.structural and mutation.kind != "kasschuif"
+    return structural and kind != "kasschuif"
 
 
 def canonical(obj: Any) -> Any:

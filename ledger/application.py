@@ -173,7 +173,7 @@ class Ledger:
         try:
             self.app = BegrotingApp(env=location.event_store_env(readonly=readonly, create=create))
             self.conn = location.views_connection()  # written by catch-up, whatever the command
-            self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+            self.projector = Projector(self.conn, self.app.recorder, self.app.mapper)
         except Exception as e:
             raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None
         self.views = Views(self.conn)
@@ -244,7 +244,7 @@ class Ledger:
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop every read model and replay the whole event store into fresh ones."""
         drop_tables(self.conn)
-        self.projector = Projector(self.conn, self.app.recorder, self.app.mapper.to_domain_event)
+        self.projector = Projector(self.conn, self.app.recorder, self.app.mapper)
         return self.projector.replay(progress)
 
     # ------------------------------------------------------------ integrity
@@ -291,7 +291,7 @@ class Ledger:
         self.catch_up()
         fresh = connect_sqlite(Path(":memory:"))
         try:
-            replay = Projector(fresh, self.app.recorder, self.app.mapper.to_domain_event)
+            replay = Projector(fresh, self.app.recorder, self.app.mapper)
             try:
                 replay.replay(progress)
             except Exception as e:  # a tampered event that no longer replays

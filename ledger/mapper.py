@@ -12,7 +12,7 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 
-from events import EVENT_TYPES, Event
+from events import EVENT_TYPES, Event, current_state
 
 
 def canonical_bytes(state: dict[str, Any]) -> bytes:
@@ -40,12 +40,12 @@ class PydanticMapper(Mapper):
             stored_event.topic, stored_event.state, stored_event.originator_id, stored_event.originator_version
         )
 
+    def to_state(self, stored_event: StoredEvent) -> dict[str, Any]:
+        """The event's fields as decoded JSON (upcast, not validated): for the projector's
+        hot path, where building a pydantic object per document costs a fifth of a rebuild."""
+        return current_state(stored_event.topic, json.loads(stored_event.state))
+
 
 def event_from_stored(topic: str, state: bytes | str, originator_id: Any, originator_version: int) -> Event:
-    cls = EVENT_TYPES[topic]
-    data = json.loads(state)
-    version = data.pop("class_version", 1)
-    while version < cls.class_version:
-        data = getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
-        version += 1
-    return cls(originator_id=originator_id, originator_version=originator_version, **data)
+    data = current_state(topic, json.loads(state))
+    return EVENT_TYPES[topic](originator_id=originator_id, originator_version=originator_version, **data)
