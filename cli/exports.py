@@ -22,9 +22,14 @@ from projections.queries import Figure
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EURO_FORMAT = '"€" #,##0.00;[Red]-"€" #,##0.00'
-MAX_COMMENT_STEPS = 40
+MAX_COMMENT_STEPS = 40  # per xlsx cell comment
+MAX_REPORT_STEPS = 200  # per trail in the HTML report; earlier steps are brought forward as one row
 MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
             "millions": 1_000_000, "miljoenen": 1_000_000, "mln": 1_000_000}
+
+
+def explain_all(unit: str, line: str, year: int) -> str:
+    return f"begroting explain {unit}/{line} --year {year} --all"
 
 
 def csv_safe(value: Any) -> Any:
@@ -41,22 +46,17 @@ class Snapshot:
         self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
         self.show = ledger.views.show(at, adopted_only=adopted_only)
         self.years = self.show["years"]
-        self._steps: dict[tuple[str, str, int], list] = {}
 
-    def steps(self, unit: str, line: str, year: int) -> list:
-        key = (unit, line, year)
-        if key not in self._steps:
-            self._steps[key] = self.ledger.views.steps(Figure("line", unit, line), year, self.at,
-                                                       adopted_only=self.adopted_only)
-        return self._steps[key]
+    def trail(self, unit: str, line: str, year: int, limit: int) -> tuple[list, int, int]:
+        return self.ledger.views.trail(Figure("line", unit, line), year, self.at,
+                                       adopted_only=self.adopted_only, limit=limit)
 
     def trail_text(self, unit: str, line: str, year: int) -> str:
         """A cell comment: the latest steps, like `explain`, with earlier ones brought forward
         (read from the index rather than fetching a long trail to show forty of it)."""
-        steps, earlier, earlier_cents = self.ledger.views.trail(
-            Figure("line", unit, line), year, self.at, adopted_only=self.adopted_only, limit=MAX_COMMENT_STEPS)
+        steps, earlier, earlier_cents = self.trail(unit, line, year, MAX_COMMENT_STEPS)
         rows = [f"{earlier} earlier mutations brought forward: {euro(earlier_cents)} "
-                f"(begroting explain {unit}/{line} --year {year} --all)"] if earlier else []
+                f"({explain_all(unit, line, year)})"] if earlier else []
         rows += [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}" + (f" ({s.reference})" if s.reference else "")
                  for s in steps]
         return "\n".join(rows) or "no mutations"
@@ -203,6 +203,7 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
 td.amount, th.amount { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.unit td { font-weight: bold; background: #f4f4f4; }
+tr.earlier td { font-style: italic; color: #555; }
 tr.total td { font-weight: bold; }
 .neg { color: #c62828; }
 .trail { display: none; border: 1px solid #999; padding: .5em 1em; margin: 1em 0; background: #fffbe6; }
@@ -243,8 +244,12 @@ def write_html(snapshot: Snapshot, path: str) -> None:
             for y in snapshot.years:
                 anchor = f"trail-{line['unit']}-{line['line']}-{y}"
                 cells.append(f"<td class='amount'><a class='figure' href='#{e(anchor)}'>{amount(line['years'][y])}</a></td>")
-                steps = snapshot.steps(line["unit"], line["line"], y)
-                rows = "".join(
+                steps, earlier, earlier_cents = snapshot.trail(line["unit"], line["line"], y, MAX_REPORT_STEPS)
+                rows = (f"<tr class='earlier'><td colspan='5'>{earlier} eerdere mutaties, samen "
+                        f"(alle: <code>{e(explain_all(line['unit'], line['line'], y))}</code>)</td>"
+                        f"<td class='amount'>{amount(earlier_cents)}</td><td class='amount'>{amount(earlier_cents)}</td>"
+                        "</tr>") if earlier else ""
+                rows += "".join(
                     f"<tr><td>{s.position}</td><td>{e(s.document)}/{s.seq}<br><small>{e(s.title)}, {e(s.document_kind)}, "
                     f"{e(s.status)}</small></td><td>{e(s.kind)}{' (corrigeert ' + e(s.corrects) + ')' if s.corrects else ''}"
                     f"{' (structureel uit ' + str(s.carried_from) + ')' if s.carried_from else ''}</td>"

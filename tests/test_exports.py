@@ -231,3 +231,22 @@ def test_a_long_cell_history_lists_the_latest_steps_and_brings_the_rest_forward(
     lines = comment.splitlines()
     assert lines[0].startswith("5 earlier mutations brought forward: € 1.000.010")
     assert len(lines) == 41 and lines[-1] == "many/44 wijziging € 44"
+
+
+def test_a_long_trail_in_the_html_report_brings_its_earlier_steps_forward(kaderbrief, tmp_path):
+    from cli.exports import MAX_REPORT_STEPS
+
+    n = MAX_REPORT_STEPS + 5
+    mutations = "".join(f"  - {{kind: wijziging, line: alpha/personeel, amounts: {{2025: {k}}}}}\n" for k in range(1, n + 1))
+    kaderbrief.record("many.yaml", "document: {id: many, kind: begrotingswijziging, title: M, date: 2025-02-01}\nmutations:\n" + mutations)
+    path = tmp_path / "report.html"
+    kaderbrief("report", "--html", str(path))
+    text = path.read_text()
+    trail = text[text.index("<section class='trail' id='trail-alpha-personeel-2025'>"):]
+    trail = trail[:trail.index("</section>")]
+    earlier = re.search(r"<tr class='earlier'><td colspan='5'>(\d+) eerdere mutaties", trail)
+    kept = re.findall(r"many/(\d+)<br>", trail)
+    # The kaderbrief's own step and the first five of `many` are brought forward; the rest listed.
+    assert earlier and int(earlier.group(1)) == 6
+    assert kept == [str(k) for k in range(6, n + 1)] and len(kept) == MAX_REPORT_STEPS
+    assert "begroting explain alpha/personeel --year 2025 --all" in trail
