@@ -139,6 +139,10 @@ def rollback(conn: Any) -> None:
 
 def create_tables(conn: Any, *, indexes: bool = True) -> None:
     if isinstance(conn, sqlite3.Connection):
+        found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+        wanted = set(schema.TABLES) | ({schema.index_name(*i) for i in schema.INDEXES} if indexes else set())
+        if found >= wanted:
+            return  # every command opens the read models: don't load sqlite-utils for nothing
         import sqlite_utils
 
         schema.create(sqlite_utils.Database(conn), indexes=indexes)
@@ -164,14 +168,14 @@ def create_indexes(conn: Any) -> None:
         schema.create_indexes(sqlite_utils.Database(conn))
         return
     for table, columns in schema.INDEXES:
-        conn.execute(f"CREATE INDEX IF NOT EXISTS idx_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})")
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {schema.index_name(table, columns)} ON {table} ({', '.join(columns)})")
 
 
 def drop_indexes(conn: Any) -> None:
     if isinstance(conn, sqlite3.Connection):
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")]
     else:
-        names = [f"idx_{table}_{'_'.join(columns)}" for table, columns in schema.INDEXES]
+        names = [schema.index_name(table, columns) for table, columns in schema.INDEXES]
     for name in names:
         conn.execute(f'DROP INDEX IF EXISTS "{name}"')
 

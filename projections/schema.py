@@ -3,7 +3,10 @@ auditors may open with any SQLite tool. Everything here is rebuilt from events a
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
+    import sqlite_utils
 
 SCHEMA_VERSION = 1
 
@@ -88,6 +91,10 @@ INDEXES = [
     ("documents", ["position"]),
     ("keys", ["from_year"]),
 ]
+
+
+def index_name(table: str, columns: list[str]) -> str:
+    return f"idx_{table}_{'_'.join(columns)}"  # as sqlite-utils names them
 
 
 def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
