@@ -128,6 +128,22 @@ class PgConnection:
         self.raw.close()
 
 
+def insert_rows(conn: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows into a table; on SQLite as statements of many rows each, about twice as
+    fast as ``executemany`` (the rebuild writes several rows per mutation)."""
+    if not rows:
+        return
+    one = "(" + ", ".join("?" * len(rows[0])) + ")"
+    chunk = max(1, 999 // len(rows[0]))  # 999: the fewest variables a statement may have (SQLite < 3.32)
+    whole = len(rows) - len(rows) % chunk if isinstance(conn, sqlite3.Connection) else 0
+    if whole:
+        sql = f"INSERT INTO {table} VALUES " + ", ".join([one] * chunk)
+        for start in range(0, whole, chunk):
+            conn.execute(sql, [value for row in rows[start:start + chunk] for value in row])
+    if whole < len(rows):
+        conn.executemany(f"INSERT INTO {table} VALUES {one}", rows[whole:])
+
+
 def rollback(conn: Any) -> None:
     """Roll back the open transaction, if there is one."""
     if isinstance(conn, sqlite3.Connection):

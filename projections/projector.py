@@ -110,24 +110,19 @@ class Projector:
             (position, utc_text(event.timestamp), name, document, event.actor),
         )
 
-    def _add_to_figures(self, rows: list[tuple[str, str, int, int, int]], *, adopted: bool, sign: int = 1) -> None:
-        """Add (unit, line, year, amount, steps) to the figures, proposals included or adopted only.
-        ``steps`` counts the effect rows behind a figure, so explain can bring earlier ones forward."""
+    def _add_to_figures(self, where: str, params: dict[str, Any], *, adopted: bool, sign: int = 1) -> None:
+        """Add the effects rows that the condition ``where`` selects to the figures, proposals
+        included or adopted only. ``steps`` counts the rows behind a figure, so explain can
+        bring earlier ones forward."""
         amount, steps = ("adopted_cents", "adopted_steps") if adopted else ("amount_cents", "steps")
+        sums = self.conn.execute(
+            f"SELECT SUM(amount_cents), COUNT(*), unit, line, year FROM effects WHERE {where} GROUP BY unit, line, year",
+            params,
+        ).fetchall()
         self.conn.executemany(
-            f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE unit=? AND line=? AND year=?",
-            [(sign * cents, sign * n, unit, line, year) for unit, line, year, cents, n in rows],
+            f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE unit = ? AND line = ? AND year = ?",
+            [(sign * cents, sign * n, unit, line, year) for cents, n, unit, line, year in sums],
         )
-
-    def _document_effects(self, position: int) -> list[tuple[str, str, int, int, int]]:
-        return [
-            tuple(r)
-            for r in self.conn.execute(
-                "SELECT unit, line, year, SUM(amount_cents), COUNT(*) FROM effects WHERE position=? "
-                "GROUP BY unit, line, year",
-                (position,),
-            )
-        ]
 
     # ------------------------------------------------------------ apply
 
@@ -170,22 +165,21 @@ class Projector:
             "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0, 0, 0 FROM lines", [(y,) for y in new_years]
         )
         carried = self.conn.execute(
-            "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts, d.status "
+            "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts "
             "FROM legs l JOIN mutations m USING (position, seq) JOIN documents d ON d.position = l.position "
             "WHERE m.structural = 1 AND m.kind != 'kasschuif' AND d.status != 'withdrawn' "
             "ORDER BY l.position, l.seq, l.leg"
         ).fetchall()
-        rows, proposed, adopted = [], [], []
+        rows = []
         for r in carried:
             amounts = {int(y): a for y, a in json.loads(r["amounts"]).items()}
             for year, (amount, source) in year_effects(amounts, carries=True, years=new_years).items():
                 rows.append((r["position"], r["seq"], r["leg"], r["unit"], r["line"], year, amount, source, position))
-                proposed.append((r["unit"], r["line"], year, amount, 1))
-                if r["status"] == "adopted":
-                    adopted.append((r["unit"], r["line"], year, amount, 1))
-        self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self._add_to_figures(proposed, adopted=False)
-        self._add_to_figures(adopted, adopted=True)
+        db.insert_rows(self.conn, "effects", rows)
+        carried_here = {"since": position}
+        self._add_to_figures("since_position = :since", carried_here, adopted=False)
+        self._add_to_figures("since_position = :since AND position IN "
+                             "(SELECT position FROM documents WHERE status = 'adopted')", carried_here, adopted=True)
 
     @apply.register
     def _(self, event: KeySet, position: int) -> None:
@@ -214,7 +208,7 @@ class Projector:
         )
         years = self._horizon()
         search_prefix = f"{document} {h['title']}"
-        mutations, legs, effects, totals = [], [], [], {}
+        mutations, legs, effects = [], [], []
         for m in state["mutations"]:
             seq, kind, reason, reference = m["seq"], m["kind"], m.get("reason", ""), m.get("reference", "")
             structural = m.get("structural", False)
@@ -226,14 +220,12 @@ class Projector:
                 addresses.add(f"{unit}/{line}")
                 named.update(amounts)
                 net += sum(amounts.values())
-                # Stored key-sorted; years are four digits, so text order is year order.
-                legs.append((position, seq, n, unit, line, "{" + ",".join(f'"{y}":{a}' for y, a in amounts.items()) + "}"))
+                # Years are four digits, so text order is year order.
+                legs.append((position, seq, n, unit, line,
+                             "{" + ",".join(f'"{y}":{a}' for y, a in sorted(amounts.items())) + "}"))
                 for year, (amount, source) in year_effects({int(y): a for y, a in amounts.items()},
                                                            carries=carries, years=years).items():
                     effects.append((position, seq, n, unit, line, year, amount, source, position))
-                    key = (unit, line, year)
-                    cents, steps = totals.get(key, (0, 0))
-                    totals[key] = (cents + amount, steps + 1)
             lines = sorted(addresses)
             indexation = m.get("indexation")
             mutations.append((
@@ -242,10 +234,10 @@ class Projector:
                 json.dumps([{f: i[f] for f in IndexedLine.model_fields} for i in indexation]) if indexation else "",
                 document_kind, date, fold(" ".join((search_prefix, reason, reference, *lines))),
             ))
-        self.conn.executemany("INSERT INTO mutations VALUES (" + ",".join("?" * 16) + ")", mutations)
-        self.conn.executemany("INSERT INTO legs VALUES (?, ?, ?, ?, ?, ?)", legs)
-        self.conn.executemany("INSERT INTO effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", effects)
-        self._add_to_figures([(*k, *v) for k, v in totals.items()], adopted=False)
+        db.insert_rows(self.conn, "mutations", mutations)
+        db.insert_rows(self.conn, "legs", legs)
+        db.insert_rows(self.conn, "effects", effects)
+        self._add_to_figures("position = :position", {"position": position}, adopted=False)
 
     @apply.register
     def _(self, event: DocumentAdopted, position: int) -> None:
@@ -259,7 +251,7 @@ class Projector:
             "UPDATE documents SET status='adopted', decision=?, adopted_position=?, adopted_date=? WHERE document=?",
             (event.decision, position, event.date.isoformat(), event.document),
         )
-        self._add_to_figures(self._document_effects(row[0]), adopted=True)
+        self._add_to_figures("position = :position", {"position": row[0]}, adopted=True)
 
     @apply.register
     def _(self, event: DocumentWithdrawn, position: int) -> None:
@@ -274,4 +266,4 @@ class Projector:
             "WHERE document=?",
             (position, event.date.isoformat(), event.reason, event.document),
         )
-        self._add_to_figures(self._document_effects(row[0]), adopted=False, sign=-1)
+        self._add_to_figures("position = :position", {"position": row[0]}, adopted=False, sign=-1)
