@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,13 @@ FIGURES = ["record_mutations_per_s", "rebuild_mutations_per_s", "raw_sqlite_fold
            "rebuild_peak_mib", "hledger_bal_s"]
 
 
-def test_the_benchmark_reports_every_figure(tmp_path):
+BENCH = Path(__file__).parent.parent / "bench"
+
+
+def test_the_benchmark_reports_every_figure_and_its_lower_bounds_run_on_its_ledger(tmp_path):
     out = tmp_path / "bench.json"
-    script = Path(__file__).parent.parent / "bench" / "run.py"
-    done = subprocess.run([sys.executable, str(script), "--mutations", "300", "--runs", "1", "--json", str(out)],
+    done = subprocess.run([sys.executable, str(BENCH / "run.py"), "--mutations", "300", "--runs", "1",
+                           "--json", str(out), "--dir", str(tmp_path / "work")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
@@ -23,3 +27,11 @@ def test_the_benchmark_reports_every_figure(tmp_path):
     assert result["figures"]["mutations"] == 300
     assert result["machine"]["cores"] >= 1
     assert "record_mutations_per_s" in done.stdout
+
+    floors = subprocess.run([sys.executable, str(BENCH / "floors.py"), str(tmp_path / "work" / "bench.db")],
+                            capture_output=True, text=True, timeout=300)
+    assert floors.returncode == 0, floors.stderr[-2000:]
+    lines = floors.stdout.splitlines()
+    assert re.match(r"[\d,]+ mutations; raw fold [\d,]+/s$", lines[0])
+    assert [line.split()[0] for line in lines[1:]] == ["decode_only", "fold_only", "one_row_per_mutation", "sqlite_json"]
+    assert all(line.endswith("× raw fold") for line in lines[1:])
