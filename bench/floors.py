@@ -70,7 +70,8 @@ def one_row_per_mutation(docs: list, out: sqlite3.Connection) -> None:
 
 def sqlite_json(docs: list, out: sqlite3.Connection) -> None:
     """Mutation, leg and per-year effect rows made by json_each inside SQLite (no Python per row)."""
-    out.execute("CREATE TABLE IF NOT EXISTS legs (position, seq, leg, unit, line, amounts, structural, kind)")
+    out.execute("CREATE TABLE IF NOT EXISTS legs (position, seq, leg, unit, line, amounts, structural, kind, "
+                "PRIMARY KEY (position, seq, leg))")  # the effects below read one document's legs
     out.execute("CREATE TABLE IF NOT EXISTS mutations (position, seq, kind, reason, reference, structural)")
     out.execute("CREATE TABLE IF NOT EXISTS effects (position, seq, leg, unit, line, year, cents, source)")
     out.execute("BEGIN")
