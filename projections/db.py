@@ -134,7 +134,7 @@ def insert_rows(conn: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     one = "(" + ", ".join("?" * len(rows[0])) + ")"
-    chunk = max(1, 999 // len(rows[0]))  # 999: the fewest variables a statement may have (SQLite < 3.32)
+    chunk = max(1, 999 // len(rows[0]))  # 999: the most variables a statement may hold before SQLite 3.32
     whole = len(rows) - len(rows) % chunk if isinstance(conn, sqlite3.Connection) else 0
     if whole:
         sql = f"INSERT INTO {table} VALUES " + ", ".join([one] * chunk)
