@@ -415,12 +415,12 @@ class Ledger:
     def _backoff(attempt: int) -> None:
         time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
 
-    def _lifecycle(self, document: str, make: Callable[[DocumentState], Event | None]) -> int | None:
+    def _save_change(self, what: str, load: Callable[[], Any], make: Callable[[Any], Event | None]) -> int | None:
+        """Make one event from the aggregate's current state and save it; when another writer
+        got there first, load the new state and make it again. Returns the event's position,
+        or None when ``make`` finds it already done."""
         for attempt in range(WRITE_ATTEMPTS):
-            state = self.document_state(document)
-            if state is None:
-                raise DocumentNotFound(f"no document {document!r} in the ledger")
-            event = make(state)
+            event = make(load())
             if event is None:
                 return None
             recordings = self._try_save(attempt, event)
@@ -428,7 +428,16 @@ class Ledger:
                 continue
             self.catch_up()
             return recordings[0].notification.id
-        raise WriteConflict(f"{document}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing it")
+        raise WriteConflict(f"{what}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing the ledger")
+
+    def _lifecycle(self, document: str, make: Callable[[DocumentState], Event | None]) -> int | None:
+        def load() -> DocumentState:
+            state = self.document_state(document)
+            if state is None:
+                raise DocumentNotFound(f"no document {document!r} in the ledger")
+            return state
+
+        return self._save_change(document, load, make)
 
     def adopt(self, document: str, when: date, decision: str) -> int | None:
         """Adopt a proposed document; returns its position, or None if it already was
@@ -473,28 +482,23 @@ class Ledger:
         return self.set_key_input(read_key(path))
 
     def set_key_input(self, key: KeyInput) -> int | None:
-        for attempt in range(WRITE_ATTEMPTS):
-            state = self.ledger_state()
+        def make(state: LedgerState) -> Event | None:
             known = state.keys.get(key.id)
             if known is not None:
                 if known.from_year == key.from_year and list(known.participants) == key.participants:
                     return None
                 raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
                                                                   "give the new key another id")])
-            recordings = self._try_save(attempt, KeySet(
+            return KeySet(
                 originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
                 key=key.id, from_year=key.from_year, participants=tuple(key.participants),
                 source=key.source.rsplit("/", 1)[-1],
-            ))
-            if recordings is None:
-                continue
-            self.catch_up()
-            return recordings[0].notification.id
-        raise WriteConflict("key set: gave up; other writers kept changing the ledger")
+            )
+
+        return self._save_change("key set", self.ledger_state, make)
 
     def extend(self, last_year: int) -> int | None:
-        for attempt in range(WRITE_ATTEMPTS):
-            state = self.ledger_state()
+        def make(state: LedgerState) -> Event | None:
             if last_year < state.last_year:
                 raise LedgerError(f"--to {last_year}: the horizon already runs to {state.last_year}; "
                                   "years can only be added at the end")
@@ -502,12 +506,9 @@ class Ledger:
                 return None
             if last_year - state.first_year > 30:
                 raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
-            recordings = self._try_save(attempt, HorizonExtended(
+            return HorizonExtended(
                 originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
                 actor=self.actor, last_year=last_year,
-            ))
-            if recordings is None:
-                continue
-            self.catch_up()
-            return recordings[0].notification.id
-        raise WriteConflict("extend: gave up; other writers kept changing the ledger")
+            )
+
+        return self._save_change("extend", self.ledger_state, make)
