@@ -595,15 +595,21 @@ def contributions(ctx: click.Context, year: int, adopted_only: bool, as_of: str 
     Example:
       begroting contributions --year 2024
     """
+    _print_rule(ctx, "contributions", "contributions_table", year, as_of, adopted_only=adopted_only, as_json=as_json)
+
+
+def _print_rule(ctx: click.Context, rule: str, view: str, year: int, as_of: str | None, *,
+                adopted_only: bool, as_json: bool) -> None:
+    """A budget rule of projections.rules for a year, as JSON or as its cli.render view."""
     from cli import render
     from projections.rules import Rules
 
     with _errors(), _open(ctx, quiet=as_json) as ledger:
-        result = Rules(ledger.views).contributions(year, _point(ledger, as_of), adopted_only=adopted_only)
+        result = getattr(Rules(ledger.views), rule)(year, _point(ledger, as_of), adopted_only=adopted_only)
         if as_json:
             click.echo(render.dumps(render.cents_to_text(result)))
         else:
-            _console().print(render.contributions_table(result))
+            _console().print(getattr(render, view)(result))
 
 
 @cli.command()
@@ -622,15 +628,7 @@ def balance(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None
     Example:
       begroting balance --year 2025
     """
-    from cli import render
-    from projections.rules import Rules
-
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        result = Rules(ledger.views).balance(year, _point(ledger, as_of), adopted_only=adopted_only)
-        if as_json:
-            click.echo(render.dumps(render.cents_to_text(result)))
-        else:
-            _console().print(render.balance_view(result))
+    _print_rule(ctx, "balance", "balance_view", year, as_of, adopted_only=adopted_only, as_json=as_json)
 
 
 @cli.group()
