@@ -29,6 +29,14 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def counts_at(point: str, *, adopted_only: bool = False) -> str:
+    """SQL: the effects row ``e`` of document ``d`` counts at the position ``point`` (a
+    parameter such as ``:p``): recorded (or carried) by then, not withdrawn by then, and
+    with ``adopted_only`` adopted by then."""
+    cond = f"e.since_position <= {point} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {point})"
+    return f"({cond} AND d.adopted_position <= {point})" if adopted_only else f"({cond})"
+
+
 def utc_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -160,9 +168,7 @@ class Views:
         out = {(r["unit"], r["line"], y): 0 for r in self.lines(at) for y in years}
         sql = (
             "SELECT e.unit, e.line, e.year, SUM(e.amount_cents) FROM effects e JOIN documents d ON d.position = e.position "
-            "WHERE e.since_position <= :p AND (d.withdrawn_position IS NULL OR d.withdrawn_position > :p) "
-            + ("AND d.adopted_position <= :p " if adopted_only else "")
-            + "GROUP BY e.unit, e.line, e.year"
+            f"WHERE {counts_at(':p', adopted_only=adopted_only)} GROUP BY e.unit, e.line, e.year"
         )
         for unit, line, year, amount in self.conn.execute(sql, {"p": at}):
             if year in years:
@@ -242,10 +248,7 @@ class Views:
               limit: int | None = None) -> tuple[list[Step], int, int]:
         """(latest steps, number of earlier steps, amount they brought forward)."""
         p = at if at is not None else self.head()
-        where = ["e.year = :year", "e.since_position <= :p",
-                 "(d.withdrawn_position IS NULL OR d.withdrawn_position > :p)"]
-        if adopted_only:
-            where.append("d.adopted_position <= :p")
+        where = ["e.year = :year", counts_at(":p", adopted_only=adopted_only)]
         if fig.kind in ("line", "unit"):
             where.append("e.unit = :unit")
         if fig.kind == "line":
@@ -357,19 +360,14 @@ class Views:
         after = self.figures(b, adopted_only=adopted_only)
         names = {(r["unit"], r["line"]): r for r in self.lines(max(a, b))}
 
-        def counted(p: str) -> str:
-            cond = (f"e.since_position <= {p} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {p})")
-            if adopted_only:
-                cond += f" AND d.adopted_position <= {p}"
-            return f"({cond})"
-
         causes: dict[tuple[str, str, int], list[dict]] = {}
         rows = self.conn.execute(
             "SELECT e.unit, e.line, e.year, e.amount_cents, e.position, e.seq, "
-            f"{counted(':a')} AS at_a, {counted(':b')} AS at_b, d.document, d.title, d.kind AS document_kind, "
+            f"{counts_at(':a', adopted_only=adopted_only)} AS at_a, "
+            f"{counts_at(':b', adopted_only=adopted_only)} AS at_b, d.document, d.title, d.kind AS document_kind, "
             "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
             "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
-            f"WHERE {counted(':a')} != {counted(':b')} ORDER BY e.position, e.seq, e.leg",
+            f"WHERE {counts_at(':a', adopted_only=adopted_only)} != {counts_at(':b', adopted_only=adopted_only)} ORDER BY e.position, e.seq, e.leg",
             {"a": a, "b": b},
         ).fetchall()
         for r in rows:
@@ -380,7 +378,8 @@ class Views:
                 "reference": r["reference"], "amount_cents": sign * r["amount_cents"],
             })
         out = []
-        for key in sorted(set(before) | set(after), key=lambda k: (list(names).index(k[:2]) if k[:2] in names else 0, k[2])):
+        order = {k: n for n, k in enumerate(names)}
+        for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
             x, y = before.get(key, 0), after.get(key, 0)
             if x == y and not show_all:
                 continue

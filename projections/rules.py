@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledger.errors import LedgerError, UnknownFigure
-from projections.queries import Views, fold
+from projections.queries import Views, counts_at, fold
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 
@@ -91,10 +91,8 @@ class Rules:
             "(m.structural = 1 AND m.kind != 'kasschuif') AS structural, d.document, m.kind, m.reason "
             "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
             "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
-            "WHERE e.year = :year AND e.since_position <= :p "
-            "AND (d.withdrawn_position IS NULL OR d.withdrawn_position > :p) "
-            + ("AND d.adopted_position <= :p " if adopted_only else "")
-            + "ORDER BY e.position, e.seq, e.leg", {"year": year, "p": p},
+            f"WHERE e.year = :year AND {counts_at(':p', adopted_only=adopted_only)} "
+            "ORDER BY e.position, e.seq, e.leg", {"year": year, "p": p},
         ).fetchall()
         sums = {(t, s): 0 for t in ("lasten", "baten", "reserve") for s in (0, 1)}
         incidental = []
