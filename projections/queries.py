@@ -401,27 +401,22 @@ class Views:
         order. Filters compose (AND) and are answered from indexes; dates are effective dates."""
         p = at if at is not None else self.head()
         where, params = ["m.position <= :p"], {"p": p}
-        if kind:
-            where.append("m.kind = :kind")
-        if corrections:
-            where.append("m.kind = 'correctie'")
-        if corrects_document:
-            where.append("m.corrects_document = :corrects_document")
+        for given, condition in (
+            (kind, "m.kind = :kind"),
+            (corrections, "m.kind = 'correctie'"),
+            (corrects_document, "m.corrects_document = :corrects_document"),
+            (document, "m.document = :document"),
+            (document_kind, "m.document_kind = :document_kind"),
+            (date_from, "m.date >= :date_from"),
+            (date_to, "m.date <= :date_to"),
+            (reference, "m.reference LIKE '%' || :reference || '%'"),
+            (grep, "m.search_text LIKE '%' || :grep || '%'"),
+        ):
+            if given:
+                where.append(condition)
         if unit or line:
             where.append("EXISTS (SELECT 1 FROM legs g WHERE g.position = m.position AND g.seq = m.seq"
                          + (" AND g.unit = :unit" if unit else "") + (" AND g.line = :line" if line else "") + ")")
-        if document:
-            where.append("m.document = :document")
-        if document_kind:
-            where.append("m.document_kind = :document_kind")
-        if date_from:
-            where.append("m.date >= :date_from")
-        if date_to:
-            where.append("m.date <= :date_to")
-        if reference:
-            where.append("m.reference LIKE '%' || :reference || '%'")
-        if grep:
-            where.append("m.search_text LIKE '%' || :grep || '%'")
         params.update(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind,
                       date_from=date_from, date_to=date_to, reference=reference, grep=fold(grep or ""),
                       corrects_document=corrects_document)
