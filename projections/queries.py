@@ -496,10 +496,13 @@ class Views:
             status = event["event"]
         mutations = self.history(at, document=document)
         mutations = [m for m in mutations if m["seq"]]
+        legs: dict[int, list[dict]] = {}
+        for g in self.conn.execute("SELECT seq, unit, line, amounts FROM legs WHERE position=? ORDER BY seq, leg",
+                                   (d["position"],)):
+            legs.setdefault(g["seq"], []).append({"line": f"{g['unit']}/{g['line']}",
+                                                  "amounts_cents": json.loads(g["amounts"])})
         for m in mutations:
-            m["legs"] = [{"line": f"{g['unit']}/{g['line']}", "amounts_cents": json.loads(g["amounts"])}
-                         for g in self.conn.execute("SELECT unit, line, amounts FROM legs WHERE position=? AND seq=? ORDER BY leg",
-                                                    (m["position"], m["seq"]))]
+            m["legs"] = legs.get(m["seq"], [])
         later = self.history(at, corrections=True, corrects_document=document)
         effect: dict[str, dict[int, int]] = {}
         for unit, year, amount in self.conn.execute(
