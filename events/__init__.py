@@ -9,7 +9,7 @@ This package imports only pydantic and the standard library.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Iterator, Literal, get_args
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict
@@ -236,6 +236,13 @@ def year_effects(
         if source is not None:
             effects[year] = (amounts_cents[source], source)
     return effects
+
+
+def mutation_effects(mutation: Mutation, years: range | list[int]) -> Iterator[tuple[Leg, int, int]]:
+    """(leg, year, amount in cents) for every leg of the mutation and every year it counts in."""
+    for leg in mutation.legs:
+        for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(mutation), years=years).items():
+            yield leg, year, amount
 
 
 def carries(mutation: Mutation) -> bool:

@@ -32,9 +32,8 @@ from events import (
     KeySet,
     LedgerOpened,
     canonical,
-    carries,
     document_aggregate_id,
-    year_effects,
+    mutation_effects,
 )
 from ledger.domain import DocumentState, LedgerState, project_document, project_ledger
 from ledger.errors import (
@@ -381,10 +380,9 @@ class Ledger:
     def _changes(self, recorded: DocumentRecorded, ledger: LedgerState) -> list[tuple[str, str, int, int, int]]:
         deltas: dict[tuple[str, str, int], int] = {}
         for m in recorded.mutations:
-            for leg in m.legs:
-                for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(m), years=ledger.years).items():
-                    key = (leg.unit, leg.line, year)
-                    deltas[key] = deltas.get(key, 0) + amount
+            for leg, year, amount in mutation_effects(m, ledger.years):
+                key = (leg.unit, leg.line, year)
+                deltas[key] = deltas.get(key, 0) + amount
         current = self.views.figures()  # one read of the figures table, not one per line and year
         out = []
         for (unit, line, year), delta in sorted(deltas.items()):

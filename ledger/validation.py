@@ -19,6 +19,7 @@ from events import (
     Leg,
     Mutation,
     carries,
+    mutation_effects,
     year_effects,
 )
 from ledger.domain import LedgerState
@@ -114,10 +115,9 @@ def check_document(
             if m.kind == "reserve":
                 _check_reserves(mutation, m.field, lines, years, figure, pending, problem)
             mutations.append(mutation)
-            for leg in mutation.legs:
-                for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(mutation), years=years).items():
-                    key = (leg.address, year)
-                    pending[key] = pending.get(key, 0) + amount
+            for leg, year, amount in mutation_effects(mutation, years):
+                key = (leg.address, year)
+                pending[key] = pending.get(key, 0) + amount
 
     if problems:
         raise InvalidInput(sorted(problems, key=_field_order))
@@ -132,9 +132,8 @@ def _field_order(p: Problem) -> list:
 def _check_balance(m: Mutation, field_: str, years: range, problem: Callable[[str, str], None]) -> None:
     if m.kind == "verschuiving":
         per_year: dict[int, int] = {}
-        for leg in m.legs:
-            for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(m), years=years).items():
-                per_year[year] = per_year.get(year, 0) + amount
+        for _, year, amount in mutation_effects(m, years):
+            per_year[year] = per_year.get(year, 0) + amount
         for year, total in sorted(per_year.items()):
             if total:
                 problem(f"{field_}.legs", f"the shift does not net to zero in {year}: off by {_euros(total)}")
