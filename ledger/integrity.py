@@ -4,7 +4,7 @@ link and the event's position, identity, topic and stored bytes."""
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 from uuid import UUID
 
 GENESIS = "0" * 64
@@ -16,6 +16,16 @@ def link_hash(previous: str, position: int, originator_id: UUID | str, version: 
     h.update(f"{previous}\n{position}\n{oid}\n{version}\n{topic}\n".encode())
     h.update(bytes(state) if not isinstance(state, str) else state.encode())
     return h.hexdigest()
+
+
+def new_links(previous: str, positions: Sequence[int], stored_events: Sequence[Any]) -> list[tuple[int, str]]:
+    """(position, link) for events just stored at ``positions``, continuing the chain from
+    ``previous``, the link of the event before them (GENESIS for the first)."""
+    links = []
+    for position, s in zip(positions, stored_events):
+        previous = link_hash(previous, position, s.originator_id, s.originator_version, s.topic, s.state)
+        links.append((position, previous))
+    return links
 
 
 def parse_digest(text: str) -> tuple[int, str]:

@@ -10,13 +10,13 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.postgres import PostgresFactory as _LibraryPostgresFactory
 from psycopg.sql import SQL, Identifier
 
-from ledger.integrity import GENESIS, link_hash
+from ledger.integrity import GENESIS, new_links
 from ledger.storage import CHAIN_TABLE
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, appending each event's chain link in the same
-    transaction (the library's table lock already serialises writers)."""
+    transaction (writers are serialised by an advisory lock: see ``_lock_table``)."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -40,12 +40,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
             curs.execute(SQL("SELECT sha256 FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
             row = curs.fetchone()
-            previous = row["sha256"] if row else GENESIS
-            links = []
-            for position, s in zip(positions, stored_events):
-                previous = link_hash(previous, position, s.originator_id, s.originator_version, s.topic, s.state)
-                links.append((position, previous))
-            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self.chain_table), links)
+            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self.chain_table),
+                             new_links(row["sha256"] if row else GENESIS, positions, stored_events))
         return positions
 
 

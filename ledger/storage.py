@@ -31,7 +31,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from ledger.integrity import GENESIS, link_hash
+from ledger.integrity import GENESIS, new_links
 
 LOCK_TIMEOUT_S = 30
 CHAIN_TABLE = "event_chain"
@@ -217,10 +217,8 @@ class ChainedRecorder(SQLiteApplicationRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs)
         c.execute(f"SELECT sha256 FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         row = c.fetchone()
-        previous = row[0] if row else GENESIS
-        for position, s in zip(positions or [], stored_events):
-            previous = link_hash(previous, position, s.originator_id, s.originator_version, s.topic, s.state)
-            c.execute(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", (position, previous))
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)",
+                      new_links(row[0] if row else GENESIS, positions or [], stored_events))
         return positions
 
 
