@@ -10,6 +10,7 @@ from typing import Any
 from ledger.errors import LedgerError
 
 MAX_ROWS = 100_000
+REFUSED = "sql: refused — only reading queries (SELECT) are allowed on the read models"
 
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 # PRAGMAs that only read.
@@ -52,7 +53,7 @@ def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:
         except psycopg.Error as e:
             message = str(e).strip().splitlines()[0]
             if "read-only transaction" in message or "permission denied" in message:
-                raise QueryRefused("sql: refused — only reading queries (SELECT) are allowed on the read models") from None
+                raise QueryRefused(REFUSED) from None
             raise QueryRefused(f"sql: {message}") from None
     return columns, rows
 
@@ -67,7 +68,7 @@ def _run_sqlite(path: Path, query: str) -> tuple[list[str], list[tuple]]:
         except sqlite3.DatabaseError as e:
             message = str(e)
             if "not authorized" in message or "readonly" in message:
-                raise QueryRefused("sql: refused — only reading queries (SELECT) are allowed on the read models") from None
+                raise QueryRefused(REFUSED) from None
             raise QueryRefused(f"sql: {message}") from None
         except sqlite3.Warning as e:  # e.g. more than one statement
             raise QueryRefused(f"sql: {e}") from None
