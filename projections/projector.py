@@ -27,7 +27,7 @@ from events import (
     year_effects,
 )
 from projections import db
-from projections.queries import fold, utc_text
+from projections.queries import CARRIES, fold, utc_text
 
 BATCH = 500
 
@@ -167,7 +167,7 @@ class Projector:
         carried = self.conn.execute(
             "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts "
             "FROM legs l JOIN mutations m USING (position, seq) JOIN documents d ON d.position = l.position "
-            "WHERE m.structural = 1 AND m.kind != 'kasschuif' AND d.status != 'withdrawn' "
+            f"WHERE {CARRIES} AND d.status != 'withdrawn' "
             "ORDER BY l.position, l.seq, l.leg"
         ).fetchall()
         rows = []

@@ -29,6 +29,10 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+# SQL twin of events.kind_carries for the mutations row ``m``: it carries into later years.
+CARRIES = "(m.structural = 1 AND m.kind != 'kasschuif')"
+
+
 def counts_at(point: str, *, adopted_only: bool = False) -> str:
     """SQL: the effects row ``e`` of document ``d`` counts at the position ``point`` (a
     parameter such as ``:p``): recorded (or carried) by then, not withdrawn by then, and

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledger.errors import LedgerError, UnknownFigure
-from projections.queries import Views, counts_at, fold
+from projections.queries import CARRIES, Views, counts_at, fold
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 
@@ -88,7 +88,7 @@ class Rules:
         p = at if at is not None else self.views.head()
         rows = self.conn.execute(
             "SELECT e.position, e.seq, e.unit, e.line, e.amount_cents, l.type, "
-            "(m.structural = 1 AND m.kind != 'kasschuif') AS structural, d.document, m.kind, m.reason "
+            f"{CARRIES} AS structural, d.document, m.kind, m.reason "
             "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
             "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
             f"WHERE e.year = :year AND {counts_at(':p', adopted_only=adopted_only)} "
