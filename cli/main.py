@@ -8,13 +8,14 @@ import os
 import sys
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
+T = TypeVar("T")
 DEFAULT_LEDGER = "begroting.db"
 DEMO_LEDGER = "begroting-demo.db"
 
@@ -41,9 +42,7 @@ def _errors() -> Iterator[None]:
         for problem in e.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
-    except LedgerError as e:
-        _fail(str(e))
-    except (OSError, ImportError) as e:
+    except (LedgerError, OSError, ImportError) as e:
         _fail(str(e))
     except Exception as e:  # a bug, or a store failure we did not foresee
         from eventsourcing.persistence import PersistenceError
@@ -55,25 +54,23 @@ def _errors() -> Iterator[None]:
         _fail(f"internal error ({type(e).__name__}: {e}); set BEGROTING_DEBUG=1 for a traceback")
 
 
-def _progress(enabled: bool, description: str = "catching up") -> Any:
-    """A rich progress bar on a terminal; nothing when piped or with --json."""
+def _with_progress(enabled: bool, description: str, work: Callable[[Any], T]) -> T:
+    """``work(update)`` under a rich progress bar on a terminal; ``work(None)`` when piped
+    or with --json."""
     if not enabled or not sys.stderr.isatty():
-        return None, None
+        return work(None)
     from cli.render import progress_bar
 
-    return progress_bar(description)
+    bar, update = progress_bar(description)
+    with bar:
+        return work(update)
 
 
 def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Ledger:
     from ledger.application import Ledger
 
     ledger = Ledger.open(ctx.obj["ledger"], write=write)
-    bar, update = _progress(not quiet)
-    if bar:
-        with bar:
-            ledger.catch_up(update)
-    else:
-        ledger.catch_up()
+    _with_progress(not quiet, "catching up", ledger.catch_up)
     if ledger.views_stale:
         click.echo(f"note: {ledger.actor} may not update the shared read models; they show position "
                    f"{ledger.views.head()} (a controller's next command catches them up)", err=True)
@@ -371,12 +368,7 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
     from ledger.application import Ledger
 
     with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        bar, update = _progress(not as_json, "rebuilding the read models")
-        if bar:
-            with bar:
-                count = ledger.rebuild(update)
-        else:
-            count = ledger.rebuild()
+        count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
         if as_json:
             click.echo(f'{{"events": {count}}}')
         else:
@@ -497,12 +489,7 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
     from ledger.application import Ledger
 
     with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        bar, update = _progress(not as_json, "replaying every event")
-        if bar:
-            with bar:
-                report = ledger.verify(digest, update)
-        else:
-            report = ledger.verify(digest)
+        report = _with_progress(not as_json, "replaying every event", lambda update: ledger.verify(digest, update))
         if as_json:
             from cli import render
 
@@ -712,13 +699,8 @@ def import_(ctx: click.Context, file: str) -> None:
             data = _json.loads(open(file, encoding="utf-8").read())
         except (OSError, ValueError) as e:
             raise InvalidInput([Problem(file, "", f"cannot read JSON: {e}")]) from None
-        bar, update = _progress(True, "importing")
         history = (data or {}).get("history") or data if isinstance(data, dict) else data
-        if bar:
-            with bar:
-                ledger = import_history(ctx.obj["ledger"], history, file, update)
-        else:
-            ledger = import_history(ctx.obj["ledger"], history, file)
+        ledger = _with_progress(True, "importing", lambda update: import_history(ctx.obj["ledger"], history, file, update))
         with ledger:
             click.echo(f"Imported {file} into {ledger.location} ({ledger.views.head()} events).")
 
