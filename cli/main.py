@@ -71,6 +71,8 @@ def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Le
 
     ledger = Ledger.open(ctx.obj["ledger"], write=write)
     _with_progress(not quiet, "catching up", ledger.catch_up)
+    for notice in ledger.notices:
+        click.echo(f"note: {notice}", err=True)
     if ledger.views_stale:
         click.echo(f"note: {ledger.actor} may not update the shared read models; they show position "
                    f"{ledger.views.head()} (a controller's next command catches them up)", err=True)
@@ -494,9 +496,12 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
             from cli import render
 
             click.echo(render.dumps({"ok": report.ok, "events": report.events, "head": report.digest,
-                                     "problems": report.problems}))
+                                     "views_position": report.views_position, "problems": report.problems}))
         elif report.ok:
-            click.echo(f"ok: {report.events} events, hash chain intact, read models match a replay"
+            behind = report.views_position is not None and report.views_position < report.events
+            views = (f"read models at position {report.views_position} of {report.events} match a replay up to there"
+                     if behind else "read models match a replay")
+            click.echo(f"ok: {report.events} events, hash chain intact, every event keeps the ledger's rules, {views}"
                        + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
         else:
             for problem in report.problems:

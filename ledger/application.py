@@ -12,12 +12,13 @@ import json
 import random
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from events import (
@@ -31,14 +32,16 @@ from events import (
     HorizonExtended,
     KeySet,
     LedgerOpened,
+    Mutation,
     canonical,
     document_aggregate_id,
     mutation_effects,
 )
-from ledger.domain import DocumentState, LedgerState, project_document, project_ledger
+from ledger.domain import LedgerState, project_document
 from ledger.errors import (
     DocumentNotFound,
     InvalidInput,
+    LedgerCorrupt,
     LedgerError,
     LedgerExists,
     LedgerNotFound,
@@ -48,12 +51,13 @@ from ledger.errors import (
     StorageError,
     WriteConflict,
 )
-from ledger.integrity import GENESIS, parse_digest, walk_chain
+from ledger.integrity import GENESIS, ChainBroken, parse_digest, walk_chain
 from ledger.keys import KeyInput, read_key
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
-from ledger.storage import Location
+from ledger.storage import LOCK_TIMEOUT_S, Location
 from ledger.validation import check_document
+from ledger.writemodel import DocumentFacts, RuleBroken, WriteModel, decode
 from projections import schema
 from projections.db import connect_sqlite, drop_tables, table_rows
 from projections.projector import Projector
@@ -77,6 +81,7 @@ class Verification:
     head_position: int
     head_sha256: str
     problems: list[str] = field(default_factory=list)
+    views_position: int | None = None  # the position the (compared) read models reflect
 
     @property
     def ok(self) -> bool:
@@ -145,6 +150,8 @@ def content_sha256(doc: DocumentInput) -> str:
 
 def _differences(kept: Any, fresh: Any) -> Iterator[tuple[str, int, int]]:
     for table in schema.TABLES:
+        if table == "binding":  # not a read model: which events the kept ones reflect
+            continue
         try:
             a = table_rows(kept, table)
         except Exception:  # a table gone missing from the kept read models
@@ -169,6 +176,8 @@ class Ledger:
     def __init__(self, location: Location, *, readonly: bool = False, create: bool = False):
         self.location = location
         self.views_stale = False
+        self._model: WriteModel | None = None
+        self.notices: list[str] = []  # what the command should tell its user besides its answer
         try:
             self.app = BegrotingApp(env=location.event_store_env(readonly=readonly, create=create))
             self.conn = location.views_connection()  # written by catch-up, whatever the command
@@ -231,20 +240,75 @@ class Ledger:
     # ------------------------------------------------------------ read side
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Bring the read models up to the store's head, after proving they reflect this
+        ledger's events. Read models of another ledger are rebuilt; ones that reflect more
+        or other events than this store holds are evidence of lost or rewritten events, and
+        are refused until `verify` has been run and the owner rebuilds them."""
+        mismatch = self.views_mismatch()
+        if mismatch == "another ledger":
+            return self._rebuild_foreign(progress)
+        if mismatch:
+            raise LedgerCorrupt(f"the read models do not reflect this event store ({mismatch}); "
+                                "run `begroting verify`, then `begroting rebuild`")
         try:
-            return self.projector.catch_up(progress)
+            applied = self.projector.catch_up(progress)
         except Exception as e:
             # An auditor on a shared ledger reads the read models but may not write them.
             if self.location.kind == "postgresql" and _is_permission_error(e):
                 self.views_stale = self.views.head() < (self.app.recorder.max_notification_id() or 0)
                 return 0
             raise
+        if applied:
+            self._bind_views()
+        return applied
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop every read model and replay the whole event store into fresh ones."""
         drop_tables(self.conn)
         self.projector = Projector(self.conn, self.app.recorder, self.app.mapper)
-        return self.projector.replay(progress)
+        applied = self.projector.replay(progress)
+        self._bind_views()
+        return applied
+
+    def views_mismatch(self) -> str | None:
+        """Why the read models do not reflect a prefix of this very event store, or None when
+        they do: they are bound to the chain links at position 1 and at their head."""
+        views_head = self.views.head()
+        if views_head == 0:
+            return None
+        bound = {name: (position, sha) for name, position, sha in self.conn.execute(
+            "SELECT name, position, sha256 FROM binding")}
+        first, head = bound.get("first"), bound.get("head")
+        if first is None or head is None or head[0] > views_head or self.location.chain_link(1) != first[1]:
+            return "another ledger"
+        store_head = self.app.recorder.max_notification_id() or 0
+        if views_head > store_head:
+            return f"they hold events up to position {views_head}, the event store ends at {store_head}"
+        if self.location.chain_link(head[0]) != head[1]:
+            return f"the event at position {head[0]} is not the one they were built from"
+        return None
+
+    def _bind_views(self) -> None:
+        head = self.views.head()
+        if head == 0:
+            return
+        self.conn.execute("BEGIN")
+        for name, position in (("first", 1), ("head", head)):
+            self.conn.execute("INSERT OR REPLACE INTO binding (name, position, sha256) VALUES (?, ?, ?)",
+                              (name, position, self.location.chain_link(position)))
+        self.conn.execute("COMMIT")
+
+    def _rebuild_foreign(self, progress: Callable[[int, int], None] | None) -> int:
+        try:
+            applied = self.rebuild(progress)
+        except Exception as e:
+            if _is_permission_error(e):
+                raise NotPermitted("the shared read models do not reflect this ledger's events; "
+                                   "the owner must run `begroting rebuild`") from None
+            raise
+        self.notices.append("the read models beside this ledger were not built from its events; "
+                            "they were rebuilt from them")
+        return applied
 
     # ------------------------------------------------------------ integrity
 
@@ -256,64 +320,106 @@ class Ledger:
         return f"{head}:{link}"
 
     def verify(self, digest: str | None = None, progress: Callable[[int, int], None] | None = None) -> Verification:
-        """Walk the hash chain, replay every event into fresh read models and compare them
-        with the kept ones, and (with a digest) prove the ledger still extends it."""
+        """Walk the hash chain and replay every event through the domain's rules (the
+        checks `record` runs), prove the ledger still extends a digest kept earlier, and
+        compare the read models with a fresh replay of the events they reflect."""
         want = None
         if digest is not None:
             try:
                 want = parse_digest(digest)
             except ValueError as e:
                 raise LedgerError(str(e)) from None
-        head, link, problem, kept = walk_chain(self.location.chain_rows(), keep=want[0] if want else None,
-                                               contiguous=self.location.contiguous)
-        report = Verification(events=head, head_position=head, head_sha256=link)
-        if problem:
-            report.problems.append(problem)
+        total = self.app.recorder.max_notification_id() or 0
+        model = self._new_model()
+        kept: list[str] = []
+
+        def step(position: int) -> None:
+            if want is not None and position == want[0]:
+                kept.append(model.chain.previous)
+            if progress:
+                progress(position, total)
+
+        problems = []
+        try:
+            model.fold(self.location.chain_rows(), step)
+        except (ChainBroken, RuleBroken) as e:
+            problems.append(str(e))
+        head = model.position
+        report = Verification(events=head, head_position=head, head_sha256=model.chain.previous, problems=problems)
         orphan = self.location.orphan_links()
         if orphan is not None:
             report.problems.append(f"position {orphan}: chain link without its event (event deleted?)")
         if want is not None:
             position, expected = want
-            if position > head and not problem:
+            if position > head and not problems:
                 report.problems.append(f"position {position}: the ledger ends at {head}, before the digest (truncated?)")
-            elif kept is not None and kept != expected:
+            elif kept and kept[0] != expected:
                 report.problems.append(f"position {position}: the ledger no longer extends the digest (history rewritten)")
             elif position == 0 and expected != GENESIS:
                 report.problems.append("position 0: not a digest of this ledger")
         if report.problems:
             return report
+        self._compare_views(report, progress)
+        return report
+
+    def _compare_views(self, report: Verification, progress: Callable[[int, int], None] | None) -> None:
+        """Read models behind the events (an auditor may not catch them up) are not tampered
+        ones: they are compared with a replay up to the position they reflect."""
+        head = report.head_position
         views_head = self.views.head()
         if views_head > head:
             report.problems.append(f"position {head + 1}: the read models hold events up to {views_head}, "
                                    f"the event store ends at {head} (events lost?)")
-            return report
+            return
+        mismatch = self.views_mismatch()
+        if mismatch:
+            report.problems.append(f"the read models do not reflect this event store ({mismatch})")
+            return
         self.catch_up()
+        views_head = self.views.head()
+        report.views_position = views_head
         fresh = connect_sqlite(Path(":memory:"))
         try:
             replay = Projector(fresh, self.app.recorder, self.app.mapper)
             try:
-                replay.replay(progress)
-            except Exception as e:  # a tampered event that no longer replays
+                replay.replay(progress, until=views_head)
+            except Exception as e:  # an event that no longer projects
                 report.problems.append(f"position {replay.position() + 1}: cannot be replayed ({type(e).__name__}: {e})")
-                return report
+                return
             for table, kept_rows, fresh_rows in _differences(self.conn, fresh):
                 report.problems.append(f"read model {table} differs from a replay of the events "
                                        f"({kept_rows} kept rows vs {fresh_rows} replayed)")
         finally:
             fresh.close()
-        return report
+
+    # ------------------------------------------------------------ the proven state
+
+    def _new_model(self) -> WriteModel:
+        return WriteModel(self._stored_mutations, contiguous=self.location.contiguous)
+
+    def _stored_mutations(self, document: str) -> tuple[Mutation, ...] | None:
+        """A recorded document's mutations, read from its stored DocumentRecorded event."""
+        stored = self.app.recorder.select_events(document_aggregate_id(document), lte=1)
+        return decode(stored[0].topic, stored[0].state, stored[0].originator_id, 1).mutations if stored else None
+
+    def write_model(self) -> WriteModel:
+        """The state every check runs against, folded from the event store up to its head
+        (incrementally: a long-lived Ledger folds only the events added since)."""
+        if self._model is None:
+            self._model = self._new_model()
+        try:
+            self._model.fold(self.location.chain_rows(self._model.position + 1))
+        except (ChainBroken, RuleBroken) as e:
+            self._model = None
+            raise LedgerCorrupt(f"the ledger fails verification ({e}); nothing was recorded: "
+                                "run `begroting verify`") from None
+        return self._model
 
     def ledger_state(self) -> LedgerState:
-        try:
-            return self.app.repository.get(LEDGER_ID, projector_func=project_ledger)
-        except AggregateNotFoundError:
-            raise LedgerNotFound(f"{self.location} holds no ledger: run `begroting init`") from None
-
-    def document_state(self, document: str) -> DocumentState | None:
-        try:
-            return self.app.repository.get(document_aggregate_id(document), projector_func=project_document)
-        except AggregateNotFoundError:
-            return None
+        state = self.write_model().ledger
+        if state is None:
+            raise LedgerNotFound(f"{self.location} holds no ledger: run `begroting init`")
+        return state
 
     # ------------------------------------------------------------ commands
 
@@ -326,22 +432,23 @@ class Ledger:
         """Check and store one parsed document. With ``catch_up=False`` the read models are
         left behind the new events (the benchmark times the catch-up on its own)."""
         digest = content_sha256(doc)
-        for attempt in range(WRITE_ATTEMPTS):
-            self.catch_up()
-            existing = self.document_state(doc.id)
+        result = RecordResult(doc.id, 0, dry_run=dry_run)
+
+        def make(model: WriteModel) -> list[Event] | None:
+            nonlocal result
+            existing = model.documents.get(doc.id)
             if existing is not None:
                 if existing.content_sha256 == digest:
-                    return RecordResult(doc.id, len(existing.mutations), already_recorded=True, dry_run=dry_run)
+                    result = RecordResult(doc.id, len(self._stored_mutations(doc.id) or ()), already_recorded=True,
+                                          dry_run=dry_run)
+                    return None
                 raise InvalidInput([Problem(doc.source, "document.id",
                                             f"{doc.id!r} is already recorded with different content; "
                                             "correct it with a later document")])
-            ledger = self.ledger_state()
-            column = "adopted_cents" if adopted_only else "amount_cents"
-            # Corrected mutations are looked up in the read models, caught up just above:
-            # loading whole documents would make a correction cost as much as its target.
-            checked = check_document(doc, ledger, self.views.mutation_target,
-                                     lambda address, year: self.views.figure(address, year, column))
-            stamp, who = now(), self.actor
+            ledger = model.ledger
+            assert ledger is not None
+            checked = check_document(doc, model, adopted_only=adopted_only)
+            stamp, who = _stamp(model), self.actor
             events: list[Event] = []
             if checked.new_units:
                 events.append(ChartExtended(
@@ -362,39 +469,24 @@ class Ledger:
                 ))
             result = RecordResult(
                 doc.id, len(checked.mutations), dry_run=dry_run,
-                changes=self._changes(recorded, ledger),
+                changes=_changes(recorded, model),
                 excluded_from_indexation=checked.excluded_from_indexation,
                 new_lines=[f"{u.id}/{line.id}" for u in checked.new_units for line in u.lines],
             )
-            if dry_run:
-                return result
-            recordings = self._try_save(attempt, *events)
-            if recordings is None:
-                continue
-            result.position = next(r.notification.id for r in recordings if r.domain_event is recorded)
-            if catch_up:
-                self.catch_up()
-            return result
-        raise WriteConflict(f"{doc.source}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing the ledger")
+            return events
 
-    def _changes(self, recorded: DocumentRecorded, ledger: LedgerState) -> list[tuple[str, str, int, int, int]]:
-        deltas: dict[tuple[str, str, int], int] = {}
-        for m in recorded.mutations:
-            for leg, year, amount in mutation_effects(m, ledger.years):
-                key = (leg.unit, leg.line, year)
-                deltas[key] = deltas.get(key, 0) + amount
-        current = self.views.figures()  # one read of the figures table, not one per line and year
-        out = []
-        for (unit, line, year), delta in sorted(deltas.items()):
-            before = current.get((unit, line, year), 0)
-            out.append((unit, line, year, before, before + delta))
-        return out
+        def saved(recordings: list) -> None:
+            result.position = next(r.notification.id for r in recordings if isinstance(r.domain_event, DocumentRecorded))
 
-    def _try_save(self, attempt: int, *events: Event) -> list | None:
-        """One atomic save. None when another writer got there first (after a backoff the
-        caller checks again against the new state); a permission refusal is NotPermitted."""
+        self._save_change(doc.source, make, dry_run=dry_run, catch_up=catch_up, saved=saved)
+        return result
+
+    def _try_save(self, attempt: int, events: list[Event], expected_head: int) -> list | None:
+        """One atomic save, which goes ahead only while the store still ends at ``expected_head``.
+        None when another writer got there first (after a backoff the caller checks again
+        against the new state); a permission refusal is NotPermitted."""
         try:
-            return self.app.save(*events)
+            return self.app.save(*events, expected_head=expected_head)
         except IntegrityError:
             self._backoff(attempt)
             return None
@@ -409,33 +501,67 @@ class Ledger:
                                    "(this role may only read, explain and verify)") from None
             raise
 
+    @contextmanager
+    def _writer_lock(self, *, enabled: bool = True) -> Iterator[None]:
+        """Writers queue here for the whole of fold, check and save, so they take turns
+        instead of racing (the head check inside the save still guards against any writer
+        that does not queue, such as a client of an older version or psql)."""
+        if not enabled:
+            yield
+            return
+        with self.location.writer_lock(LOCK_TIMEOUT_S):
+            yield
+
     @staticmethod
     def _backoff(attempt: int) -> None:
         time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
 
-    def _save_change(self, what: str, load: Callable[[], Any], make: Callable[[Any], Event | None]) -> int | None:
-        """Make one event from the aggregate's current state and save it; when another writer
-        got there first, load the new state and make it again. Returns the event's position,
-        or None when ``make`` finds it already done."""
+    def _save_change(self, what: str, make: Callable[[WriteModel], list[Event] | None], *, dry_run: bool = False,
+                     catch_up: bool = True, saved: Callable[[list], None] | None = None) -> int | None:
+        """Make events from the proven state at the store's head, check them against that state
+        with the rules `verify` applies, and save them only if no other writer has saved since:
+        checks and save are one step. When another writer got there first, fold its events
+        in and make them again. Returns the position of the first event saved, or None when
+        ``make`` finds nothing to do."""
+        with self._writer_lock(enabled=not dry_run):
+            return self._save_locked(what, make, dry_run=dry_run, catch_up=catch_up, saved=saved)
+
+    def _save_locked(self, what: str, make: Callable[[WriteModel], list[Event] | None], *, dry_run: bool,
+                     catch_up: bool, saved: Callable[[list], None] | None) -> int | None:
         for attempt in range(WRITE_ATTEMPTS):
-            event = make(load())
-            if event is None:
+            model = self.write_model()
+            events = make(model)
+            if not events:
                 return None
-            recordings = self._try_save(attempt, event)
+            trial = model.fork()
+            try:
+                for event in events:
+                    trial.apply(event)
+            except RuleBroken as e:
+                raise LedgerError(f"{what}: {e}") from None
+            if dry_run:
+                return None
+            recordings = self._try_save(attempt, events, model.position)
             if recordings is None:
                 continue
-            self.catch_up()
-            return recordings[0].notification.id
+            if saved:
+                saved(recordings)
+            position = recordings[0].notification.id
+            if catch_up:
+                try:
+                    self.catch_up()
+                except Exception as e:
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    raise LedgerError(f"{what}: recorded at position {position}, but the read models were not "
+                                      f"updated ({first}); the next command catches them up") from None
+            return position
         raise WriteConflict(f"{what}: gave up after {WRITE_ATTEMPTS} attempts; other writers kept changing the ledger")
 
-    def _lifecycle(self, document: str, make: Callable[[DocumentState], Event | None]) -> int | None:
-        def load() -> DocumentState:
-            state = self.document_state(document)
-            if state is None:
-                raise DocumentNotFound(f"no document {document!r} in the ledger")
-            return state
-
-        return self._save_change(document, load, make)
+    def _document(self, model: WriteModel, document: str) -> DocumentFacts:
+        facts = model.documents.get(document)
+        if facts is None:
+            raise DocumentNotFound(f"no document {document!r} in the ledger")
+        return facts
 
     def adopt(self, document: str, when: date, decision: str) -> int | None:
         """Adopt a proposed document; returns its position, or None if it already was
@@ -444,59 +570,67 @@ class Ledger:
         if not decision:
             raise LifecycleError("--decision: name the decision that adopted the document")
 
-        def make(state: DocumentState) -> Event | None:
-            if state.status == "adopted":
-                if state.decision == decision:
+        def make(model: WriteModel) -> list[Event] | None:
+            facts = self._document(model, document)
+            if facts.status == "adopted":
+                if self._decision(document) == decision:
                     return None
-                raise LifecycleError(f"{document} is already adopted ({state.decision})")
-            if state.status == "withdrawn":
+                raise LifecycleError(f"{document} is already adopted ({self._decision(document)})")
+            if facts.status == "withdrawn":
                 raise LifecycleError(f"{document} was withdrawn and cannot be adopted")
-            return DocumentAdopted(
-                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
-                document=document, date=when, decision=decision,
-            )
+            return [DocumentAdopted(
+                originator_id=document_aggregate_id(document), originator_version=facts.version + 1,
+                timestamp=_stamp(model), actor=self.actor, document=document, date=when, decision=decision,
+            )]
 
-        return self._lifecycle(document, make)
+        return self._save_change(document, make)
+
+    def _decision(self, document: str) -> str:
+        state = self.app.repository.get(document_aggregate_id(document), projector_func=project_document)
+        return state.decision if state else ""
 
     def withdraw(self, document: str, when: date, reason: str) -> int | None:
         reason = reason.strip()
         if not reason:
             raise LifecycleError("--reason: say why the document is withdrawn")
 
-        def make(state: DocumentState) -> Event | None:
-            if state.status == "withdrawn":
+        def make(model: WriteModel) -> list[Event] | None:
+            facts = self._document(model, document)
+            if facts.status == "withdrawn":
                 return None
-            if state.status == "adopted":
+            if facts.status == "adopted":
                 raise LifecycleError(f"{document} is adopted; correct it with a later document instead")
-            return DocumentWithdrawn(
-                originator_id=state.id, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
-                document=document, date=when, reason=reason,
-            )
+            return [DocumentWithdrawn(
+                originator_id=document_aggregate_id(document), originator_version=facts.version + 1,
+                timestamp=_stamp(model), actor=self.actor, document=document, date=when, reason=reason,
+            )]
 
-        return self._lifecycle(document, make)
+        return self._save_change(f"withdraw {document}", make)
 
     def set_key(self, path: str) -> int | None:
         """Record a distribution key; returns its position, or None if that very key is already set."""
         return self.set_key_input(read_key(path))
 
     def set_key_input(self, key: KeyInput) -> int | None:
-        def make(state: LedgerState) -> Event | None:
+        def make(model: WriteModel) -> list[Event] | None:
+            state = _opened(model)
             known = state.keys.get(key.id)
             if known is not None:
                 if known.from_year == key.from_year and list(known.participants) == key.participants:
                     return None
                 raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
                                                                   "give the new key another id")])
-            return KeySet(
-                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(), actor=self.actor,
-                key=key.id, from_year=key.from_year, participants=tuple(key.participants),
+            return [KeySet(
+                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=_stamp(model),
+                actor=self.actor, key=key.id, from_year=key.from_year, participants=tuple(key.participants),
                 source=key.source.rsplit("/", 1)[-1],
-            )
+            )]
 
-        return self._save_change("key set", self.ledger_state, make)
+        return self._save_change("key set", make)
 
     def extend(self, last_year: int) -> int | None:
-        def make(state: LedgerState) -> Event | None:
+        def make(model: WriteModel) -> list[Event] | None:
+            state = _opened(model)
             if last_year < state.last_year:
                 raise LedgerError(f"--to {last_year}: the horizon already runs to {state.last_year}; "
                                   "years can only be added at the end")
@@ -504,9 +638,36 @@ class Ledger:
                 return None
             if last_year - state.first_year > 30:
                 raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
-            return HorizonExtended(
-                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=now(),
+            return [HorizonExtended(
+                originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=_stamp(model),
                 actor=self.actor, last_year=last_year,
-            )
+            )]
 
-        return self._save_change("extend", self.ledger_state, make)
+        return self._save_change(f"extend --to {last_year}", make)
+
+
+def _opened(model: WriteModel) -> LedgerState:
+    if model.ledger is None:
+        raise LedgerNotFound("the ledger holds no LedgerOpened event: run `begroting init`")
+    return model.ledger
+
+
+def _stamp(model: WriteModel) -> datetime:
+    """Now, but never before the ledger's last event: the save goes ahead only while that is
+    still the last event, so timestamps never decrease along the ledger."""
+    stamp = now()
+    return max(stamp, model.last_timestamp) if model.last_timestamp else stamp
+
+
+def _changes(recorded: DocumentRecorded, model: WriteModel) -> list[tuple[str, str, int, int, int]]:
+    """(unit, line, year, before, after) for every figure the document changes."""
+    deltas: dict[tuple[str, int], int] = {}
+    for m in recorded.mutations:
+        for leg, year, amount in mutation_effects(m, model.years):
+            deltas[(leg.address, year)] = deltas.get((leg.address, year), 0) + amount
+    out = []
+    for (address, year), delta in sorted(deltas.items()):
+        before = model.figure(address, year)
+        unit, _, line = address.partition("/")
+        out.append((unit, line, year, before, before + delta))
+    return out

@@ -55,6 +55,11 @@ class UnknownPoint(LedgerError):
     """Raised when an --as-of value is neither a document, a position nor a date."""
 
 
+class LedgerCorrupt(LedgerError):
+    """Raised when the event store fails its own checks (chain or rules), so nothing may be
+    computed from it until an auditor has looked."""
+
+
 class StorageError(LedgerError):
     """Raised when the store cannot be reached or refuses the request."""
 

@@ -1,13 +1,24 @@
 """The hash chain over every stored event: each link is SHA-256 over the previous
-link and the event's position, identity, topic and stored bytes."""
+link and the event's position, identity, topic and stored bytes.
+
+A link hashes the stored values, and ``Chain.step`` refuses any stored value that is not
+in the one form the recorders write (an originator id of 32 lowercase hex digits on
+SQLite, an integer version, text topic, bytes state): two representations of one value
+would otherwise hash alike, and an altered row could pass as the original."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, Iterable, Sequence
 from uuid import UUID
 
 GENESIS = "0" * 64
+_HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ChainBroken(Exception):
+    """Raised by ``Chain.step`` for the first stored event that breaks the chain."""
 
 
 def link_hash(previous: str, position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> str:
@@ -31,9 +42,49 @@ def new_links(previous: str, positions: Sequence[int], stored_events: Sequence[A
 def parse_digest(text: str) -> tuple[int, str]:
     """``"412:ab12…"`` → (412, "ab12…")."""
     position, _, digest = text.strip().partition(":")
-    if not position.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+    if not position.isascii() or not position.isdigit() or len(digest) != 64 \
+            or any(c not in "0123456789abcdef" for c in digest):
         raise ValueError(f"--digest {text!r} is not a digest: give it as printed by `begroting digest` (position:sha256)")
     return int(position), digest
+
+
+def canonical_problem(oid: Any, version: Any, topic: Any, state: Any) -> str | None:
+    """Why a stored row is not in the form the recorders write, or None when it is."""
+    if not isinstance(oid, UUID) and not (isinstance(oid, str) and _HEX_ID.match(oid)):
+        return f"originator id {str(oid)[:40]!r} is not stored in its canonical form (altered)"
+    if type(version) is not int or version < 1:
+        return f"version {version!r} is not a positive integer (altered)"
+    if not isinstance(topic, str):
+        return "topic is not text (altered)"
+    if not isinstance(state, (bytes, bytearray, memoryview)):
+        return "state is not stored as bytes (altered)"
+    return None
+
+
+class Chain:
+    """Re-derives the chain one stored event at a time, in position order."""
+
+    def __init__(self, previous: str = GENESIS, head: int = 0, *, contiguous: bool = True):
+        self.previous = previous  # the link of the last event stepped over
+        self.head = head  # its position
+        self.contiguous = contiguous
+
+    def step(self, position: int, oid: Any, version: Any, topic: Any, state: Any, stored: str | None) -> str:
+        """Check one row (its stored link is ``stored``, None when it has none) and move past it."""
+        if self.contiguous and position != self.head + 1:
+            raise ChainBroken(f"position {self.head + 1}: event missing (the next stored event is at {position})")
+        if position <= self.head:
+            raise ChainBroken(f"position {position}: out of order")
+        odd = canonical_problem(oid, version, topic, state)
+        if odd:
+            raise ChainBroken(f"position {position}: {odd}")
+        link = link_hash(self.previous, position, oid, version, topic, state)
+        if stored is None:
+            raise ChainBroken(f"position {position}: event has no link in the hash chain (inserted?)")
+        if stored != link:
+            raise ChainBroken(f"position {position}: event does not match its hash-chain link (altered, swapped or re-hashed)")
+        self.previous, self.head = link, position
+        return link
 
 
 def walk_chain(rows: Iterable[tuple], keep: int | None = None, *, contiguous: bool = True
@@ -43,16 +94,12 @@ def walk_chain(rows: Iterable[tuple], keep: int | None = None, *, contiguous: bo
     ``rows`` yields (position, originator_id, version, topic, state, stored_link), with
     stored_link None where the chain has no link. Returns the head position and link of
     the intact prefix, the first problem (or None), and the re-derived link at ``keep``."""
-    previous, expected, kept, head = GENESIS, 1, None, 0
-    for position, oid, version, topic, state, stored in rows:
-        if contiguous and position != expected:
-            return head, previous, f"position {expected}: event missing (the next stored event is at {position})", kept
-        link = link_hash(previous, position, oid, version, topic, state)
-        if stored is None:
-            return head, previous, f"position {position}: event has no link in the hash chain (inserted?)", kept
-        if stored != link:
-            return head, previous, f"position {position}: event does not match its hash-chain link (altered, swapped or re-hashed)", kept
-        if position == keep:
+    chain, kept = Chain(contiguous=contiguous), None
+    for row in rows:
+        try:
+            link = chain.step(*row)
+        except ChainBroken as e:
+            return chain.head, chain.previous, str(e), kept
+        if row[0] == keep:
             kept = link
-        previous, expected, head = link, position + 1, position
-    return head, previous, None, kept
+    return chain.head, chain.previous, None, kept

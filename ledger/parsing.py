@@ -42,6 +42,7 @@ class MutationInput:
     reason: str = ""
     reference: str = ""
     structural: bool = False
+    structural_given: bool = False  # a correction without it carries like what it corrects
     corrects: MutationRef | None = None
     legs: list[tuple[str, dict[int, int], str]] = field(default_factory=list)  # (unit/line, amounts, field)
     # indexatie only
@@ -384,6 +385,7 @@ class _Checker:
             reason=self.text(raw.get("reason"), f"{f}.reason", limit="reason"),
             reference=self.text(raw.get("reference"), f"{f}.reference", limit="reference"),
             structural=self.flag(raw.get("structural"), f"{f}.structural"),
+            structural_given="structural" in raw,
         )
         if kind == "kasschuif" and m.structural:
             self.problem(f"{f}.structural", "a kasschuif moves money between years and never carries")

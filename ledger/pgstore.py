@@ -11,7 +11,7 @@ from eventsourcing.postgres import PostgresFactory as _LibraryPostgresFactory
 from psycopg.sql import SQL, Identifier
 
 from ledger.integrity import GENESIS, new_links
-from ledger.storage import CHAIN_TABLE
+from ledger.storage import CHAIN_TABLE, check_head
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
@@ -36,6 +36,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)  # taken again by the insert: the lock is re-entrant
+            curs.execute(SQL("SELECT MAX(notification_id) AS head FROM {0}.{1}").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)))
+            check_head(curs.fetchone()["head"], kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
             positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
             curs.execute(SQL("SELECT sha256 FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))

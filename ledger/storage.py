@@ -14,13 +14,14 @@ read models in the schema ``begroting_views`` of the same database.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -77,13 +78,44 @@ class SqliteLocation(Location):
 
         return connect_sqlite(self.views_path)
 
-    def chain_rows(self) -> Iterator[tuple]:
+    def chain_rows(self, start: int = 1) -> Iterator[tuple]:
         conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
         try:
             yield from conn.execute(
                 "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
-                f"FROM stored_events e LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid ORDER BY e.rowid"
+                f"FROM stored_events e LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid "
+                "WHERE e.rowid >= ? ORDER BY e.rowid", (start,)
             )
+        finally:
+            conn.close()
+
+    @contextmanager
+    def writer_lock(self, timeout_s: float) -> Iterator[None]:
+        """An exclusive lock on ``<ledger>.lock`` for the whole of one write: the SQLite file's
+        own lock cannot be held while the library's recorder takes it again to save."""
+        import fcntl
+
+        path = self.path.with_name(self.path.name + ".lock")
+        with open(path, "a+b") as f:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OperationalError(f"database is locked: another writer held {path} for {timeout_s} s") from None
+                    time.sleep(0.002)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def chain_link(self, position: int) -> str | None:
+        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?", (position,)).fetchone()
+            return row[0] if row else None
         finally:
             conn.close()
 
@@ -154,16 +186,33 @@ class PostgresLocation(Location):
 
         return PgConnection(self.conninfo)
 
-    def chain_rows(self) -> Iterator[tuple]:
+    def chain_rows(self, start: int = 1) -> Iterator[tuple]:
         with self.connect() as conn, conn.transaction():
             cursor = conn.cursor(name="chain")  # server-side: the ledger may be large
             cursor.execute(
                 f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
                 f"FROM {self.EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c ON c.position = e.notification_id "
-                "ORDER BY e.notification_id"
+                "WHERE e.notification_id >= %s ORDER BY e.notification_id", (start,)
             )
             for row in cursor:
                 yield row[0], row[1], row[2], row[3], bytes(row[4]), row[5]
+
+    @contextmanager
+    def writer_lock(self, timeout_s: float) -> Iterator[None]:
+        """A session-level advisory lock, held on a connection of its own for the whole of
+        one write (the recorder's transaction-level lock has another key)."""
+        with self.connect() as conn:
+            conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
+            conn.execute("SELECT pg_advisory_lock(hashtext('begroting_writer'))")
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('begroting_writer'))")
+
+    def chain_link(self, position: int) -> str | None:
+        with self.connect() as conn:
+            row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = %s", (position,)).fetchone()
+            return row[0] if row else None
 
     def orphan_links(self) -> int | None:
         with self.connect() as conn:
@@ -204,6 +253,20 @@ class _Datastore(SQLiteDatastore):
         self.pool = _Pool(db_name=db_name, lock_timeout=kwargs.get("lock_timeout"))
 
 
+class HeadMoved(IntegrityError):
+    """Raised inside a write transaction when the store's head is not the position the
+    writer checked its events against: another writer got there first."""
+
+
+def check_head(found: int | None, kwargs: dict[str, Any]) -> None:
+    """Checks and save are one step: a writer passes ``expected_head``, the position of the
+    state it checked against, and the save goes ahead only if the store, now locked for
+    writing, still ends there."""
+    expected = kwargs.get("expected_head")
+    if expected is not None and (found or 0) != expected:
+        raise HeadMoved(f"the ledger moved on from position {expected} to {found or 0}")
+
+
 class ChainedRecorder(SQLiteApplicationRecorder):
     """Appends each event's chain link in the same transaction as the event."""
 
@@ -214,6 +277,8 @@ class ChainedRecorder(SQLiteApplicationRecorder):
         ]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")  # under the write lock (BEGIN IMMEDIATE)
+        check_head(c.fetchone()[0], kwargs)
         positions = super()._insert_events(c, stored_events, **kwargs)
         c.execute(f"SELECT sha256 FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         row = c.fetchone()

@@ -77,9 +77,11 @@ class HistoryGenerator:
             a, b = rng.sample(self.all_lines, 2)
             year = rng.choice(years)
             amount = _euros(rng, 1, 40_000)
+            # Budget-neutral: less lasten on one line, more on another, or less lasten and less baten.
+            other = amount if (a in self.lasten) == (b in self.lasten) else f"-{amount}"
             return {"kind": "verschuiving", "structural": rng.random() < 0.5, "reason": "Verschuiving",
                     "reference": "§7", "legs": [{"line": a, "amounts": {year: f"-{amount}"}},
-                                                {"line": b, "amounts": {year: amount}}]}
+                                                {"line": b, "amounts": {year: other}}]}
         if roll < 0.85:
             y1, y2 = sorted(rng.sample(years, 2))
             amount = _euros(rng, 1, 20_000)

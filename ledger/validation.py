@@ -8,9 +8,10 @@ is computed once, here, so that replay never recomputes it.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from events import (
     ChartLine,
@@ -22,15 +23,16 @@ from events import (
     mutation_effects,
     year_effects,
 )
-from ledger.domain import LedgerState
 from ledger.errors import InvalidInput, Problem
-from ledger.money import euro as _euros, round_half_away
+from ledger.money import MAX_EUROS, euro as _euros, round_half_away
 from ledger.parsing import DocumentInput, MutationInput
 
-# (address "unit/line", year) -> cents, as the read models have it now
+if TYPE_CHECKING:
+    from events import DocumentRecorded
+    from ledger.writemodel import WriteModel
+
+# (address "unit/line", year) -> cents, as the events have it at this point
 FigureLookup = Callable[[str, int], int]
-# (document, seq) -> (the document's status or None if unknown, the mutation's lines or None if it has no such mutation)
-MutationLookup = Callable[[str, int], "tuple[str | None, set[str] | None]"]
 
 
 @dataclass
@@ -42,13 +44,16 @@ class Checked:
     excluded_from_indexation: list[str] = field(default_factory=list)
 
 
-def check_document(
-    doc: DocumentInput,
-    ledger: LedgerState,
-    find_mutation: MutationLookup,
-    figure: FigureLookup,
-) -> Checked:
+def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool = False) -> Checked:
+    """Check a parsed document against the ledger's proven state; every problem is
+    reported at once, naming the file and the field. Indexation bases are the figures
+    with proposals (or, ``adopted_only``, adopted documents only)."""
+    assert model.ledger is not None
+    ledger = model.ledger
     problems: list[Problem] = list(doc.problems)
+
+    def figure(address: str, year: int) -> int:
+        return model.figure(address, year, adopted_only=adopted_only)
 
     def problem(field_: str, message: str) -> None:
         problems.append(Problem(doc.source, field_, message))
@@ -84,7 +89,8 @@ def check_document(
         for address, amounts, lf in m.legs:
             line = lines.get(address)
             if line is None:
-                problem(f"{lf}.line", f"unknown line {address!r}: not in the ledger or this document's chart")
+                problem(f"{lf}.line", f"unknown line {address!r}: not in the ledger or this document's chart"
+                        + _closest(address, lines))
             elif (line.type == "reserve") != (m.kind == "reserve"):
                 if m.kind == "reserve":
                     problem(f"{lf}.line", f"{address!r} is a {line.type} line; a reserve mutation needs a reserve line")
@@ -103,17 +109,20 @@ def check_document(
             legs, indexation, skipped = _indexation(m, lines, years, figure, pending, problem)
             excluded += skipped
 
+        structural = m.structural
         if m.kind == "correctie" and m.corrects is not None:
-            _check_correction(m, doc, mutations, find_mutation, problem)
+            target_structural = _check_correction(m, doc, mutations, model.mutation_target, problem)
+            if not m.structural_given:  # a correction carries like what it corrects, unless the file says
+                structural = target_structural
 
         if len(problems) == before:
             mutation = Mutation(
-                seq=m.seq, kind=m.kind, reason=m.reason, reference=m.reference, structural=m.structural,
+                seq=m.seq, kind=m.kind, reason=m.reason, reference=m.reference, structural=structural,
                 corrects=m.corrects, legs=tuple(legs), indexation=indexation,
             )
-            _check_balance(mutation, m.field, years, problem)
+            _check_balance(mutation, m.field, lines, years, problem)
             if m.kind == "reserve":
-                _check_reserves(mutation, m.field, lines, years, figure, pending, problem)
+                _check_reserves(mutation, m.field, lines, years, model.figure, pending, problem)
             mutations.append(mutation)
             for leg, year, amount in mutation_effects(mutation, years):
                 key = (leg.address, year)
@@ -129,14 +138,25 @@ def _field_order(p: Problem) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in p.field.split(".")]
 
 
-def _check_balance(m: Mutation, field_: str, years: range, problem: Callable[[str, str], None]) -> None:
+def _closest(address: str, lines: dict[str, ChartLine]) -> str:
+    near = difflib.get_close_matches(address, list(lines), n=3, cutoff=0.6)
+    return f" (closest: {', '.join(near)})" if near else ""
+
+
+def _check_balance(m: Mutation, field_: str, lines: dict[str, ChartLine], years: range,
+                   problem: Callable[[str, str], None]) -> None:
     if m.kind == "verschuiving":
+        # Budget-neutral means the saldo (baten - lasten) stays the same: a leg on a baten
+        # line counts against the lasten legs, so +100 lasten is met by -100 lasten or +100 baten.
         per_year: dict[int, int] = {}
-        for _, year, amount in mutation_effects(m, years):
-            per_year[year] = per_year.get(year, 0) + amount
+        for leg, year, amount in mutation_effects(m, years):
+            sign = -1 if lines[leg.address].type == "baten" else 1
+            per_year[year] = per_year.get(year, 0) + sign * amount
         for year, total in sorted(per_year.items()):
             if total:
-                problem(f"{field_}.legs", f"the shift does not net to zero in {year}: off by {_euros(total)}")
+                problem(f"{field_}.legs", f"the shift does not net to zero in {year}: off by {_euros(total)}"
+                        + (" (a leg on a baten line counts against the lasten legs: the saldo must stay the same)"
+                           if any(lines[leg.address].type == "baten" for leg in m.legs) else ""))
     elif m.kind == "kasschuif":
         for leg in m.legs:
             if len(leg.amounts_cents) < 2:
@@ -150,31 +170,47 @@ def _check_correction(
     m: MutationInput,
     doc: DocumentInput,
     earlier: list[Mutation],
-    find_mutation: MutationLookup,
+    find_mutation: Callable[[str, int], tuple[str | None, set[str] | None, bool]],
     problem: Callable[[str, str], None],
-) -> None:
+) -> bool:
+    """Check what a correction points at; returns whether the corrected mutation is structural."""
     ref = m.corrects
     assert ref is not None
+    problem_text = _correction_problem(ref.document, ref.seq, doc.id, m.seq, earlier, find_mutation,
+                                       [address for address, _, _ in m.legs])
+    if problem_text:
+        where, text = problem_text
+        problem(f"{m.field}.corrects" if where is None else f"{m.legs[where][2]}.line", text)
+        return False
     if ref.document == doc.id:
-        if ref.seq >= m.seq:
-            problem(f"{m.field}.corrects", f"{ref} is not an earlier mutation of this document")
-            return
-        target = next((x for x in earlier if x.seq == ref.seq), None)
+        return next(x for x in earlier if x.seq == ref.seq).structural
+    return find_mutation(ref.document, ref.seq)[2]
+
+
+def _correction_problem(
+    document: str, seq: int, own_id: str, own_seq: int, earlier: list[Mutation],
+    find_mutation: Callable[[str, int], tuple[str | None, set[str] | None, bool]], addresses: list[str],
+) -> tuple[int | None, str] | None:
+    """What is wrong with a correction of ``document/seq`` whose legs are on ``addresses``:
+    (index of the offending leg or None, message), or None when it is right."""
+    ref = f"{document}/{seq}"
+    if document == own_id:
+        if seq >= own_seq:
+            return None, f"{ref} is not an earlier mutation of this document"
+        target = next((x for x in earlier if x.seq == seq), None)
         target_lines = {leg.address for leg in target.legs} if target else None
     else:
-        status, target_lines = find_mutation(ref.document, ref.seq)
+        status, target_lines, _ = find_mutation(document, seq)
         if status is None:
-            problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} is not in the ledger")
-            return
+            return None, f"{ref}: document {document!r} is not in the ledger"
         if status == "withdrawn":
-            problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} was withdrawn")
-            return
+            return None, f"{ref}: document {document!r} was withdrawn"
     if target_lines is None:
-        problem(f"{m.field}.corrects", f"{ref}: document {ref.document!r} has no mutation {ref.seq}")
-        return
-    for address, _, lf in m.legs:
+        return None, f"{ref}: document {document!r} has no mutation {seq}"
+    for i, address in enumerate(addresses):
         if address not in target_lines:
-            problem(f"{lf}.line", f"{address!r} is not a line of the corrected mutation {ref} ({', '.join(sorted(target_lines))})")
+            return i, f"{address!r} is not a line of the corrected mutation {ref} ({', '.join(sorted(target_lines))})"
+    return None
 
 
 def _check_reserves(
@@ -235,3 +271,96 @@ def _indexation(
     elif not chosen and m.lines is None:
         problem(m.field, "the ledger has no lasten lines to index")
     return legs, tuple(detail), skipped
+
+
+def check_recorded(event: DocumentRecorded, model: WriteModel) -> list[str]:
+    """The rules ``check_document`` applies to a file, applied to a stored document: what
+    ``verify`` runs on every DocumentRecorded, and ``record`` on every one it is about to
+    save. Returns the problems, first first."""
+    assert model.ledger is not None
+    lines, years = model.ledger.lines, model.ledger.years
+    problems: list[str] = []
+
+    def problem(field_: str, message: str) -> None:
+        problems.append(f"{field_}: {message}")
+
+    earlier: list[Mutation] = []
+    pending: dict[tuple[str, int], int] = {}
+    seqs = [m.seq for m in event.mutations]
+    if not event.mutations:
+        problem("mutations", "a document has at least one mutation")
+    if any(s < 1 for s in seqs) or seqs != sorted(set(seqs)):
+        problem("mutations", "mutation numbers are not positive, unique and increasing")
+    for m in event.mutations:
+        f = f"mutations.{m.seq}"
+        before = len(problems)
+        if not m.legs:
+            problem(f, "the mutation has no legs")
+        for leg in m.legs:
+            line = lines.get(leg.address)
+            if line is None:
+                problem(f"{f}.line", f"unknown line {leg.address!r}")
+                continue
+            if (line.type == "reserve") != (m.kind == "reserve"):
+                problem(f"{f}.line", f"a {m.kind} on {line.type} line {leg.address!r}")
+            for year, amount in leg.amounts_cents.items():
+                if year not in years:
+                    problem(f"{f}.amounts.{year}", f"year {year} is outside the horizon")
+                if abs(amount) >= MAX_EUROS * 100:
+                    problem(f"{f}.amounts.{year}", "amount beyond 10^15 euro")
+        if (m.kind == "correctie") != (m.corrects is not None):
+            problem(f"{f}.corrects", "only a correctie corrects, and a correctie names what it corrects")
+        elif m.corrects is not None:
+            wrong = _correction_problem(m.corrects.document, m.corrects.seq, event.header.id, m.seq, earlier,
+                                        model.mutation_target, [leg.address for leg in m.legs])
+            if wrong:
+                problem(f"{f}.corrects", wrong[1])
+        if (m.kind == "indexatie") != bool(m.indexation):
+            problem(f"{f}.indexation", "only an indexatie carries indexation detail, and it always does")
+        elif m.indexation:
+            _check_indexed(m, f, model, pending, problem)
+        if len(problems) == before:
+            _check_balance(m, f, lines, years, problem)
+            if m.kind == "reserve":
+                _check_reserves(m, f, lines, years, model.figure, pending, problem)
+        earlier.append(m)
+        if len(problems) == before:
+            for leg, year, amount in mutation_effects(m, years):
+                pending[(leg.address, year)] = pending.get((leg.address, year), 0) + amount
+    return problems
+
+
+def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[str, int], int],
+                   problem: Callable[[str, str], None]) -> None:
+    """Every indexed line: the base was the figure at this point (with proposals, or adopted
+    only), the outcome is base × rate / 100 rounded half away from zero, and it is the leg."""
+    assert model.ledger is not None
+    legs = {leg.address: leg.amounts_cents for leg in m.legs}
+    if len(legs) != len(m.indexation):
+        problem(f"{f}.legs", "the legs are not the indexed lines")
+        return
+    for i in m.indexation:
+        address = f"{i.unit}/{i.line}"
+        line = model.ledger.lines.get(address)
+        amounts = legs.get(address, {})
+        if line is None or line.type != "lasten" or line.cost != i.cost:
+            problem(f"{f}.indexation", f"{address} is not a lasten line of cost kind {i.cost}")
+            return
+        if len(amounts) != 1:
+            problem(f"{f}.indexation", f"{address}: an indexation leg names one year")
+            return
+        (year, amount), = amounts.items()
+        bases = {model.figure(address, year, adopted_only=a) + pending.get((address, year), 0) for a in (False, True)}
+        if i.base_cents not in bases:
+            problem(f"{f}.indexation", f"{address}: base {_euros(i.base_cents)} is not the figure of {year} "
+                                       "at this point")
+            return
+        try:
+            num, den = Decimal(i.rate_percent).as_integer_ratio()
+        except (ArithmeticError, ValueError):
+            problem(f"{f}.indexation", f"{address}: rate {i.rate_percent!r} is not a number")
+            return
+        if round_half_away(i.base_cents * num, den * 100) != i.outcome_cents or amount != i.outcome_cents:
+            problem(f"{f}.indexation", f"{address}: {i.rate_percent} % of {_euros(i.base_cents)} "
+                                       f"is not {_euros(amount)}")
+            return

@@ -33,7 +33,7 @@ BATCH = 500
 
 
 class NotificationSource(Protocol):
-    def select_notifications(self, start: int | None, limit: int) -> Sequence[Any]: ...
+    def select_notifications(self, start: int | None, limit: int, stop: int | None = None) -> Sequence[Any]: ...
 
     def max_notification_id(self) -> int | None: ...
 
@@ -51,14 +51,14 @@ class Projector:
         self.decoder = decoder
         db.create_tables(conn)
 
-    def replay(self, progress: Callable[[int, int], None] | None = None) -> int:
+    def replay(self, progress: Callable[[int, int], None] | None = None, *, until: int | None = None) -> int:
         """Fill empty read models from the whole log: indexes are built once at the end and
         the disposable file is not synced on every batch, which makes this several times
         faster than catching up event by event."""
         db.drop_indexes(self.conn)
         self.conn.execute("PRAGMA synchronous=OFF")
         try:
-            applied = self.catch_up(progress)
+            applied = self.catch_up(progress, until=until)
         finally:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         db.create_indexes(self.conn)
@@ -68,15 +68,19 @@ class Projector:
         row = self.conn.execute("SELECT position FROM tracking WHERE name='views'").fetchone()
         return row[0] if row else 0
 
-    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply every event after the tracked position; returns how many were applied."""
+    def catch_up(self, progress: Callable[[int, int], None] | None = None, *, until: int | None = None) -> int:
+        """Apply every event after the tracked position (up to ``until``, when given);
+        returns how many were applied."""
         applied = 0
         head = None
         while True:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 start = self.position()
-                notifications = self.source.select_notifications(start + 1, BATCH)
+                if until is None:
+                    notifications = self.source.select_notifications(start + 1, BATCH)
+                else:
+                    notifications = self.source.select_notifications(start + 1, BATCH, stop=until) if start < until else []
                 for n in notifications:
                     if n.topic == DocumentRecorded.TOPIC:
                         self.document_recorded(self.decoder.to_state(n), n.id)

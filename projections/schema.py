@@ -12,6 +12,9 @@ SCHEMA_VERSION = 1
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
+    # The chain links the read models were built against (at position 1 and at their head):
+    # proof that they reflect this ledger's events, checked whenever a ledger is opened.
+    "binding": dict(columns={"name": str, "position": int, "sha256": str}, pk="name"),
     "ledger": dict(columns={"key": str, "value": str}, pk="key"),
     "horizon": dict(columns={"position": int, "first_year": int, "last_year": int}, pk="position"),
     "log": dict(

@@ -1,0 +1,383 @@
+"""The state every check runs against, folded from the event store itself.
+
+Read models are derived data that anyone who can write their file (or, on PostgreSQL,
+their schema) can change; an immutable event must never be computed from them. So
+``record``, ``withdraw`` and ``extend`` check against a ``WriteModel``: a fold of the
+stored events that re-derives the hash chain and runs every domain rule on every event
+as it goes. ``verify`` runs the same fold over the whole store and names the first
+event that breaks the chain or a rule.
+
+Money is integer cents. ``figures`` holds every line's amount per year with proposals
+included (withdrawn documents left out), ``adopted`` the adopted documents only.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any, Callable, Iterable
+
+from pydantic import ValidationError
+
+from events import (
+    EVENT_TYPES,
+    LEDGER_ID,
+    ChartExtended,
+    DocumentAdopted,
+    DocumentRecorded,
+    DocumentWithdrawn,
+    Event,
+    HorizonExtended,
+    KeySet,
+    LedgerOpened,
+    Mutation,
+    carries,
+    document_aggregate_id,
+    mutation_effects,
+)
+from ledger.domain import LedgerState, mutate_ledger
+from ledger.integrity import Chain, ChainBroken
+from ledger.mapper import event_from_stored
+from ledger.money import euro
+
+# The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
+# bigint). Every sum any query makes is a sum of some of them, so as long as the absolute
+# values of every effect ever recorded (and every opening balance) add up to no more than
+# this, no figure, subtotal, total or as-of sum can overflow.
+STORAGE_LIMIT_CENTS = 2**63 - 1
+_PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
+
+
+class RuleBroken(Exception):
+    """An event (stored or about to be) that breaks a rule of the ledger."""
+
+
+@dataclass
+class DocumentFacts:
+    id: str
+    version: int
+    status: str  # proposed | adopted | withdrawn
+    content_sha256: str
+    # Kept while the document is proposed: adoption and withdrawal move its effects.
+    mutations: tuple[Mutation, ...] | None
+    corrects: set[str] = field(default_factory=set)  # other documents it corrects
+
+
+Target = tuple["str | None", "set[str] | None", bool]
+
+
+class WriteModel:
+    """The ledger's proven state at ``position``: what the rules need, nothing more."""
+
+    def __init__(self, load_document: Callable[[str], tuple[Mutation, ...] | None], *, contiguous: bool = True):
+        self.load_document = load_document  # a recorded document's mutations, for correction targets
+        self.chain = Chain(contiguous=contiguous)
+        self.ledger: LedgerState | None = None
+        self.documents: dict[str, DocumentFacts] = {}
+        self.figures: dict[tuple[str, int], int] = defaultdict(int)
+        self.adopted: dict[tuple[str, int], int] = defaultdict(int)
+        # What each line's structural amounts carry into a year added later, and their sizes.
+        self.tail: dict[str, int] = defaultdict(int)
+        self.adopted_tail: dict[str, int] = defaultdict(int)
+        self.tail_abs: dict[str, int] = defaultdict(int)
+        self.absolute = 0  # sum of |every effect row ever made| and |every opening balance|
+        self.corrected_by: dict[str, set[str]] = defaultdict(set)  # live corrections pointing at a document
+        self.last_timestamp: datetime | None = None
+        self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
+        self._targets: dict[str, dict[int, tuple[set[str], bool]]] = {}
+
+    def fork(self) -> WriteModel:
+        """A copy to try events on: applying to it leaves this state as it is."""
+        twin = copy.copy(self)
+        twin.chain = copy.copy(self.chain)
+        twin.documents = dict(self.documents)  # facts are replaced, never changed in place
+        twin.figures, twin.adopted = defaultdict(int, self.figures), defaultdict(int, self.adopted)
+        twin.tail, twin.adopted_tail = defaultdict(int, self.tail), defaultdict(int, self.adopted_tail)
+        twin.tail_abs = defaultdict(int, self.tail_abs)
+        twin.corrected_by = defaultdict(set, {k: set(v) for k, v in self.corrected_by.items()})
+        twin._targets = dict(self._targets)
+        return twin
+
+    @property
+    def position(self) -> int:
+        return self.chain.head
+
+    @property
+    def years(self) -> range:
+        return self.ledger.years if self.ledger else range(0)
+
+    # ------------------------------------------------------------ folding
+
+    def fold(self, rows: Iterable[tuple], progress: Callable[[int], None] | None = None) -> None:
+        """Step over stored rows (position, originator id, version, topic, state, link):
+        check the chain link, decode, check the rules and apply. Raises ChainBroken or
+        RuleBroken (message starting "position N:") at the first bad row."""
+        for position, oid, version, topic, state, stored in rows:
+            link_before = (self.chain.previous, self.chain.head)
+            self.chain.step(position, oid, version, topic, state, stored)
+            try:
+                event = decode(topic, state, oid, version)
+                self.apply(event)
+            except RuleBroken as e:
+                self.chain.previous, self.chain.head = link_before
+                raise RuleBroken(f"position {position}: {e}") from None
+            if progress:
+                progress(position)
+
+    def apply(self, event: Event) -> None:
+        """Check one event against the state and apply it; RuleBroken leaves the state as it was
+        for every rule checked before anything is changed."""
+        if not event.actor.strip():
+            raise RuleBroken("event has no actor")
+        if event.timestamp.tzinfo is None:
+            raise RuleBroken("event timestamp has no time zone")
+        if self.last_timestamp is not None and event.timestamp < self.last_timestamp:
+            raise RuleBroken(f"recorded at {event.timestamp.isoformat()}, before the event it follows "
+                             f"({self.last_timestamp.isoformat()})")
+        if self.expecting is not None and not (
+                isinstance(event, DocumentRecorded) and event.header.id == self.expecting):
+            raise RuleBroken(f"chart extension for document {self.expecting!r} is not followed by that document")
+        if self.ledger is None and not isinstance(event, LedgerOpened):
+            raise RuleBroken(f"{type(event).__name__} before the ledger was opened")
+        self._apply(event)
+        self.last_timestamp = event.timestamp
+
+    @singledispatchmethod
+    def _apply(self, event: Event) -> None:
+        raise RuleBroken(f"unknown event {type(event).__name__}")
+
+    @_apply.register
+    def _(self, event: LedgerOpened) -> None:
+        if self.ledger is not None:
+            raise RuleBroken("the ledger is opened a second time")
+        if event.originator_id != LEDGER_ID or event.originator_version != 1:
+            raise RuleBroken("the ledger is opened under another identity")
+        if not (1900 <= event.first_year <= event.last_year <= event.first_year + 30):
+            raise RuleBroken(f"horizon {event.first_year}-{event.last_year} is not one of at most 31 years")
+        self.ledger = mutate_ledger(event, None)
+
+    def _ledger_event(self, event: Event) -> LedgerState:
+        assert self.ledger is not None
+        if event.originator_id != LEDGER_ID or event.originator_version != self.ledger.version + 1:
+            raise RuleBroken(f"{type(event).__name__} out of sequence for the ledger "
+                             f"(version {event.originator_version}, expected {self.ledger.version + 1})")
+        return self.ledger
+
+    @_apply.register
+    def _(self, event: ChartExtended) -> None:
+        ledger = self._ledger_event(event)
+        if event.document in self.documents:
+            raise RuleBroken(f"chart extension for {event.document!r}, which is already recorded")
+        for unit in event.units:
+            known_name = ledger.unit_names.get(unit.id)
+            if known_name is not None and known_name != unit.name:
+                raise RuleBroken(f"unit {unit.id!r} redefined as {unit.name!r} (it is {known_name!r})")
+            for line in unit.lines:
+                known = ledger.lines.get(f"{unit.id}/{line.id}")
+                if known is not None and known != line:
+                    raise RuleBroken(f"line {unit.id}/{line.id} redefined")
+                if line.type != "reserve" and line.opening_balance_cents:
+                    raise RuleBroken(f"line {unit.id}/{line.id}: only a reserve has an opening balance")
+                if line.opening_balance_cents < 0:
+                    raise RuleBroken(f"reserve {unit.id}/{line.id} opens below zero")
+        added = sum(line.opening_balance_cents for unit in event.units for line in unit.lines)
+        self._within_limit(added)
+        self.absolute += added
+        self.ledger = mutate_ledger(event, ledger)
+        self.expecting = event.document
+
+    @_apply.register
+    def _(self, event: HorizonExtended) -> None:
+        ledger = self._ledger_event(event)
+        if not (ledger.last_year < event.last_year <= ledger.first_year + 30):
+            raise RuleBroken(f"horizon extended to {event.last_year}: not after {ledger.last_year} "
+                             "or beyond 31 years")
+        new_years = range(ledger.last_year + 1, event.last_year + 1)
+        self._within_limit(sum(self.tail_abs.values()) * len(new_years))
+        figures, adopted = dict(self.figures), dict(self.adopted)
+        for address, amount in self.tail.items():
+            for year in new_years:
+                figures[(address, year)] = figures.get((address, year), 0) + amount
+        extended = mutate_ledger(event, ledger)
+        self._reserves_hold(extended, figures, extended.lines, "the extension")
+        for address, amount in self.adopted_tail.items():
+            for year in new_years:
+                adopted[(address, year)] = adopted.get((address, year), 0) + amount
+        self.absolute += sum(self.tail_abs.values()) * len(new_years)
+        self.figures, self.adopted = defaultdict(int, figures), defaultdict(int, adopted)
+        self.ledger = extended
+
+    @_apply.register
+    def _(self, event: KeySet) -> None:
+        ledger = self._ledger_event(event)
+        names = [p.name for p in event.participants]
+        if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
+            raise RuleBroken(f"key {event.key!r}: participants must be named, each once")
+        if not all(_PERCENTAGE.match(p.percentage) for p in event.participants):
+            raise RuleBroken(f"key {event.key!r}: a percentage is not a plain number with at most 4 decimals")
+        from decimal import Decimal
+
+        if sum(Decimal(p.percentage) for p in event.participants) != 100:
+            raise RuleBroken(f"key {event.key!r}: the percentages do not sum to exactly 100")
+        known = ledger.keys.get(event.key)
+        if known is not None:
+            raise RuleBroken(f"key {event.key!r} is set a second time")
+        self.ledger = mutate_ledger(event, ledger)
+
+    @_apply.register
+    def _(self, event: DocumentRecorded) -> None:
+        from ledger.validation import check_recorded
+
+        assert self.ledger is not None
+        doc = event.header.id
+        if event.originator_id != document_aggregate_id(doc) or event.originator_version != 1:
+            raise RuleBroken(f"document {doc!r} is stored under another identity")
+        if doc in self.documents:
+            raise RuleBroken(f"document {doc!r} is recorded a second time")
+        problems = check_recorded(event, self)
+        if problems:
+            raise RuleBroken(f"document {doc!r}: {problems[0]}")
+        effects = list(self._effects(event.mutations))
+        added = sum(abs(amount) for _, _, amount in effects)
+        self._within_limit(added)
+        self.expecting = None
+        self.absolute += added
+        for address, year, amount in effects:
+            self.figures[(address, year)] += amount
+        for address, amount, size in self._tails(event.mutations):
+            self.tail[address] += amount
+            self.tail_abs[address] += size
+        facts = DocumentFacts(doc, 1, "proposed", event.content_sha256, event.mutations)
+        for m in event.mutations:
+            if m.corrects is not None and m.corrects.document != doc:
+                facts.corrects.add(m.corrects.document)
+                self.corrected_by[m.corrects.document].add(doc)
+        self.documents[doc] = facts
+
+    def _document_event(self, event: DocumentAdopted | DocumentWithdrawn) -> DocumentFacts:
+        facts = self.documents.get(event.document)
+        if facts is None or event.originator_id != document_aggregate_id(event.document):
+            raise RuleBroken(f"{type(event).__name__} of {event.document!r}, which is not recorded")
+        if event.originator_version != facts.version + 1:
+            raise RuleBroken(f"{type(event).__name__} of {event.document!r} out of sequence")
+        if facts.status != "proposed":
+            raise RuleBroken(f"{event.document!r} is {facts.status}; only a proposed document can be "
+                             f"{'adopted' if isinstance(event, DocumentAdopted) else 'withdrawn'}")
+        return facts
+
+    @_apply.register
+    def _(self, event: DocumentAdopted) -> None:
+        facts = self._document_event(event)
+        if not event.decision.strip():
+            raise RuleBroken(f"{event.document!r} adopted without a decision")
+        assert facts.mutations is not None
+        for address, year, amount in self._effects(facts.mutations):
+            self.adopted[(address, year)] += amount
+        for address, amount, _ in self._tails(facts.mutations):
+            self.adopted_tail[address] += amount
+        self.documents[event.document] = replace(facts, version=event.originator_version, status="adopted",
+                                                 mutations=None)
+
+    @_apply.register
+    def _(self, event: DocumentWithdrawn) -> None:
+        facts = self._document_event(event)
+        assert facts.mutations is not None and self.ledger is not None
+        live = sorted(d for d in self.corrected_by.get(event.document, ()) if self.documents[d].status != "withdrawn")
+        if live:
+            raise RuleBroken(f"{event.document!r} is corrected by {', '.join(live)}; withdraw those first")
+        figures = dict(self.figures)
+        for address, year, amount in self._effects(facts.mutations):
+            figures[(address, year)] = figures.get((address, year), 0) - amount
+        tail = dict(self.tail)
+        for address, amount, _ in self._tails(facts.mutations):
+            tail[address] = tail.get(address, 0) - amount
+        touched = {leg.address for m in facts.mutations for leg in m.legs if m.kind == "reserve"}
+        self._reserves_hold(self.ledger, figures, touched, f"withdrawing {event.document!r}")
+        self.figures, self.tail = defaultdict(int, figures), defaultdict(int, tail)
+        for target in facts.corrects:
+            self.corrected_by[target].discard(event.document)
+        self.documents[event.document] = replace(facts, version=event.originator_version, status="withdrawn",
+                                                 mutations=None)
+
+    # ------------------------------------------------------------ what the checks ask
+
+    def figure(self, address: str, year: int, *, adopted_only: bool = False) -> int:
+        return (self.adopted if adopted_only else self.figures).get((address, year), 0)
+
+    def mutation_target(self, document: str, seq: int) -> Target:
+        """The corrected document's status, the corrected mutation's lines and whether it is
+        structural; (None, None, False) for an unknown document, (status, None, False) for
+        an unknown mutation."""
+        facts = self.documents.get(document)
+        if facts is None:
+            return None, None, False
+        targets = self._targets.get(document)
+        if targets is None:
+            mutations = facts.mutations
+            if mutations is None:
+                mutations = self.load_document(document) or ()
+            targets = {m.seq: ({leg.address for leg in m.legs}, m.structural) for m in mutations}
+            if len(self._targets) > 256:
+                self._targets.clear()
+            self._targets[document] = targets
+        lines, structural = targets.get(seq, (None, False))
+        return facts.status, lines, structural
+
+    def reserve_shortfall(self, address: str, figures: dict[tuple[str, int], int], ledger: LedgerState,
+                          ) -> tuple[int, int] | None:
+        """(year, balance) of the first year a reserve's balance is below zero, or None."""
+        balance = ledger.lines[address].opening_balance_cents
+        for year in ledger.years:
+            balance += figures.get((address, year), 0)
+            if balance < 0:
+                return year, balance
+        return None
+
+    # ------------------------------------------------------------ helpers
+
+    def _effects(self, mutations: Iterable[Mutation]) -> Iterable[tuple[str, int, int]]:
+        for m in mutations:
+            for leg, year, amount in mutation_effects(m, self.years):
+                yield leg.address, year, amount
+
+    @staticmethod
+    def _tails(mutations: Iterable[Mutation]) -> Iterable[tuple[str, int, int]]:
+        """(line, amount carried into any later year, its size) per structural leg."""
+        for m in mutations:
+            if carries(m):
+                for leg in m.legs:
+                    amount = leg.amounts_cents[max(leg.amounts_cents)] if leg.amounts_cents else 0
+                    yield leg.address, amount, abs(amount)
+
+    def _within_limit(self, added: int) -> None:
+        if self.absolute + added > STORAGE_LIMIT_CENTS:
+            raise RuleBroken(
+                f"amounts too large: the ledger's figures would exceed what it can store (the absolute "
+                f"amounts of all its mutations and opening balances together at most {euro(STORAGE_LIMIT_CENTS)}; "
+                f"{euro(self.absolute)} is used)")
+
+    def _reserves_hold(self, ledger: LedgerState, figures: dict[tuple[str, int], int], lines: Iterable[str],
+                       what: str) -> None:
+        for address in lines:
+            if ledger.lines[address].type == "reserve":
+                low = self.reserve_shortfall(address, figures, ledger)
+                if low is not None:
+                    raise RuleBroken(f"{what} would take reserve {address} below zero in {low[0]} "
+                                     f"(balance {euro(low[1])})")
+
+
+def decode(topic: Any, state: Any, oid: Any, version: Any) -> Event:
+    if topic not in EVENT_TYPES:
+        raise RuleBroken(f"unknown event type {str(topic)[:60]!r}")
+    try:
+        return event_from_stored(topic, bytes(state), oid, version)
+    except (ValueError, TypeError, KeyError, ValidationError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RuleBroken(f"{topic} does not decode ({first[:200]})") from None
+
+
+__all__ = ["WriteModel", "RuleBroken", "ChainBroken", "STORAGE_LIMIT_CENTS", "decode"]
