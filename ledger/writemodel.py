@@ -116,6 +116,14 @@ class WriteModel:
         """Step over stored rows (position, originator id, version, topic, state, link):
         check the chain link, decode, check the rules and apply. Raises ChainBroken or
         RuleBroken (message starting "position N:") at the first bad row."""
+        try:
+            self._fold(rows, progress)
+        finally:
+            close = getattr(rows, "close", None)  # a generator holding a connection open
+            if close:
+                close()
+
+    def _fold(self, rows: Iterable[tuple], progress: Callable[[int], None] | None) -> None:
         for position, oid, version, topic, state, stored in rows:
             link_before = (self.chain.previous, self.chain.head)
             self.chain.step(position, oid, version, topic, state, stored)

@@ -480,3 +480,39 @@ def test_a_correction_carries_like_the_mutation_it_corrects(bg: Cli):
         mutations: [{kind: correctie, corrects: basis/1, line: u/p, amounts: {2025: 1}, structural: false}]
         """)
     assert [figure(bg, "u/p", y) for y in (2025, 2026)] == ["925001.00", "925000.00"]
+
+
+def test_read_models_behind_the_events_are_not_tampered_ones(tmp_path):
+    """An auditor may not catch the shared read models up: behind is reported as such, and the
+    part they hold is still compared with a replay."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_SERVER, FreshDatabase
+
+    db = FreshDatabase()
+    suffix = uuid.uuid4().hex[:8]
+    controller, auditor = f"ctl_{suffix}", f"aud_{suffix}"
+    as_user = lambda user: f"postgresql://{user}@{PG_SERVER.split('@', 1)[1]}/{db.name}"  # noqa: E731
+    try:
+        owner = Cli(db.url, tmp_path)
+        owner("init", "--organisation", "O", "--years", "2025-2026")
+        owner.record("base.yaml", BASE)
+        owner("roles", "setup", "--controller", controller, "--auditor", auditor)
+        with Ledger.open(as_user(controller), write=True) as ledger:  # killed after the commit, as it were
+            (tmp_path / "w.yaml").write_text("document: {id: w, kind: voorjaarsnota, title: W, date: 2025-02-01}\n"
+                                             "mutations: [{kind: wijziging, line: u/p, amounts: {2025: 5}}]\n")
+            ledger.record_input(document_from_mapping(
+                __import__("yaml").safe_load((tmp_path / "w.yaml").read_text()), "w.yaml"), catch_up=False)
+        aud = Cli(as_user(auditor), tmp_path)
+        events = owner.event_count()
+        result = aud("verify")
+        assert result.exit_code == 0
+        assert f"read models at position {events - 1} of {events}" in result.stdout
+        assert aud.json("verify")["views_position"] == events - 1
+    finally:
+        db.drop()
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            for role in (controller, auditor):
+                conn.execute(f"DROP ROLE IF EXISTS {role}")
