@@ -60,7 +60,7 @@ from ledger.validation import check_document
 from ledger.writemodel import DocumentFacts, RuleBroken, WriteModel, decode
 from projections import schema
 from projections.db import connect_sqlite, drop_tables, table_rows
-from projections.projector import Projector
+from projections.projector import Projector, UnreadableEvent
 from projections.queries import Views
 
 WRITE_ATTEMPTS = 12
@@ -252,6 +252,11 @@ class Ledger:
                                 "run `begroting verify`, then `begroting rebuild`")
         try:
             applied = self.projector.catch_up(progress)
+        except UnreadableEvent as e:
+            self._bind_views()
+            self.notices.append(f"the ledger needs verification: {e}; the figures shown are those up to "
+                                f"position {self.views.head()}; run `begroting verify`")
+            return 0
         except Exception as e:
             # An auditor on a shared ledger reads the read models but may not write them.
             if self.location.kind == "postgresql" and _is_permission_error(e):

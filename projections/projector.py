@@ -32,6 +32,15 @@ from projections.queries import CARRIES, fold, utc_text
 BATCH = 500
 
 
+class UnreadableEvent(Exception):
+    """A stored event that cannot be projected (an unknown topic, a state that does not
+    decode): the read models stop just before it."""
+
+    def __init__(self, position: int, reason: str):
+        super().__init__(f"position {position} cannot be read ({reason})")
+        self.position, self.reason = position, reason
+
+
 class NotificationSource(Protocol):
     def select_notifications(self, start: int | None, limit: int, stop: int | None = None) -> Sequence[Any]: ...
 
@@ -81,11 +90,18 @@ class Projector:
                     notifications = self.source.select_notifications(start + 1, BATCH)
                 else:
                     notifications = self.source.select_notifications(start + 1, BATCH, stop=until) if start < until else []
-                for n in notifications:
-                    if n.topic == DocumentRecorded.TOPIC:
-                        self.document_recorded(self.decoder.to_state(n), n.id)
-                    else:
-                        self.apply(self.decoder.to_domain_event(n), n.id)
+                for i, n in enumerate(notifications):
+                    try:
+                        if n.topic == DocumentRecorded.TOPIC:
+                            self.document_recorded(self.decoder.to_state(n), n.id)
+                        else:
+                            self.apply(self.decoder.to_domain_event(n), n.id)
+                    except (KeyError, TypeError, ValueError, AttributeError) as e:
+                        # An event no code of ours wrote: keep everything before it, then say so.
+                        db.rollback(self.conn)
+                        if i:
+                            applied += self.catch_up(until=notifications[i - 1].id)
+                        raise UnreadableEvent(n.id, f"{type(e).__name__}: {str(e)[:200]}") from None
                 if notifications:
                     self.conn.execute(
                         "INSERT OR REPLACE INTO tracking (name, position) VALUES ('views', ?)",

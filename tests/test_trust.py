@@ -393,9 +393,19 @@ def test_an_unknown_topic_is_reported_by_verify(history, tmp_path):
     before = _event_at(path, 4)
     stored = PydanticMapper().to_stored_event(before)
     stored = type(stored)(originator_id=stored.originator_id, originator_version=99, topic="x", state=stored.state)
-    _insert_well_chained(path, 5, stored)
-    result = Cli(path, tmp_path)("verify", ok=False)
-    assert result.exit_code == 1 and "position 5: unknown event type 'x'" in result.stderr
+    with sqlite3.connect(path) as conn:
+        n = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+    _insert_well_chained(path, n + 1, stored)
+    bg = Cli(path, tmp_path)
+    result = bg("verify", ok=False)
+    assert result.exit_code == 1 and f"position {n + 1}: unknown event type 'x'" in result.stderr
+    # Other commands still answer, from the events before it, and say the ledger needs verification.
+    result = bg("show")
+    assert f"needs verification: position {n + 1} cannot be read" in result.stderr
+    assert bg.json("show")["lines"]
+    before = bg.event_count()
+    result = bg("withdraw", "doc-3", "--reason", "x", ok=False)
+    assert result.exit_code == 1 and "fails verification" in result.stderr and bg.event_count() == before
 
 
 def test_a_stored_id_in_another_form_fails_verify_and_blocks_writes(history, tmp_path):
