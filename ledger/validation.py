@@ -286,6 +286,8 @@ def check_recorded(event: DocumentRecorded, model: WriteModel) -> list[str]:
 
     earlier: list[Mutation] = []
     pending: dict[tuple[str, int], int] = {}
+    # Only an indexation's base and a reserve's balance see the document's own earlier mutations.
+    needs_pending = any(m.kind in ("indexatie", "reserve") for m in event.mutations)
     seqs = [m.seq for m in event.mutations]
     if not event.mutations:
         problem("mutations", "a document has at least one mutation")
@@ -324,7 +326,7 @@ def check_recorded(event: DocumentRecorded, model: WriteModel) -> list[str]:
             if m.kind == "reserve":
                 _check_reserves(m, f, lines, years, model.figure, pending, problem)
         earlier.append(m)
-        if len(problems) == before:
+        if len(problems) == before and needs_pending:
             for leg, year, amount in mutation_effects(m, years):
                 pending[(leg.address, year)] = pending.get((leg.address, year), 0) + amount
     return problems
