@@ -14,7 +14,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -338,17 +338,24 @@ class Ledger:
         model = self._new_model()
         kept: list[str] = []
 
-        def step(position: int) -> None:
+        stamps = self._stamps()
+        problems: list[str] = []
+
+        def step(position: int, event: Any) -> None:
             if want is not None and position == want[0]:
                 kept.append(model.chain.previous)
+            if stamps is not None and not problems:
+                odd = _stamp_problem(event, stamps.get(position))
+                if odd:
+                    problems.append(f"position {position}: {odd}")
             if progress:
                 progress(position, total)
 
-        problems = []
         try:
             model.fold(self.location.chain_rows(), step)
         except (ChainBroken, RuleBroken) as e:
             problems.append(str(e))
+        problems.sort(key=_position_of)
         head = model.position
         report = Verification(events=head, head_position=head, head_sha256=model.chain.previous, problems=problems)
         orphan = self.location.orphan_links()
@@ -396,6 +403,14 @@ class Ledger:
                                        f"({kept_rows} kept rows vs {fresh_rows} replayed)")
         finally:
             fresh.close()
+
+    def _stamps(self) -> dict[int, tuple[str | None, datetime | None]] | None:
+        """What the database itself stamped on each event (PostgreSQL: who inserted it and when),
+        or None where the store keeps no such stamps."""
+        read = getattr(self.location, "event_stamps", None)
+        if read is None:
+            return None
+        return {position: (who, when) for position, who, when in read()}
 
     # ------------------------------------------------------------ the proven state
 
@@ -649,6 +664,28 @@ class Ledger:
             )]
 
         return self._save_change(f"extend --to {last_year}", make)
+
+
+STAMP_TOLERANCE = timedelta(minutes=5)
+
+
+def _stamp_problem(event: Any, stamp: tuple[str | None, datetime | None] | None) -> str | None:
+    """Why an event disagrees with what the database stamped on it, or None. Events stored
+    before the database stamped them have no stamp, and are not judged by one."""
+    if stamp is None:
+        return None
+    who, when = stamp
+    if who is not None and event.actor != who:
+        return f"the event names {event.actor!r} as its actor, the database recorded {who!r} (forged?)"
+    if when is not None and abs(event.timestamp - when) > STAMP_TOLERANCE:
+        return (f"the event says it was recorded at {event.timestamp.isoformat()}, the database recorded "
+                f"{when.isoformat()} (forged?)")
+    return None
+
+
+def _position_of(problem: str) -> int:
+    head = problem.split(":", 1)[0]
+    return int(head.removeprefix("position ")) if head.startswith("position ") and head[9:].isdigit() else 0
 
 
 def _opened(model: WriteModel) -> LedgerState:

@@ -113,10 +113,11 @@ class WriteModel:
 
     # ------------------------------------------------------------ folding
 
-    def fold(self, rows: Iterable[tuple], progress: Callable[[int], None] | None = None) -> None:
+    def fold(self, rows: Iterable[tuple], progress: Callable[[int, Any], None] | None = None) -> None:
         """Step over stored rows (position, originator id, version, topic, state, link):
-        check the chain link, decode, check the rules and apply. Raises ChainBroken or
-        RuleBroken (message starting "position N:") at the first bad row."""
+        check the chain link, decode, check the rules and apply; ``progress(position, event)``
+        after each. Raises ChainBroken or RuleBroken (message starting "position N:") at the
+        first bad row."""
         try:
             self._fold(rows, progress)
         finally:
@@ -124,7 +125,7 @@ class WriteModel:
             if close:
                 close()
 
-    def _fold(self, rows: Iterable[tuple], progress: Callable[[int], None] | None) -> None:
+    def _fold(self, rows: Iterable[tuple], progress: Callable[[int, Any], None] | None) -> None:
         for position, oid, version, topic, state, stored in rows:
             link_before = (self.chain.previous, self.chain.head)
             self.chain.step(position, oid, version, topic, state, stored)
@@ -135,7 +136,7 @@ class WriteModel:
                 self.chain.previous, self.chain.head = link_before
                 raise RuleBroken(f"position {position}: {e}") from None
             if progress:
-                progress(position)
+                progress(position, event)
 
     def apply(self, event: Event | StoredDocument) -> None:
         """Check one event against the state and apply it; RuleBroken leaves the state as it was
