@@ -422,6 +422,12 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, cont
         return
     if not total and not figure:
         _fail("name a FIGURE (unit or unit/line) or give --total or --contribution")
+    if svg:
+        from ledger.outputs import check_output
+        from ledger.storage import Location
+
+        with _errors():
+            check_output(svg, Location.parse(ctx.obj["ledger"]), "--svg")
     with _errors(), _open(ctx, quiet=as_json) as ledger:
         point = _point(ledger, as_of)
         fig = Figure("total", name=f"Totaal {ledger.views.organisation()}") if total else ledger.views.resolve_figure(figure)
@@ -434,7 +440,10 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, cont
         whole = show_all or waterfall or bool(svg)
         result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if whole else limit)
         if svg:
-            render.waterfall_svg(result, svg)
+            from ledger.outputs import replacing
+
+            with replacing(svg, ledger.location, "--svg") as temporary:
+                render.waterfall_svg(result, temporary)
         if as_json:
             click.echo(render.dumps(render.explain_json(result)))
             return
@@ -674,13 +683,19 @@ def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, ad
       begroting export begroting-2024.csv --bom
     """
     from cli import exports
+    from ledger.outputs import check_output, replacing
+    from ledger.storage import Location
 
     fmt = fmt or file.rsplit(".", 1)[-1].lower()
     if fmt not in ("xlsx", "csv", "json"):
         _fail(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
-    with _errors(), _open(ctx, quiet=True) as ledger:
-        snapshot = exports.Snapshot(ledger, _point(ledger, as_of), adopted_only)
-        {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(fmt, lambda s, p: exports.write_csv(s, p, bom=bom))(snapshot, file)
+    with _errors():
+        check_output(file, Location.parse(ctx.obj["ledger"]), "FILE")
+        with _open(ctx, quiet=True) as ledger, replacing(file, ledger.location, "FILE") as temporary:
+            snapshot = exports.Snapshot(ledger, _point(ledger, as_of), adopted_only)
+            write = {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(
+                fmt, lambda s, p: exports.write_csv(s, p, bom=bom))
+            write(snapshot, temporary)
     click.echo(f"Wrote {file}.")
 
 
@@ -723,9 +738,13 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
       begroting report --html audit-2024.html
     """
     from cli import exports
+    from ledger.outputs import check_output, replacing
+    from ledger.storage import Location
 
-    with _errors(), _open(ctx, quiet=True) as ledger:
-        exports.write_html(exports.Snapshot(ledger, _point(ledger, as_of), adopted_only), html_file)
+    with _errors():
+        check_output(html_file, Location.parse(ctx.obj["ledger"]), "--html")
+        with _open(ctx, quiet=True) as ledger, replacing(html_file, ledger.location, "--html") as temporary:
+            exports.write_html(exports.Snapshot(ledger, _point(ledger, as_of), adopted_only), temporary)
     click.echo(f"Wrote {html_file}.")
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import (
@@ -36,6 +36,13 @@ from ledger.integrity import GENESIS, new_links
 
 LOCK_TIMEOUT_S = 30
 CHAIN_TABLE = "event_chain"
+
+
+def sqlite_uri(path: Path, **params: str) -> str:
+    """A ``file:`` URI for SQLite naming exactly ``path``: ``?``, ``#`` and ``%`` in a folder
+    name are part of the name, not a query, fragment or escape."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{quote(str(path.resolve()), safe='/')}" + (f"?{query}" if query else "")
 
 
 class Location:
@@ -65,10 +72,9 @@ class SqliteLocation(Location):
         return self.path.exists()
 
     def event_store_env(self, *, readonly: bool = False, create: bool = False) -> dict[str, str]:
-        db = str(self.path.resolve())
         return {
             "PERSISTENCE_MODULE": "ledger.storage:Factory",
-            "SQLITE_DBNAME": f"file:{db}?mode=ro" if readonly else f"file:{db}",
+            "SQLITE_DBNAME": sqlite_uri(self.path, mode="ro") if readonly else sqlite_uri(self.path),
             "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
             "CREATE_TABLE": "n" if readonly else "y",
         }
@@ -79,7 +85,7 @@ class SqliteLocation(Location):
         return connect_sqlite(self.views_path)
 
     def chain_rows(self, start: int = 1) -> Iterator[tuple]:
-        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
         try:
             yield from conn.execute(
                 "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
@@ -112,7 +118,7 @@ class SqliteLocation(Location):
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def chain_link(self, position: int) -> str | None:
-        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
         try:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?", (position,)).fetchone()
             return row[0] if row else None
@@ -120,7 +126,7 @@ class SqliteLocation(Location):
             conn.close()
 
     def orphan_links(self) -> int | None:
-        conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
         try:
             return conn.execute(
                 f"SELECT MIN(position) FROM {CHAIN_TABLE} WHERE position NOT IN (SELECT rowid FROM stored_events)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ledger.errors import LedgerError
 
@@ -59,7 +60,7 @@ def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:
 
 
 def _run_sqlite(path: Path, query: str) -> tuple[list[str], list[tuple]]:
-    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()), safe='/')}?mode=ro", uri=True)
     try:
         conn.set_authorizer(_authorize)
         try:
