@@ -53,6 +53,7 @@ from ledger.keys import KeyInput, read_key
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location
+from ledger.text import checked_text
 from ledger.validation import check_document
 from projections import schema
 from projections.db import connect_sqlite, drop_tables, table_rows
@@ -198,7 +199,7 @@ class Ledger:
 
     @classmethod
     def init(cls, text: str, organisation: str, first_year: int, last_year: int) -> Ledger:
-        organisation = organisation.strip()
+        organisation = checked_text(organisation, "--organisation", "name")
         if not organisation:
             raise LedgerError("--organisation: give the organisation's name")
         if not (1900 <= first_year <= last_year <= 2200) or last_year - first_year > 30:
@@ -440,7 +441,7 @@ class Ledger:
     def adopt(self, document: str, when: date, decision: str) -> int | None:
         """Adopt a proposed document; returns its position, or None if it already was
         adopted with this decision."""
-        decision = decision.strip()
+        decision = checked_text(decision, "--decision", "decision")
         if not decision:
             raise LifecycleError("--decision: name the decision that adopted the document")
 
@@ -459,7 +460,7 @@ class Ledger:
         return self._lifecycle(document, make)
 
     def withdraw(self, document: str, when: date, reason: str) -> int | None:
-        reason = reason.strip()
+        reason = checked_text(reason, "--reason", "reason")
         if not reason:
             raise LifecycleError("--reason: say why the document is withdrawn")
 
