@@ -56,6 +56,7 @@ from ledger.keys import KeyInput, read_key
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import LOCK_TIMEOUT_S, Location
+from ledger.text import checked_text
 from ledger.validation import check_document
 from ledger.writemodel import DocumentFacts, RuleBroken, WriteModel, decode
 from projections import schema
@@ -207,7 +208,7 @@ class Ledger:
 
     @classmethod
     def init(cls, text: str, organisation: str, first_year: int, last_year: int) -> Ledger:
-        organisation = organisation.strip()
+        organisation = checked_text(organisation, "--organisation", "name")
         if not organisation:
             raise LedgerError("--organisation: give the organisation's name")
         if not (1900 <= first_year <= last_year <= 2200) or last_year - first_year > 30:
@@ -586,7 +587,7 @@ class Ledger:
     def adopt(self, document: str, when: date, decision: str) -> int | None:
         """Adopt a proposed document; returns its position, or None if it already was
         adopted with this decision."""
-        decision = decision.strip()
+        decision = checked_text(decision, "--decision", "decision")
         if not decision:
             raise LifecycleError("--decision: name the decision that adopted the document")
 
@@ -610,7 +611,7 @@ class Ledger:
         return state.decision if state else ""
 
     def withdraw(self, document: str, when: date, reason: str) -> int | None:
-        reason = reason.strip()
+        reason = checked_text(reason, "--reason", "reason")
         if not reason:
             raise LifecycleError("--reason: say why the document is withdrawn")
 

@@ -7,16 +7,18 @@ A key lists participants with percentages of at most four decimals that sum to e
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from events import Participant
 from ledger.errors import InvalidInput, Problem
-from ledger.parsing import ID, load_yaml_text
+from ledger.parsing import ID, MAX_FILE_MB, YEAR, load_yaml_text
+from ledger.text import normalise, text_problems
 
-PERCENTAGE = re.compile(r"^\d{1,3}(\.\d{1,4})?$")
+# ASCII digits only: a percentage stored as "１００" would read as 100 but compare as text.
+PERCENTAGE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,4})?$")
+TOO_PRECISE = re.compile(r"^[0-9]+\.[0-9]{5,}$")
 
 
 @dataclass
@@ -30,6 +32,8 @@ class KeyInput:
 def read_key(path: str | Path) -> KeyInput:
     source = str(path)
     try:
+        if Path(path).stat().st_size > MAX_FILE_MB * 1_000_000:
+            raise InvalidInput([Problem(source, "", f"the file is larger than {MAX_FILE_MB} MB")])
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidInput([Problem(source, "", f"cannot read file: {e}")]) from None
@@ -48,11 +52,15 @@ def key_from_mapping(data: object, source: str) -> KeyInput:
     for k in key:
         if k not in ("id", "from", "participants", "name", "decision"):
             problem(f"key.{k}", "is not a known field")
+    for k, kind in (("name", "name"), ("decision", "decision")):
+        if key.get(k) is not None:
+            for message in text_problems(normalise(str(key[k])), kind):
+                problem(f"key.{k}", message)
     key_id = str(key.get("id") or "").strip()
     if not ID.match(key_id):
         problem("key.id", f"{key_id!r} is not an id: use lowercase letters, digits, '-', '_' or '.'")
     year_text = str(key.get("from") or "").strip()
-    if not re.match(r"^\d{4}$", year_text):
+    if not YEAR.match(year_text):
         problem("key.from", f"{year_text!r} is not a year")
     participants: list[Participant] = []
     raw = key.get("participants")
@@ -66,17 +74,19 @@ def key_from_mapping(data: object, source: str) -> KeyInput:
         if not isinstance(p, dict):
             problem(f, "must be a mapping with name and percentage")
             continue
-        name = unicodedata.normalize("NFC", str(p.get("name") or "")).strip()
+        name = normalise(str(p.get("name") or ""))
         if not name:
             problem(f"{f}.name", "is required")
         elif name.casefold() in seen:
             problem(f"{f}.name", f"{name!r} appears twice")
+        for message in text_problems(name, "name"):
+            problem(f"{f}.name", message)
         seen.add(name.casefold())
         text = str(p.get("percentage") or "").strip()
         if text.startswith("-"):
             problem(f"{f}.percentage", f"{text!r} is negative")
             continue
-        if re.match(r"^\d+\.\d{5,}$", text):
+        if TOO_PRECISE.match(text):
             problem(f"{f}.percentage", f"{text!r} has more than 4 decimals")
             continue
         if not PERCENTAGE.match(text):

@@ -6,8 +6,9 @@ import re
 from decimal import Decimal
 
 MAX_EUROS = 10**15
-_PLAIN = re.compile(r"^([+-]?)(\d+)(?:\.(\d{1,2}))?$")
-_TOO_PRECISE = re.compile(r"^[+-]?\d+\.\d{3,}$")
+# ASCII digits only: \d would also take Bengali, Arabic-Indic or fullwidth digits.
+_PLAIN = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]{1,2}))?$")
+_TOO_PRECISE = re.compile(r"^[+-]?[0-9]+\.[0-9]{3,}$")
 
 
 class AmountError(ValueError):
@@ -17,7 +18,7 @@ class AmountError(ValueError):
 def parse_cents(text: str) -> int:
     """``"4100.15"`` → ``410015``. Only plain numbers with a dot and at most two
     decimals are accepted; Dutch (``1.234,56``), thousands separators, exponents,
-    NaN and infinities are refused rather than guessed at."""
+    NaN, infinities and digits other than ASCII 0-9 are refused rather than guessed at."""
     text = str(text).strip()
     m = _PLAIN.match(text)
     if not m:

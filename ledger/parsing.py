@@ -22,14 +22,19 @@ import yaml
 from events import COST_KINDS, DOCUMENT_KINDS, LINE_TYPES, MUTATION_KINDS, ChartLine, ChartUnit, MutationRef
 from ledger.errors import InvalidInput, Problem
 from ledger.money import AmountError, parse_cents
+from ledger.text import MAX_CHARS, normalise, text_problems
 
 ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-YEAR = re.compile(r"^\d{4}$")
-ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-RATE = re.compile(r"^[+-]?\d{1,3}(\.\d+)?$")
-# Bidirectional overrides and isolates can make a reason read differently from what is stored.
-BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-MAX_TEXT = {"reason": 2000, "title": 300, "decision": 500, "reference": 200, "name": 200}
+# ASCII digits only: Python's \d, int() and Decimal() also take Bengali, Arabic-Indic or
+# fullwidth digits, which would be stored as a different text than the one displayed.
+YEAR = re.compile(r"^[0-9]{4}$")
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+RATE = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]+)?$")
+MUTATION_NUMBER = re.compile(r"^[0-9]{1,6}$")
+MAX_TEXT = MAX_CHARS
+# A document file is small and flat: these bounds refuse hostile files in well under a second.
+MAX_FILE_MB = 50
+MAX_DEPTH = 20
 
 
 @dataclass
@@ -69,8 +74,55 @@ class DocumentInput:
 # ---------------------------------------------------------------- YAML
 
 
+class _Refused(yaml.YAMLError):
+    """Raised while composing when the file uses what a document file has no need for."""
+
+    def __init__(self, field_: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field_, message
+
+
 class _TextLoader(yaml.SafeLoader):
-    """SafeLoader that keeps numbers and dates as text and refuses duplicate keys."""
+    """SafeLoader that keeps numbers and dates as text and refuses duplicate keys, explicit
+    tags (``!!float``, ``!!set``…), anchors and aliases (no alias bombs), keys that are not
+    plain scalars, lone surrogates and nesting deeper than MAX_DEPTH. A document file holds
+    plain scalars, lists and mappings; nothing else is needed."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.path: list[str] = []
+
+    def _refuse(self, message: str, event: Any) -> None:
+        raise _Refused(".".join(self.path), f"{message} (line {event.start_mark.line + 1})")
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(index, yaml.ScalarNode):
+            self.path.append(index.value)
+        elif isinstance(index, int):
+            self.path.append(str(index + 1))
+        try:
+            self._check(event, parent, index)
+            return super().compose_node(parent, index)
+        finally:
+            if index is not None:
+                self.path.pop()
+
+    def _check(self, event: Any, parent: Any, index: Any) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            self._refuse(f"aliases (*{event.anchor}) are not allowed in a document file", event)
+        if event.anchor is not None:
+            self._refuse(f"anchors (&{event.anchor}) are not allowed in a document file", event)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            self._refuse(f"the tag {tag} is not allowed: write the plain value (a document file holds "
+                         "plain scalars, lists and mappings)", event)
+        if isinstance(event, yaml.ScalarEvent) and any("\ud800" <= c <= "\udfff" for c in event.value):
+            self._refuse("contains a lone surrogate, which is not valid Unicode", event)
+        if index is None and isinstance(parent, yaml.MappingNode) and not isinstance(event, yaml.ScalarEvent):
+            self._refuse("a key must be a plain value, not a list or mapping", event)
+        if len(self.path) > MAX_DEPTH:
+            self._refuse(f"nested deeper than {MAX_DEPTH} levels", event)
 
 
 _TextLoader.yaml_implicit_resolvers = {
@@ -97,22 +149,30 @@ _TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def load_yaml_text(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_TextLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as e:
+        raise InvalidInput([Problem(source, e.field, e.message)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"line {mark.line + 1}" if mark else "yaml"
         what = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InvalidInput([Problem(source, where, f"malformed YAML: {what}")]) from None
+    except RecursionError:  # not reached with MAX_DEPTH; a last guard
+        raise InvalidInput([Problem(source, "", f"nested deeper than {MAX_DEPTH} levels")]) from None
 
 
 # ---------------------------------------------------------------- entry point
 
 
-def read_document(path: str | Path) -> DocumentInput:
-    """Read and check one document file (.yaml/.yml or .csv); raise InvalidInput with
-    every problem found."""
+def read_document(path: str | Path, *, max_mb: int = MAX_FILE_MB) -> DocumentInput:
+    """Read and check one document file (.yaml/.yml or .csv) of at most ``max_mb``
+    megabytes; raise InvalidInput with every problem found."""
     path = Path(path)
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > max_mb * 1_000_000:
+            raise InvalidInput([Problem(source, "", f"the file is {size / 1_000_000:.1f} MB; at most {max_mb} MB "
+                                                    "(record --max-size MB allows more)")])
         raw = path.read_bytes()
     except OSError as e:
         raise InvalidInput([Problem(source, "", f"cannot read file: {e.strerror}")]) from None
@@ -123,18 +183,20 @@ def read_document(path: str | Path) -> DocumentInput:
     except UnicodeDecodeError as e:
         raise InvalidInput([Problem(source, f"byte {e.start}", "file is not UTF-8")]) from None
     if path.suffix.lower() == ".csv":
-        data = _csv_to_mapping(text, source)
-    else:
-        data = load_yaml_text(text, source)
-    return document_from_mapping(data, source)
+        data, seqs, problems = _csv_to_mapping(text, source)
+        return document_from_mapping(data, source, seqs=seqs, problems=problems)
+    return document_from_mapping(load_yaml_text(text, source), source)
 
 
-def document_from_mapping(data: Any, source: str) -> DocumentInput:
-    """The document as far as it could be read, with the problems found in it; raises
-    InvalidInput only when not even the header could be read."""
-    problems: list[Problem] = []
+def document_from_mapping(data: Any, source: str, *, seqs: list[int] | None = None,
+                          problems: list[Problem] | None = None) -> DocumentInput:
+    """The document as far as it could be read, with the problems found in it (``problems``
+    holds those found before, in the CSV rows); raises InvalidInput only when not even the
+    header could be read. ``seqs`` numbers the mutations (a CSV's own numbers); by default
+    they are numbered 1, 2, … in file order."""
+    problems = list(problems or [])
     checker = _Checker(source, problems)
-    doc = checker.document(data)
+    doc = checker.document(data, seqs)
     if doc is None:
         raise InvalidInput(problems)
     doc.problems = problems
@@ -152,6 +214,9 @@ class _Checker:
         self.problems = problems
 
     def problem(self, field_: str, message: str) -> None:
+        # A key of non-ASCII digits ("202²") is quoted: it is not a number, and the problems
+        # are sorted by their numeric parts later.
+        field_ = ".".join(repr(part) if part.isdigit() and not part.isascii() else part for part in field_.split("."))
         self.problems.append(Problem(self.source, field_, message))
 
     # -- scalars
@@ -164,24 +229,18 @@ class _Checker:
         if isinstance(value, (dict, list, bool)):
             self.problem(field_, "must be text")
             return ""
-        value = unicodedata.normalize("NFC", str(value)).strip()
+        value = normalise(str(value))
         if required and not value:
             self.problem(field_, "is required")
-        if "\x00" in value:
-            self.problem(field_, "contains a NUL character")
-        elif any(c in BIDI_CONTROLS for c in value):
-            self.problem(field_, "contains a right-to-left/bidirectional control character")
-        elif any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
-            self.problem(field_, "contains a control character")
-        if len(value) > MAX_TEXT[limit]:
-            self.problem(field_, f"is {len(value)} characters long; at most {MAX_TEXT[limit]}")
+        for message in text_problems(value, limit):
+            self.problem(field_, message)
         return value
 
     def ident(self, value: Any, field_: str) -> str:
         if value is None or value == "":
             self.problem(field_, "is required")
             return ""
-        value = unicodedata.normalize("NFC", str(value)).strip()
+        value = normalise(str(value))
         if not ID.match(value):
             self.problem(
                 field_,
@@ -244,7 +303,7 @@ class _Checker:
 
     # -- structure
 
-    def document(self, data: Any) -> DocumentInput | None:
+    def document(self, data: Any, seqs: list[int] | None = None) -> DocumentInput | None:
         if not isinstance(data, dict):
             self.problem("", "must be a mapping with 'document' and 'mutations'")
             return None
@@ -252,6 +311,10 @@ class _Checker:
         head = self.mapping(data.get("document"), "document")
         self.unknown_keys(head, {"id", "kind", "title", "date", "status", "decision"}, "document")
         doc_id = self.ident(head.get("id"), "document.id")
+        if doc_id.isdigit() or ISO_DATE.match(doc_id):
+            # --as-of takes a position or a date as well as a document id: one must not shadow another.
+            self.problem("document.id", f"{doc_id!r} reads as a ledger position or a date; "
+                                        "give the document an id with a letter, e.g. bw-3")
         kind = str(head.get("kind") or "")
         if kind not in DOCUMENT_KINDS:
             self.problem("document.kind", f"{kind[:30]!r} is not one of {', '.join(DOCUMENT_KINDS)}")
@@ -271,17 +334,17 @@ class _Checker:
         mutations = []
         for i, m in enumerate(mutations_raw, start=1):
             before = len(self.problems)
-            mutations.append(self.mutation(m, i))
+            mutations.append(self.mutation(m, seqs[i - 1] if seqs else i))
             if mutations[-1] is not None and len(self.problems) > before:
                 mutations[-1].broken = True
-        if when is None:
+        if when is None and not self.problems:
             return None
-        return DocumentInput(
+        return DocumentInput(  # with problems: the ledger checks still run, so all is reported at once
             source=self.source,
             id=doc_id,
             kind=kind,
             title=title,
-            date=when,
+            date=when or date.min,
             status=status,
             decision=decision,
             chart=chart,
@@ -420,7 +483,7 @@ class _Checker:
     def reference_to(self, value: Any, field_: str) -> MutationRef | None:
         text = str(value or "").strip()
         doc, _, seq = text.rpartition("/")
-        if not doc or not ID.match(doc) or not seq.isdigit() or int(seq) < 1:
+        if not doc or not ID.match(doc) or not MUTATION_NUMBER.match(seq) or int(seq) < 1:
             self.problem(field_, f"{text[:60]!r} must name a mutation as document-id/number, e.g. kaderbrief-2024/1")
             return None
         return MutationRef(document=doc, seq=int(seq))
@@ -467,62 +530,96 @@ CSV_OPTIONAL = (
 )
 
 
-def _csv_to_mapping(text: str, source: str) -> dict:
+def _csv_to_mapping(text: str, source: str) -> tuple[dict, list[int], list[Problem]]:
     """One row per mutation leg; year columns (``2024``, ``2025``…) hold the amounts.
-    Rows with the same ``mutation`` number are the legs of one mutation."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_REQUIRED if c not in header]
-    unknown = [c for c in header if c not in CSV_REQUIRED + CSV_OPTIONAL and not YEAR.match(c)]
-    problems = [Problem(source, f"column {c}", "is missing") for c in missing]
-    problems += [Problem(source, f"column {c}", "is not a known column") for c in unknown]
-    years = [c for c in header if YEAR.match(c)]
-    if not years and not missing:
+    Rows with the same ``mutation`` number are the legs of one mutation, and that number
+    is the mutation's number in the ledger (what ``corrects: doc/N`` names).
+
+    Returns the document as a mapping, the mutation numbers in order, and the problems
+    found in the rows (reported together with the ledger's checks). A header that cannot
+    be read is refused at once."""
+    try:
+        table = [cells for cells in csv.reader(io.StringIO(text)) if cells]
+    except csv.Error as e:
+        raise InvalidInput([Problem(source, "", f"malformed CSV: {e}")]) from None
+    if not table:
+        raise InvalidInput([Problem(source, "rows", "the file is empty")])
+    header = [normalise(h) for h in table[0]]
+    problems: list[Problem] = []
+    first_at: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name in first_at:
+            problems.append(Problem(source, f"column {i} ({name})", f"repeats column {first_at[name]}; "
+                                                                    "each column may appear once"))
+        first_at.setdefault(name, i)
+    problems += [Problem(source, f"column {c}", "is missing") for c in CSV_REQUIRED if c not in first_at]
+    problems += [Problem(source, f"column {i} ({c[:40]})", "is not a known column")
+                 for i, c in enumerate(header, start=1)
+                 if c not in CSV_REQUIRED + CSV_OPTIONAL and not YEAR.match(c)]
+    years = [c for c in first_at if YEAR.match(c)]
+    if not years and all(c in first_at for c in CSV_REQUIRED):
         problems.append(Problem(source, "columns", "no year columns (e.g. 2024) hold amounts"))
     if problems:
         raise InvalidInput(problems)
-    rows = list(reader)
-    if not rows:
+    rows: list[tuple[int, dict[str, str]]] = []
+    for n, cells in enumerate(table[1:], start=2):
+        if len(cells) > len(header):
+            problems.append(Problem(source, f"row {n}", f"has {len(cells)} cells; the header has {len(header)}"))
+            continue
+        rows.append((n, {c: cells[i - 1].strip() if i <= len(cells) else "" for c, i in first_at.items()}))
+    if not rows and not problems:
         raise InvalidInput([Problem(source, "rows", "the file has no rows")])
-    first = rows[0]
+    first = rows[0][1] if rows else {}
     head = {
-        "id": first["document_id"], "kind": first["document_kind"], "title": first["document_title"],
-        "date": first["document_date"], "status": first.get("document_status") or None,
+        "id": first.get("document_id"), "kind": first.get("document_kind"), "title": first.get("document_title"),
+        "date": first.get("document_date"), "status": first.get("document_status") or None,
         "decision": first.get("document_decision") or None,
     }
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         for col in ("document_id", "document_kind", "document_title", "document_date"):
-            if (row.get(col) or "").strip() not in ("", (first.get(col) or "").strip()):
-                problems.append(Problem(source, f"row {n}.{col}", "differs from the first row; one document per file"))
+            if row[col] not in ("", first[col]):
+                problems.append(Problem(source, f"row {n}, column {col}", "differs from the first row; one document per file"))
     chart: dict[str, dict] = {}
-    mutations: dict[str, dict] = {}
-    for n, row in enumerate(rows, start=2):
-        if None in row:
-            problems.append(Problem(source, f"row {n}", "has more cells than the header"))
+    mutations: dict[int, dict] = {}
+    seen_at: dict[int, int] = {}
+    for n, row in rows:
+        key = row["mutation"]
+        if not MUTATION_NUMBER.match(key) or int(key) < 1:
+            problems.append(Problem(source, f"row {n}, column mutation",
+                                    f"{key[:20]!r} is not a mutation number (a whole number from 1 to 999999)"))
             continue
-        key = (row.get("mutation") or "").strip()
-        if not key.isdigit():
-            problems.append(Problem(source, f"row {n}.mutation", f"{key!r} is not a mutation number"))
-            continue
-        amounts = {y: row[y].strip() for y in years if (row.get(y) or "").strip()}
-        leg = {"line": (row.get("line") or "").strip(), "amounts": amounts}
-        m = mutations.setdefault(key, {"kind": (row.get("kind") or "").strip(), "legs": []})
+        number = int(key)
+        amounts = {y: row[y] for y in years if row[y]}
+        leg = {"line": row["line"], "amounts": amounts}
+        if number not in mutations:
+            mutations[number] = {"kind": row["kind"], "legs": []}
+            seen_at[number] = n
+        m = mutations[number]
+        if row["kind"] != m["kind"]:
+            problems.append(Problem(source, f"row {n}, column kind",
+                                    f"mutation {number} is a {m['kind']!r} in row {seen_at[number]}, "
+                                    f"not {row['kind'][:30]!r}; a mutation has one kind"))
         for col in ("reason", "reference", "structural", "corrects"):
-            if (row.get(col) or "").strip() and col not in m:
-                m[col] = row[col].strip()
+            value = row.get(col, "")
+            if not value:
+                continue
+            if col not in m:
+                m[col] = value
+            elif m[col] != value:
+                problems.append(Problem(source, f"row {n}, column {col}",
+                                        f"differs from an earlier row of mutation {number}; give it once"))
         m["legs"].append(leg)
-        if (row.get("line_name") or "").strip():
+        if row.get("line_name"):
             unit, _, line_id = leg["line"].partition("/")
-            u = chart.setdefault(unit, {"unit": unit, "name": (row.get("unit_name") or "").strip() or None, "lines": []})
-            entry = {"id": line_id, "name": row["line_name"].strip(), "type": (row.get("line_type") or "").strip()}
-            if (row.get("line_cost") or "").strip():
-                entry["cost"] = row["line_cost"].strip()
+            u = chart.setdefault(unit, {"unit": unit, "name": row.get("unit_name") or None, "lines": []})
+            entry = {"id": line_id, "name": row["line_name"], "type": row.get("line_type", "")}
+            if row.get("line_cost"):
+                entry["cost"] = row["line_cost"]
             u["lines"].append(entry)
-    if problems:
-        raise InvalidInput(problems)
+    numbers = sorted(mutations)
     out_mutations = []
-    for key in sorted(mutations, key=int):
-        m = mutations[key]
+    for number in numbers:
+        m = mutations[number]
         if m["kind"] != "verschuiving" and len(m["legs"]) == 1:
             leg = m.pop("legs")[0]
             m["line"], m["amounts"] = leg["line"], leg["amounts"]
@@ -530,4 +627,4 @@ def _csv_to_mapping(text: str, source: str) -> dict:
     data: dict[str, Any] = {"document": {k: v for k, v in head.items() if v is not None}, "mutations": out_mutations}
     if chart:
         data["chart"] = list(chart.values())
-    return data
+    return data, numbers, problems

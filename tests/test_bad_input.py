@@ -109,6 +109,68 @@ mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "ne
     "no mutations": (HEAD + "  []\n", "mutations: must be a non-empty list"),
     "indexation rate with five decimals": (HEAD + "  - {kind: indexatie, year: 2025, rates: {personeel: 5.12345}}",
                                            "has more than 4 decimals"),
+    # YAML tags: a document file holds plain scalars, lists and mappings; a tag would
+    # send an amount through a float (!!float), read hex (!!int 0x1F4) or make a set.
+    "float tag": (wijziging("!!float 99999999999999.99"), "mutations.1.amounts.2025: the tag tag:yaml.org,2002:float is not allowed"),
+    "int tag with hex": (wijziging("!!int 0x1F4"), "mutations.1.amounts.2025: the tag tag:yaml.org,2002:int is not allowed"),
+    "set tag on the title": (HEAD.replace("title: Begrotingswijziging 1", "title: !!set {a, b}")
+                             + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                             "document.title: the tag tag:yaml.org,2002:set is not allowed"),
+    "str tag": (wijziging("!!str 5"), "mutations.1.amounts.2025: the tag tag:yaml.org,2002:str is not allowed"),
+    "non-specific tag": (wijziging("! 5"), "mutations.1.amounts.2025: the tag ! is not allowed"),
+    "local tag on a mapping": (HEAD + "  - !thing {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                               "mutations.1: the tag !thing is not allowed"),
+    "binary tag": (wijziging(extra="\n    reference: !!binary aGVsbG8="), "mutations.1.reference: the tag tag:yaml.org,2002:binary"),
+    # Anchors and aliases: a document file has no need for them; refusing them refuses alias bombs.
+    "alias": (HEAD + "  - {kind: wijziging, line: &l alpha/personeel, amounts: {2025: 1}}\n  - {kind: wijziging, line: *l, amounts: {2025: 1}}",
+              "mutations.1.line: anchors (&l) are not allowed"),
+    "alias bomb": ("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+                   + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+                   + "document: {id: *a8, kind: voorjaarsnota, title: T, date: 2025-05-01}\nmutations: []\n",
+                   "a0: anchors (&a0) are not allowed in a document file (line 1)"),
+    "alias to an undefined anchor": (wijziging("*nothing"), "aliases (*nothing) are not allowed"),
+    # Shapes no document file has.
+    "nesting 5000 deep": (HEAD + "  - " + "[" * 5000 + "]" * 5000, "nested deeper than 20 levels"),
+    "complex key": (HEAD + "  - {kind: wijziging, line: alpha/personeel, amounts: {? [2025] : 1}}",
+                    "mutations.1.amounts: a key must be a plain value, not a list or mapping"),
+    "lone surrogate": (HEAD + '  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}, reason: "\\ud800"}',
+                       "mutations.1.reason: contains a lone surrogate"),
+    "lone surrogate in a key": (HEAD + '  - {kind: wijziging, line: alpha/personeel, "\\udfff": 1, amounts: {2025: 1}}',
+                                "contains a lone surrogate"),
+    # Digits other than ASCII 0-9: int(), Decimal() and \\d take them all.
+    "Bengali digit in an amount": (wijziging('"\u09ea000"'), "mutations.1.amounts.2025: amount '\u09ea000' is not a plain number"),
+    "fullwidth digits in an amount": (wijziging('"\uff15\uff10"'), "is not a plain number"),
+    "Arabic-Indic digits in an amount": (wijziging('"\u0665\u0660.\u0660\u0661"'), "is not a plain number"),
+    "Arabic-Indic digits in a year": (wijziging(year='"\u0662\u0660\u0662\u0665"'), "is not a year"),
+    "fullwidth digits in a year": (wijziging(year="\uff12\uff10\uff12\uff15"), "is not a year"),
+    "superscript two in a year": (wijziging(year="202\u00b2"), "is not a year"),
+    "Arabic-Indic digits in a date": (HEAD.replace("2025-06-01", "\u0662\u0660\u0662\u0665-06-01")
+                                      + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                                      "document.date: "),
+    "Bengali digits in a rate": (HEAD + '  - {kind: indexatie, year: 2025, rates: {personeel: "\u09eb.\u09e8"}}',
+                                 "mutations.1.rates.personeel: "),
+    "superscript number in corrects": (HEAD + "  - {kind: correctie, corrects: kb-2025/\u00b2, line: alpha/personeel, amounts: {2025: 1}}",
+                                       "must name a mutation as document-id/number"),
+    # Invisible characters in names and titles are refused like bidi overrides.
+    "zero-width space in the title": (HEAD.replace("Begrotingswijziging 1", "Begroting\u200bswijziging")
+                                      + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                                      "document.title: contains an invisible format character (U+200B)"),
+    "tag character in a unit name": (HEAD.replace("mutations:", """chart:
+  - unit: gamma
+    name: "Gamma\U000e0041"
+    lines: [{id: x, name: X, type: baten}]
+mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "chart.1.name: contains an invisible format character (U+E0041)"),
+    "Arabic letter mark in a line name": (HEAD.replace("mutations:", """chart:
+  - unit: gamma
+    name: Gamma
+    lines: [{id: x, name: "X\u061c", type: baten}]
+mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "chart.1.lines.1.name: contains a right-to-left"),
+    "soft hyphen in a reference": (wijziging(extra="\n    reference: \"\u00a7\u00ad1\""), "mutations.1.reference: contains an invisible format character"),
+    # Document ids that --as-of would read as a position or a date.
+    "document id that reads as a position": (HEAD.replace("id: bw-1", "id: '3'") + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                                             "document.id: '3' reads as a ledger position or a date"),
+    "document id that reads as a date": (HEAD.replace("id: bw-1", "id: 2020-01-01") + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
+                                         "document.id: '2020-01-01' reads as a ledger position or a date"),
 }
 
 
