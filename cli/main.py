@@ -507,8 +507,8 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
             click.echo(render.dumps({"ok": report.ok, "events": report.events, "head": report.digest,
                                      "views_position": report.views_position, "problems": report.problems}))
         elif report.ok:
-            behind = report.views_position is not None and report.views_position < report.events
-            views = (f"read models at position {report.views_position} of {report.events} match a replay up to there"
+            behind = report.views_position is not None and report.views_position < report.head_position
+            views = (f"read models at position {report.views_position} of {report.head_position} match a replay up to there"
                      if behind else "read models match a replay")
             click.echo(f"ok: {report.events} events, hash chain intact, every event keeps the ledger's rules, {views}"
                        + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")

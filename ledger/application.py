@@ -358,7 +358,8 @@ class Ledger:
             problems.append(str(e))
         problems.sort(key=_position_of)
         head = model.position
-        report = Verification(events=head, head_position=head, head_sha256=model.chain.previous, problems=problems)
+        report = Verification(events=model.count, head_position=head, head_sha256=model.chain.previous,
+                              problems=problems)
         orphan = self.location.orphan_links()
         if orphan is not None:
             report.problems.append(f"position {orphan}: chain link without its event (event deleted?)")

@@ -90,6 +90,7 @@ class WriteModel:
         self.last_timestamp: datetime | None = None
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
         self._targets: dict[str, dict[int, tuple[set[str], bool]]] = {}
+        self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
 
     def fork(self) -> WriteModel:
         """A copy to try events on: applying to it leaves this state as it is."""
@@ -135,6 +136,7 @@ class WriteModel:
             except RuleBroken as e:
                 self.chain.previous, self.chain.head = link_before
                 raise RuleBroken(f"position {position}: {e}") from None
+            self.count += 1
             if progress:
                 progress(position, event)
 

@@ -526,3 +526,51 @@ def test_read_models_behind_the_events_are_not_tampered_ones(tmp_path):
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
             for role in (controller, auditor):
                 conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_a_controller_forging_a_well_chained_event_on_postgresql_is_caught_by_verify(tmp_path):
+    """As the controller, with plain SQL: a DocumentRecorded whose shift is not budget-neutral,
+    stored with a correctly computed chain link. The database lets a controller insert; the
+    rules are what catch it."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_SERVER, FreshDatabase
+
+    db = FreshDatabase()
+    suffix = uuid.uuid4().hex[:8]
+    controller, auditor = f"ctl_{suffix}", f"aud_{suffix}"
+    as_user = lambda user: f"postgresql://{user}@{PG_SERVER.split('@', 1)[1]}/{db.name}"  # noqa: E731
+    try:
+        owner = Cli(db.url, tmp_path)
+        owner("init", "--organisation", "O", "--years", "2025-2026")
+        owner.record("base.yaml", BASE)
+        owner("roles", "setup", "--controller", controller, "--auditor", auditor)
+        with Ledger.open(db.url) as ledger:
+            last = ledger.app.mapper.to_domain_event(ledger.app.recorder.select_notifications(1, 100)[-1])
+        forged = DocumentRecorded(
+            originator_id=document_aggregate_id("vervalst"), originator_version=1, actor=controller,
+            timestamp=last.timestamp + timedelta(seconds=1),
+            header=DocumentHeader(id="vervalst", kind="begrotingswijziging", title="V", date=date(2025, 2, 1)),
+            mutations=(Mutation(seq=1, kind="verschuiving", legs=(
+                Leg(unit="u", line="p", amounts_cents={2025: -100}),
+                Leg(unit="u", line="p", amounts_cents={2025: 100_000_000}))),),
+            content_sha256="0" * 64)
+        stored = PydanticMapper().to_stored_event(forged)
+        with psycopg.connect(as_user(controller)) as conn, conn.transaction():
+            position = conn.execute(
+                "INSERT INTO begroting_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s) RETURNING notification_id",
+                (stored.originator_id, 1, stored.topic, stored.state)).fetchone()[0]
+            previous = conn.execute("SELECT sha256 FROM event_chain ORDER BY position DESC LIMIT 1").fetchone()[0]
+            conn.execute("INSERT INTO event_chain VALUES (%s, %s)", (position, link_hash(
+                previous, position, stored.originator_id, 1, stored.topic, stored.state)))
+        result = Cli(as_user(auditor), tmp_path)("verify", ok=False)
+        assert result.exit_code == 1
+        assert f"position {position}: document 'vervalst'" in result.stderr and "net to zero" in result.stderr
+    finally:
+        db.drop()
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            for role in (controller, auditor):
+                conn.execute(f"DROP ROLE IF EXISTS {role}")
