@@ -60,7 +60,7 @@ from ledger.text import checked_text
 from ledger.validation import check_document
 from ledger.writemodel import DocumentFacts, RuleBroken, WriteModel, decode
 from projections import schema
-from projections.db import connect_sqlite, drop_tables, table_rows
+from projections.db import connect_sqlite, drop_tables, rollback, table_rows
 from projections.projector import Projector, UnreadableEvent
 from projections.queries import Views
 
@@ -298,11 +298,16 @@ class Ledger:
         head = self.views.head()
         if head == 0:
             return
-        self.conn.execute("BEGIN")
-        for name, position in (("first", 1), ("head", head)):
-            self.conn.execute("INSERT OR REPLACE INTO binding (name, position, sha256) VALUES (?, ?, ?)",
-                              (name, position, self.location.chain_link(position)))
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("BEGIN")
+            for name, position in (("first", 1), ("head", head)):
+                self.conn.execute("INSERT OR REPLACE INTO binding (name, position, sha256) VALUES (?, ?, ?)",
+                                  (name, position, self.location.chain_link(position)))
+            self.conn.execute("COMMIT")
+        except Exception as e:
+            rollback(self.conn)
+            if not _is_permission_error(e):  # an auditor binds nothing: the controller's next command does
+                raise
 
     def _rebuild_foreign(self, progress: Callable[[int, int], None] | None) -> int:
         try:
@@ -312,8 +317,8 @@ class Ledger:
                 raise NotPermitted("the shared read models do not reflect this ledger's events; "
                                    "the owner must run `begroting rebuild`") from None
             raise
-        self.notices.append("the read models beside this ledger were not built from its events; "
-                            "they were rebuilt from them")
+        self.notices.append("the read models beside this ledger were not bound to its events (another "
+                            "ledger's, or made by an older version); they were rebuilt from its events")
         return applied
 
     # ------------------------------------------------------------ integrity
