@@ -442,12 +442,6 @@ class Ledger:
                                 "run `begroting verify`") from None
         return self._model
 
-    def ledger_state(self) -> LedgerState:
-        state = self.write_model().ledger
-        if state is None:
-            raise LedgerNotFound(f"{self.location} holds no ledger: run `begroting init`")
-        return state
-
     # ------------------------------------------------------------ commands
 
     def record(self, path: str, *, dry_run: bool = False, adopted_only: bool = False) -> RecordResult:

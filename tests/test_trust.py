@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from events import (
-    LEDGER_ID,
     DocumentAdopted,
     DocumentHeader,
     DocumentRecorded,
