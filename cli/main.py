@@ -786,7 +786,9 @@ def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, 
 def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
     """Build the BIJ12 Begroting 2024 demo ledger from the shipped documents and show it.
 
-    Writes ./begroting-demo.db unless --ledger is given. Running it again is harmless.
+    Writes ./begroting-demo.db unless --ledger is given. It only ever writes a new ledger:
+    running it again on a demo ledger it built changes nothing, and any other ledger (one
+    made with `init`, or a demo someone recorded into) is refused, untouched.
 
     \b
     Example:
