@@ -25,7 +25,7 @@ def ledger_files(location: Location) -> list[Path]:
     if location.kind != "sqlite":
         return []
     files = []
-    for db in (location.path, location.views_path):  # type: ignore[attr-defined]
+    for db in (location.path, location.stored_views_path, location.views_path):  # type: ignore[attr-defined]
         files += [Path(str(db) + side) for side in SIDE_FILES]
     return files
 
@@ -49,7 +49,10 @@ def replacing(path: str, location: Location, option: str) -> Iterator[str]:
     """Yield a temporary path to write the output to; when the writer is done, flush it to
     disk and rename it over ``path``. On any failure the old file stays as it was."""
     target = check_output(path, location, option)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    except OSError as e:
+        raise LedgerError(f"{option} {path}: cannot write there ({e.strerror})") from None
     os.close(fd)
     try:
         os.chmod(temporary, _mode(target))
