@@ -142,7 +142,7 @@ class RawEvent:
 def raw_events(location: Location) -> list[dict[str, Any]]:
     extra = _pg_extra(location) if isinstance(location, PostgresLocation) else {}
     return [
-        {"position": position, "originator_id": str(oid), "originator_version": version, "topic": topic,
+        {"position": position, "originator_id": str(UUID(str(oid))), "originator_version": version, "topic": topic,
          "state": base64.b64encode(bytes(state)).decode("ascii"), "sha256": link, **extra.get(position, {})}
         for position, oid, version, topic, state, link in location.chain_rows()
     ]
@@ -175,7 +175,7 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
     rows = data.get("stored_events")
     if not isinstance(rows, list) or not rows:
         raise bad("stored_events", "want a list of the ledger's stored events (format 2), none found")
-    previous, out = GENESIS, []
+    previous, out, seen = GENESIS, [], {}
     for n, row in enumerate(rows, start=1):
         where = f"stored_events[{n}]"
         if not isinstance(row, dict):
@@ -193,7 +193,11 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
             oid = UUID(str(row["originator_id"]))
         except ValueError:
             raise bad(f"{where}.originator_id", f"{row['originator_id']!r} is not a UUID") from None
-        if row["topic"] not in EVENT_TYPES:
+        if (oid, row["originator_version"]) in seen:
+            raise bad(f"{where}.originator_version", f"repeats the event at position {seen[oid, row['originator_version']]} "
+                                                     "(same originator and version)")
+        seen[oid, row["originator_version"]] = n
+        if not isinstance(row["topic"], str) or row["topic"] not in EVENT_TYPES:
             raise bad(f"{where}.topic", f"{row['topic']!r} is not a begroting event type")
         try:
             state = base64.b64decode(str(row["state"]), validate=True)

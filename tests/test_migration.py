@@ -89,6 +89,19 @@ def _retopic(h: dict) -> None:
     h["stored_events"][1]["topic"] = "begroting:NoSuchEvent"
 
 
+def _twice(h: dict) -> None:
+    """The second event again at the end, with a correctly recomputed link: only the
+    event store's identity (originator, version) can tell."""
+    from ledger.integrity import link_hash
+
+    events = h["stored_events"]
+    copy = dict(events[1], position=len(events) + 1)
+    state = base64.b64decode(copy["state"])
+    copy["sha256"] = link_hash(events[-1]["sha256"], copy["position"], copy["originator_id"],
+                               copy["originator_version"], copy["topic"], state)
+    events.append(copy)
+
+
 # Each takes the exported file's "history" mapping and spoils it.
 MALFORMED = {
     "wrong format tag": lambda h: h.update(format="begroting-history/9"),
@@ -105,6 +118,8 @@ MALFORMED = {
     "a bad originator id": lambda h: h["stored_events"][0].update(originator_id="nobody"),
     "a version that is text": lambda h: h["stored_events"][0].update(originator_version="1"),
     "no events at all": lambda h: h.update(stored_events=[]),
+    "an event stored twice": _twice,
+    "a topic that is not text": lambda h: h["stored_events"][1].update(topic=["begroting:LedgerOpened"]),
     "an event dropped from the end": lambda h: h["stored_events"].pop(0),
 }
 
