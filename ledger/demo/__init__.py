@@ -84,8 +84,9 @@ def _check_is_demo(path: str, location: Location) -> None:
     content, their adoptions, and nothing else."""
     from ledger.transfer import stored_events
 
-    demo = {content_sha256(read_document(str(doc))): doc for doc in documents()}
-    ids = {read_document(str(doc)).id for doc in demo.values()}
+    parsed = [read_document(str(doc)) for doc in documents()]
+    demo = {content_sha256(doc) for doc in parsed}
+    ids = {doc.id for doc in parsed}
     found: set[str] = set()
     refusal = NotADemoLedger(f"--ledger {location}: already holds a ledger that is not a demo ledger; "
                              "`begroting demo` only writes a new ledger or one it built itself "
@@ -105,5 +106,5 @@ def _check_is_demo(path: str, location: Location) -> None:
                 ok = False
             if not ok:
                 raise refusal
-    if found != set(demo):
+    if found != demo:
         raise refusal
