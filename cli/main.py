@@ -703,7 +703,11 @@ def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, ad
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_context
 def import_(ctx: click.Context, file: str) -> None:
-    """Create a ledger from a JSON export: every document recorded again, in order, through the same checks.
+    """Create a ledger from a JSON export: the same stored events at the same positions, same digest.
+
+    The whole file is checked first (positions, event types, every hash-chain link); any
+    problem refuses it and nothing is written. The ledger must be new or empty. Exports in
+    the older format 1 are recorded again, document by document, through the same checks.
 
     \b
     Example:
@@ -791,7 +795,9 @@ def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, 
 def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
     """Build the BIJ12 Begroting 2024 demo ledger from the shipped documents and show it.
 
-    Writes ./begroting-demo.db unless --ledger is given. Running it again is harmless.
+    Writes ./begroting-demo.db unless --ledger is given. It only ever writes a new ledger:
+    running it again on a demo ledger it built changes nothing, and any other ledger (one
+    made with `init`, or a demo someone recorded into) is refused, untouched.
 
     \b
     Example:

@@ -13,20 +13,23 @@ from ledger.errors import LedgerError
 from ledger.storage import Location
 
 # SQLite keeps a database's uncommitted pages and its WAL index in files beside it.
-SIDE_FILES = ("", "-wal", "-shm", "-journal")
+SIDE_FILES = {"": "", "-wal": "the write-ahead log of ", "-shm": "the shared-memory index of ",
+              "-journal": "the rollback journal of "}
 
 
 class OutputRefused(LedgerError):
     """Raised when an output file would overwrite the ledger, its read models or their side files."""
 
 
-def ledger_files(location: Location) -> list[Path]:
-    """Every file that holds part of a ledger (none for a PostgreSQL ledger)."""
+def ledger_files(location: Location) -> dict[Path, str]:
+    """Every file that holds part of a ledger, with what it is (none for PostgreSQL)."""
     if location.kind != "sqlite":
-        return []
-    files = []
-    for db in (location.path, location.views_path):  # type: ignore[attr-defined]
-        files += [Path(str(db) + side) for side in SIDE_FILES]
+        return {}
+    files = {}
+    for db, role in ((location.views_path, "read models"), (location.stored_views_path, "read models"),  # type: ignore[attr-defined]
+                     (location.path, "event store")):  # type: ignore[attr-defined]
+        for side, what in SIDE_FILES.items():
+            files[Path(str(db) + side)] = f"{what}the ledger's {role}"
     return files
 
 
@@ -34,13 +37,13 @@ def check_output(path: str, location: Location, option: str) -> Path:
     """The resolved path to write ``path`` to; refused when it names a ledger file by any
     route: relative, through a symbolic link, or as a hard link to it."""
     target = Path(path).expanduser().resolve()
-    for protected in ledger_files(location):
+    for protected, what in ledger_files(location).items():
         same = target == protected.resolve()
         if not same and target.exists() and protected.exists():
             same = os.path.samefile(target, protected)
         if same:
-            raise OutputRefused(f"{option} {path}: that is {protected.name}, part of the ledger {location}; "
-                                "refusing to overwrite it (choose another file name)")
+            raise OutputRefused(f"{option} {path}: refused, it would overwrite {what} ({protected}); "
+                                "choose another file name")
     return target
 
 
@@ -49,7 +52,10 @@ def replacing(path: str, location: Location, option: str) -> Iterator[str]:
     """Yield a temporary path to write the output to; when the writer is done, flush it to
     disk and rename it over ``path``. On any failure the old file stays as it was."""
     target = check_output(path, location, option)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    except OSError as e:
+        raise LedgerError(f"{option} {path}: cannot write there ({e.strerror})") from None
     os.close(fd)
     try:
         os.chmod(temporary, _mode(target))

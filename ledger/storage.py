@@ -13,7 +13,11 @@ read models in the schema ``begroting_views`` of the same database.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
+from ledger.errors import StorageError
 from ledger.integrity import GENESIS, new_links
 
 LOCK_TIMEOUT_S = 30
@@ -62,8 +67,34 @@ class SqliteLocation(Location):
     path: Path
 
     @property
-    def views_path(self) -> Path:
+    def stored_views_path(self) -> Path:
+        """Where the read models live beside the ledger."""
         return self.path.with_name(self.path.stem + ".views.db")
+
+    @property
+    def views_path(self) -> Path:
+        """The read models in use: beside the ledger, or — for an archived copy on a medium
+        that cannot be written — a scratch file replayed from the events, since the kept
+        ones may be missing or stale and could not be caught up in place."""
+        if not self.read_only_medium():
+            return self.stored_views_path
+        return _scratch_views(self.path)
+
+    def read_only_medium(self) -> bool:
+        """True when neither the ledger's folder nor the ledger (or its read models) may be
+        written: a read-only mount, a write-protected archive folder or a ``chmod 444`` file."""
+        if not self.path.exists():
+            return False
+        views = self.stored_views_path
+        return (not os.access(self.path.parent, os.W_OK) or not os.access(self.path, os.W_OK)
+                or (views.exists() and not os.access(views, os.W_OK)))
+
+    def _read_uri(self) -> str:
+        # Without write access SQLite cannot make the WAL index (-shm) it needs to read a
+        # WAL-mode file; immutable=1 reads the file as it stands, with no locks at all.
+        if self.read_only_medium():
+            return sqlite_uri(self.path, mode="ro", immutable="1")
+        return sqlite_uri(self.path, mode="ro")
 
     def prepare(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,9 +103,12 @@ class SqliteLocation(Location):
         return self.path.exists()
 
     def event_store_env(self, *, readonly: bool = False, create: bool = False) -> dict[str, str]:
+        if not readonly and self.read_only_medium():
+            raise StorageError("it is on a read-only medium: it can be read (show, verify, digest, sql), "
+                               "not written")
         return {
             "PERSISTENCE_MODULE": "ledger.storage:Factory",
-            "SQLITE_DBNAME": sqlite_uri(self.path, mode="ro") if readonly else sqlite_uri(self.path),
+            "SQLITE_DBNAME": self._read_uri() if readonly else sqlite_uri(self.path),
             "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
             "CREATE_TABLE": "n" if readonly else "y",
         }
@@ -85,7 +119,7 @@ class SqliteLocation(Location):
         return connect_sqlite(self.views_path)
 
     def chain_rows(self, start: int = 1) -> Iterator[tuple]:
-        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
+        conn = sqlite3.connect(self._read_uri(), uri=True)
         try:
             yield from conn.execute(
                 "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
@@ -118,7 +152,7 @@ class SqliteLocation(Location):
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def chain_link(self, position: int) -> str | None:
-        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
+        conn = sqlite3.connect(self._read_uri(), uri=True)
         try:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?", (position,)).fetchone()
             return row[0] if row else None
@@ -126,7 +160,7 @@ class SqliteLocation(Location):
             conn.close()
 
     def orphan_links(self) -> int | None:
-        conn = sqlite3.connect(sqlite_uri(self.path, mode="ro"), uri=True)
+        conn = sqlite3.connect(self._read_uri(), uri=True)
         try:
             return conn.execute(
                 f"SELECT MIN(position) FROM {CHAIN_TABLE} WHERE position NOT IN (SELECT rowid FROM stored_events)"
@@ -139,6 +173,19 @@ class SqliteLocation(Location):
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+_SCRATCH: dict[Path, Path] = {}
+
+
+def _scratch_views(ledger: Path) -> Path:
+    """One scratch read-model file per read-only ledger and process, removed at exit."""
+    key = ledger.resolve()
+    if key not in _SCRATCH:
+        folder = Path(tempfile.mkdtemp(prefix="begroting-views-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SCRATCH[key] = folder / (ledger.stem + ".views.db")
+    return _SCRATCH[key]
 
 
 class PostgresLocation(Location):

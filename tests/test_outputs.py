@@ -96,3 +96,38 @@ def test_an_output_failing_half_way_leaves_the_old_file_and_no_partial_one(ledge
     assert "No space left on device" in result.output and "internal error" not in result.output
     assert target.read_text() == "the previous export\n"
     assert [p.name for p in ledger.folder.iterdir() if "out" in p.name] == [f"out.{kind}"]
+
+
+# ------------------------------------------------------------------ the demo writes only its own ledger
+
+
+def test_the_demo_refuses_to_write_into_an_organisations_ledger(bg: Cli):
+    # A real ledger, with a document of its own.
+    bg("init", "--organisation", "Testorganisatie", "--years", "2025-2027")
+    bg.record("kb.yaml", CHART)
+    before, shown = bg.event_count(), bg.json("show")
+    # `demo` pointed at it refuses in one line and records nothing.
+    result = bg("demo", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert "not a demo ledger" in result.output
+    assert bg.event_count() == before and bg.json("show") == shown
+
+
+def test_the_demo_refuses_a_fresh_ledger_of_the_same_organisation(bg: Cli):
+    # Even an empty BIJ12 ledger is somebody's: the demo never adds its documents to it.
+    bg("init", "--organisation", "BIJ12", "--years", "2024-2027")
+    result = bg("demo", ok=False)
+    assert result.exit_code == 1 and "not a demo ledger" in result.output
+    assert bg.event_count() == 1
+
+
+def test_the_demo_refuses_its_own_ledger_once_a_user_recorded_into_it(tmp_path: Path):
+    bg = Cli(tmp_path / "demo.db", tmp_path)
+    bg("demo")
+    bg.record("extra.yaml", CHART.replace("alpha", "gamma").replace("beta", "delta").replace("kb-2025", "extra")
+              .replace("2025:", "2024:").replace("2026:", "2025:").replace("2027:", "2026:"))
+    before = bg.event_count()
+    result = bg("demo", ok=False)
+    assert result.exit_code == 1 and "not a demo ledger" in result.output
+    assert bg.event_count() == before
