@@ -255,7 +255,7 @@ def withdraw(ctx: click.Context, document: str, when: str | None, reason: str) -
 @click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
 @click.option("--unit", help="Only this unit (id).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date: the begroting as it stood then.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD): the begroting as it stood then.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
@@ -417,7 +417,7 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 @click.option("--year", "year_text", required=True, help="The year of the figure.")
 @click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
 @click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
 @click.option("--limit", "limit_text", default="50", show_default=True,
               help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
@@ -607,7 +607,7 @@ def key_set(ctx: click.Context, file: str) -> None:
 @cli.command()
 @click.option("--year", required=True, help="The year to split.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
@@ -640,7 +640,7 @@ def _print_rule(ctx: click.Context, rule: str, view: str, year_text: str, as_of:
 @cli.command()
 @click.option("--year", required=True, help="The year to check.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
@@ -766,7 +766,7 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--tolerance", default="0", show_default=True,
               help="Differences up to this much (in the row's own measure) are warnings, not errors.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context

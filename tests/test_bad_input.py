@@ -3,6 +3,8 @@ the field, exit code 1, no traceback, and not a single event added."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 HEAD = """
@@ -404,6 +406,10 @@ OPTION_CASES = {
     "key file with an alias": ({"key.yaml": KEY.format(year=2025, name="A", first=60, second=40).replace("id: key-2025", "id: &k key-2025")},
                                ["key", "set", "{dir}/key.yaml"], "key.id: anchors (&k) are not allowed"),
     "a file over --max-size": ({"big.yaml": BIG}, ["record", "{dir}/big.yaml", "--max-size", "1"], "big.yaml: the file is 1.2 MB; at most 1 MB"),
+    "an imported organisation name with a right-to-left override": (
+        {"h.json": '{"format": "begroting-history/1", "organisation": "Org \\u202e", "first_year": 2025, '
+                   '"last_year": 2026, "events": []}'},
+        ["--ledger", "{dir}/new.db", "import", "{dir}/h.json"], "--organisation: contains a right-to-left"),
     "--max-size that is no number": ({"x.yaml": HEAD}, ["record", "{dir}/x.yaml", "--max-size", "lots"], "--max-size 'lots': give a whole number"),
 }
 
@@ -422,3 +428,15 @@ def test_rejects_bad_options_with_one_line_and_records_nothing(kaderbrief, name)
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert kaderbrief.event_count() == before
     assert not (kaderbrief.folder / "new.db").exists()
+
+
+def test_a_file_over_50_mb_is_refused_before_it_is_read(kaderbrief):
+    path = kaderbrief.folder / "huge.yaml"
+    with open(path, "wb") as f:
+        f.truncate(60_000_000)  # sparse: 60 MB by its size, nothing on disk
+    before, started = kaderbrief.event_count(), time.monotonic()
+    result = kaderbrief("record", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "huge.yaml: the file is 60.0 MB; at most 50 MB (record --max-size MB allows more)" in result.stderr
+    assert time.monotonic() - started < 5
+    assert kaderbrief.event_count() == before
