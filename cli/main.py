@@ -399,13 +399,22 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
       begroting rebuild
     """
     from ledger.application import Ledger
+    from ledger.storage import Location
     from projections.db import rebuild_lock
 
     def waiting() -> None:
         click.echo("note: another rebuild is running; waiting for it to finish", err=True)
 
-    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger, rebuild_lock(ledger.conn, waiting):
-        count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
+    with _errors():
+        location = Location.parse(ctx.obj["ledger"])
+        try:
+            found = location.exists()
+        except Exception:  # server down, wrong password…: Ledger.open says which
+            found = False
+        if not found:
+            Ledger.open(ctx.obj["ledger"]).close()  # raises the usual one line
+        with rebuild_lock(location, waiting), Ledger.open(ctx.obj["ledger"]) as ledger:
+            count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
         if as_json:
             click.echo(f'{{"events": {count}}}')
         else:

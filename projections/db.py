@@ -219,28 +219,28 @@ def table_rows(conn: Any, table: str) -> list[tuple]:
 
 
 @contextmanager
-def rebuild_lock(conn: Any, waiting: Callable[[], None] | None = None) -> Iterator[None]:
-    """Only one rebuild of the read models at a time: a second one waits for the first
-    (calling ``waiting`` once) and then rebuilds on its own. SQLite: an exclusive flock on
-    a file beside the read models (released by the kernel if the process dies);
-    PostgreSQL: a session advisory lock."""
-    if not isinstance(conn, sqlite3.Connection):
-        if not conn.execute("SELECT pg_try_advisory_lock(?)", (REBUILD_LOCK_KEY,)).fetchone()[0]:
-            if waiting:
-                waiting()
-            conn.execute("SELECT pg_advisory_lock(?)", (REBUILD_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(?)", (REBUILD_LOCK_KEY,))
+def rebuild_lock(location: Any, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Only one rebuild of a ledger's read models at a time: a second one waits for the
+    first (calling ``waiting`` once) and then rebuilds on its own. Taken before the ledger
+    is opened, since opening creates missing read-model tables. SQLite: an exclusive flock
+    on a file beside the read models (released by the kernel if the process dies);
+    PostgreSQL: a session advisory lock on a connection of its own."""
+    if location.kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(location.conninfo, autocommit=True, connect_timeout=10) as conn:
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK_KEY,)).fetchone()[0]:
+                if waiting:
+                    waiting()
+                conn.execute("SELECT pg_advisory_lock(%s)", (REBUILD_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK_KEY,))
         return
     import fcntl
 
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path:  # an in-memory database is this process's own
-        yield
-        return
-    with open(path + ".rebuild-lock", "a") as f:
+    with open(str(location.views_path) + ".rebuild-lock", "a") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.storage import Location
 from projections.db import rebuild_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,12 +132,11 @@ def _rebuild(address: str) -> subprocess.Popen:
 
 def test_a_second_rebuild_waits_for_the_first(kaderbrief):
     events = kaderbrief.event_count()
-    with Ledger.open(str(kaderbrief.ledger)) as ledger:
-        with rebuild_lock(ledger.conn):
-            waiting = _rebuild(kaderbrief.ledger)
-            time.sleep(3)  # long enough to start, open the ledger and reach the lock
-            assert waiting.poll() is None, waiting.communicate()  # still waiting for the lock
-        out, err = waiting.communicate(timeout=60)
+    with rebuild_lock(Location.parse(str(kaderbrief.ledger))):
+        waiting = _rebuild(kaderbrief.ledger)
+        time.sleep(3)  # long enough to start, open the ledger and reach the lock
+        assert waiting.poll() is None, waiting.communicate()  # still waiting for the lock
+    out, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 0, err
     assert "another rebuild is running" in err
     assert f"Rebuilt the read models from {events} events." in out
