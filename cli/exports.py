@@ -9,8 +9,9 @@ import csv
 import html
 import io
 import json
+import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,16 @@ MAX_COMMENT_STEPS = 40  # per xlsx cell comment
 MAX_REPORT_STEPS = 200  # per trail in the HTML report; earlier steps are brought forward as one row
 MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
             "millions": 1_000_000, "miljoenen": 1_000_000, "mln": 1_000_000}
+
+
+PUBLISHED_AMOUNT = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,6})?$")  # ASCII digits; no NaN, no exponent
+PUBLISHED_YEAR = re.compile(r"^[0-9]{4}$")
+
+
+def published_amount(text: str) -> Decimal | None:
+    """A published figure (or a tolerance) as a plain decimal; None when it is not one."""
+    text = (text or "").strip().replace(" ", "")
+    return Decimal(text) if PUBLISHED_AMOUNT.match(text) else None
 
 
 def explain_all(unit: str, line: str, year: int) -> str:
@@ -307,15 +318,24 @@ def reconcile(ledger: Ledger, path: str, tolerance: Decimal, at: int | None = No
     units = {u["unit"]: u["lasten"] for u in show["units"]}
     problems, rows = [], []
     for n, r in enumerate(reader, start=2):
-        measure = (r.get("measure") or "").strip().lower()
-        try:
-            factor = MEASURES[measure]
-            published = Decimal((r["amount"] or "").strip().replace(" ", ""))
-            year = int(r["year"])
-        except (KeyError, InvalidOperation, ValueError):
-            problems.append(Problem(path, f"row {n}", f"cannot read amount {r.get('amount')!r}, year {r.get('year')!r} "
-                                                      f"or measure {measure!r}"))
+        if None in r or None in r.values():
+            problems.append(Problem(path, f"row {n}", "has another number of cells than the header"))
             continue
+        measure = (r.get("measure") or "").strip().lower()
+        published = published_amount(r["amount"])
+        year_text = (r["year"] or "").strip()
+        if measure not in MEASURES:
+            problems.append(Problem(path, f"row {n}, column measure",
+                                    f"{measure[:20]!r} is not one of euro, thousands, millions"))
+            continue
+        if published is None:
+            problems.append(Problem(path, f"row {n}, column amount",
+                                    f"{(r['amount'] or '')[:30]!r} is not a plain number (e.g. 1234.56)"))
+            continue
+        if not PUBLISHED_YEAR.match(year_text):
+            problems.append(Problem(path, f"row {n}, column year", f"{year_text[:20]!r} is not a year"))
+            continue
+        factor, year = MEASURES[measure], int(year_text)
         address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
         try:
             fig = ledger.views.resolve_figure(address)

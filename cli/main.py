@@ -91,6 +91,34 @@ def _point(ledger: Ledger, as_of: str | None) -> int | None:
     return ledger.views.resolve_point(as_of)
 
 
+def _whole(value: str, option: str, low: int, high: int) -> int:
+    """A whole-number option in ASCII digits within bounds (click's int takes "²" and 10**20)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
+        _fail(f"{option} {value[:30]!r}: give a whole number from {low} to {high}")
+    return int(text)
+
+
+def _in_horizon(ledger: Ledger, point: int | None, years: list[int]) -> None:
+    horizon = ledger.views.horizon(point)
+    for year in years:
+        if year not in horizon:
+            _fail(f"--year {year} is outside the horizon {horizon.start}-{horizon.stop - 1}")
+
+
+def _check_ledger_address(text: str) -> None:
+    """An address that cannot even be read (port 99999, ~nosuchuser) gets one line."""
+    if not text.startswith(("postgres", "~")):
+        return  # a plain path: read when the ledger is opened
+    from ledger.storage import Location
+
+    try:
+        location = Location.parse(text)
+        getattr(location, "port", None)
+    except (ValueError, RuntimeError, KeyError) as e:
+        _fail(f"--ledger: cannot read {text.split('@')[-1]!r} as a ledger address: {e}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--ledger", "ledger", envvar="BEGROTING_LEDGER", default=DEFAULT_LEDGER, show_default=True,
               help="The ledger file (env BEGROTING_LEDGER).")
@@ -106,6 +134,8 @@ def cli(ctx: click.Context, ledger: str) -> None:
       begroting show --year 2024
     """
     ctx.ensure_object(dict)
+    if ctx.invoked_subcommand is not None:
+        _check_ledger_address(ledger)
     ctx.obj["ledger"] = ledger
     ctx.obj["ledger_given"] = ctx.get_parameter_source("ledger") == click.core.ParameterSource.COMMANDLINE
 
@@ -123,9 +153,9 @@ def init(ctx: click.Context, organisation: str, years: str) -> None:
     """
     from ledger.application import Ledger
 
-    first, _, last = years.partition("-")
-    if not (first.strip().isdigit() and last.strip().isdigit()):
-        _fail(f"--years: {years!r} is not a horizon; write first-last, e.g. 2024-2027")
+    first, _, last = (part.strip() for part in years.partition("-"))
+    if not all(part.isascii() and part.isdigit() and len(part) == 4 for part in (first, last)):
+        _fail(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
     with _errors():
         with Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last)) as ledger:
             click.echo(f"Created ledger {ledger.location} for {organisation}, {first}-{last}.")
@@ -135,9 +165,12 @@ def init(ctx: click.Context, organisation: str, years: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check and show the effect; record nothing.")
 @click.option("--adopted-only", is_flag=True, help="Index on adopted figures only (default: proposals included).")
+@click.option("--max-size", "max_size", default="50", show_default=True, metavar="MB",
+              help="Refuse files larger than this many megabytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_only: bool, as_json: bool) -> None:
+def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_only: bool, max_size: str,
+           as_json: bool) -> None:
     """Record P&C documents (YAML or CSV), each one atomically.
 
     A file with problems is reported whole (every problem, with file and field) and
@@ -149,11 +182,13 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
       begroting record voorjaarsnota-2024.yaml --dry-run
     """
     from cli import render
+    from ledger.parsing import read_document
 
+    max_mb = _whole(max_size, "--max-size", 1, 100_000)
     with _errors(), _open(ctx, write=not dry_run, quiet=as_json) as ledger:
         results = []
         for path in files:
-            result = ledger.record(path, dry_run=dry_run, adopted_only=adopted_only)
+            result = ledger.record_input(read_document(path, max_mb=max_mb), dry_run=dry_run, adopted_only=adopted_only)
             results.append(result)
             if as_json:
                 continue
@@ -218,18 +253,14 @@ def withdraw(ctx: click.Context, document: str, when: str | None, reason: str) -
                    else f"{document} was already withdrawn; nothing to do.")
 
 
-def _years(value: tuple[int, ...]) -> list[int] | None:
-    return list(value) or None
-
-
 @cli.command()
-@click.option("--year", "years", type=int, multiple=True, help="Only this year (repeatable).")
+@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
 @click.option("--unit", help="Only this unit (id).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date: the begroting as it stood then.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD): the begroting as it stood then.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def show(ctx: click.Context, years: tuple[int, ...], unit: str | None, adopted_only: bool, as_of: str | None,
+def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
          as_json: bool) -> None:
     """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
 
@@ -240,11 +271,12 @@ def show(ctx: click.Context, years: tuple[int, ...], unit: str | None, adopted_o
     """
     from cli import render
 
+    wanted = [_whole(y, "--year", 1, 9999) for y in years]
     with _errors(), _open(ctx, quiet=as_json) as ledger:
         point = _point(ledger, as_of)
-        if unit is not None and unit not in {r["unit"] for r in ledger.views.lines(point)}:
-            _fail(f"--unit {unit!r}: no such unit (use its id, e.g. {ledger.views.lines()[0]['unit'] if ledger.views.lines() else 'faunazaken'})")
-        data = ledger.views.show(point, adopted_only=adopted_only, years=_years(years), unit=unit)
+        ledger.views.check_filters(unit=unit)
+        _in_horizon(ledger, point, wanted)
+        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit)
         if as_json:
             click.echo(render.dumps(render.show_json(data)))
             return
@@ -291,6 +323,7 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
             _date(value, option)
     unit_id, _, line_id = (line or "").partition("/")
     with _errors(), _open(ctx, quiet=as_json) as ledger:
+        ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
         rows = ledger.views.history(
             _point(ledger, as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
             document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
@@ -368,9 +401,22 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
       begroting rebuild
     """
     from ledger.application import Ledger
+    from ledger.storage import Location
+    from projections.db import rebuild_lock
 
-    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
+    def waiting() -> None:
+        click.echo("note: another rebuild is running; waiting for it to finish", err=True)
+
+    with _errors():
+        location = Location.parse(ctx.obj["ledger"])
+        try:
+            found = location.exists()
+        except Exception:  # server down, wrong password…: Ledger.open says which
+            found = False
+        if not found:
+            Ledger.open(ctx.obj["ledger"]).close()  # raises the usual one line
+        with rebuild_lock(location, waiting), Ledger.open(ctx.obj["ledger"]) as ledger:
+            count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
         if as_json:
             click.echo(f'{{"events": {count}}}')
         else:
@@ -379,20 +425,20 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("figure", required=False)
-@click.option("--year", type=int, required=True, help="The year of the figure.")
+@click.option("--year", "year_text", required=True, help="The year of the figure.")
 @click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
 @click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--limit", default=50, show_default=True,
+@click.option("--limit", "limit_text", default="50", show_default=True,
               help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
 @click.option("--all", "show_all", is_flag=True, help="List every mutation, however many.")
 @click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
 @click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def explain(ctx: click.Context, figure: str | None, year: int, total: bool, contribution: str | None,
-            as_of: str | None, adopted_only: bool, limit: int, show_all: bool, waterfall: bool, svg: str | None,
+def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool, contribution: str | None,
+            as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool, waterfall: bool, svg: str | None,
             as_json: bool) -> None:
     """Explain a figure: every mutation that made it, with running totals.
 
@@ -410,6 +456,8 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, cont
     from cli import render
     from projections.queries import Figure
 
+    year = _whole(year_text, "--year", 1, 9999)
+    limit = _whole(limit_text, "--limit", 1, 1_000_000)
     if contribution:
         from projections.rules import Rules
 
@@ -431,11 +479,7 @@ def explain(ctx: click.Context, figure: str | None, year: int, total: bool, cont
     with _errors(), _open(ctx, quiet=as_json) as ledger:
         point = _point(ledger, as_of)
         fig = Figure("total", name=f"Totaal {ledger.views.organisation()}") if total else ledger.views.resolve_figure(figure)
-        if year not in ledger.views.horizon(point):
-            horizon = ledger.views.horizon(point)
-            _fail(f"--year {year} is outside the horizon {horizon.start}-{horizon.stop - 1}")
-        if limit < 1:
-            _fail("--limit must be at least 1")
+        _in_horizon(ledger, point, [year])
         # The waterfall needs every document's part, so it takes the whole trail.
         whole = show_all or waterfall or bool(svg)
         result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if whole else limit)
@@ -584,12 +628,12 @@ def key_set(ctx: click.Context, file: str) -> None:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="The year to split.")
+@click.option("--year", required=True, help="The year to split.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def contributions(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
     """Split what is to be covered (te dekken) over the participants, to the cent.
 
     \b
@@ -599,14 +643,17 @@ def contributions(ctx: click.Context, year: int, adopted_only: bool, as_of: str 
     _print_rule(ctx, "contributions", "contributions_table", year, as_of, adopted_only=adopted_only, as_json=as_json)
 
 
-def _print_rule(ctx: click.Context, rule: str, view: str, year: int, as_of: str | None, *,
+def _print_rule(ctx: click.Context, rule: str, view: str, year_text: str, as_of: str | None, *,
                 adopted_only: bool, as_json: bool) -> None:
     """A budget rule of projections.rules for a year, as JSON or as its cli.render view."""
     from cli import render
     from projections.rules import Rules
 
+    year = _whole(year_text, "--year", 1, 9999)
     with _errors(), _open(ctx, quiet=as_json) as ledger:
-        result = getattr(Rules(ledger.views), rule)(year, _point(ledger, as_of), adopted_only=adopted_only)
+        point = _point(ledger, as_of)
+        _in_horizon(ledger, point, [year])
+        result = getattr(Rules(ledger.views), rule)(year, point, adopted_only=adopted_only)
         if as_json:
             click.echo(render.dumps(render.cents_to_text(result)))
         else:
@@ -614,12 +661,12 @@ def _print_rule(ctx: click.Context, rule: str, view: str, year: int, as_of: str 
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="The year to check.")
+@click.option("--year", required=True, help="The year to check.")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def balance(ctx: click.Context, year: int, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
     """Structural balance (structureel evenwicht): structural baten against structural lasten.
 
     Incidental items are listed apart; a year whose structural lasten exceed its structural
@@ -756,7 +803,7 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--tolerance", default="0", show_default=True,
               help="Differences up to this much (in the row's own measure) are warnings, not errors.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
+@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
 @click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
@@ -770,15 +817,11 @@ def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, 
     Example:
       begroting reconcile published-2024.csv --tolerance 0.05
     """
-    from decimal import Decimal, InvalidOperation
-
     from cli import exports, render
 
-    try:
-        limit = Decimal(tolerance)
-    except InvalidOperation:
-        _fail(f"--tolerance {tolerance!r} is not a number")
-        raise
+    limit = exports.published_amount(tolerance)
+    if limit is None or limit < 0:
+        _fail(f"--tolerance {tolerance[:30]!r}: give a plain non-negative number, e.g. 0.05")
     with _errors(), _open(ctx, quiet=as_json) as ledger:
         result = exports.reconcile(ledger, file, limit, _point(ledger, as_of), adopted_only)
     if as_json:

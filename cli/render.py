@@ -15,7 +15,14 @@ from ledger.money import decimal_text, euro
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    # Stored text is printed as it is: never read as rich markup ("[/x]") or emoji codes (":x:").
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
+def plain(value: Any) -> Text:
+    """Text from a document, a key, an option or the user, as a renderable that rich shows
+    literally whatever console renders it (a ``str`` cell or title would be read as markup)."""
+    return Text("" if value is None else str(value))
 
 
 def progress_bar(description: str) -> tuple[Any, Any]:
@@ -73,7 +80,7 @@ def show_json(data: dict) -> dict:
 
 def show_table(data: dict, *, title: str) -> Table:
     years = data["years"]
-    table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+    table = Table(title=plain(title), title_justify="left", show_lines=False, header_style="bold")
     table.add_column("Unit / line")
     table.add_column("type", style="dim")
     for y in years:
@@ -92,7 +99,7 @@ def show_table(data: dict, *, title: str) -> Table:
                     cell.append(" *", style="yellow")
                     any_pending = True
                 cells.append(cell)
-            table.add_row(f"  {line['line_name']}", line["type"], *cells)
+            table.add_row(plain(f"  {line['line_name']}"), line["type"], *cells)
         for bucket, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten"), ("reserves", "Mutatie reserves")):
             if any(u[bucket].values()):
                 table.add_row(Text(f"  {label}", style="italic"), "",
@@ -164,7 +171,7 @@ def _step_note(s: Any, year: int) -> Text:
 
 def explain_table(result: dict) -> Table:
     title = f"{result['name'] or result['figure']} — {result['year']}: {euro(result['amount_cents'])}"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=plain(title), title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("document", max_width=30)
     table.add_column("kind")
@@ -187,7 +194,7 @@ def explain_table(result: dict) -> Table:
         if note:
             reason.append("\n")
             reason.append_text(note)
-        table.add_row(str(s.position), doc, s.kind, reason, money(s.amount_cents), money(s.running_total_cents, bold=True))
+        table.add_row(str(s.position), doc, plain(s.kind), reason, money(s.amount_cents), money(s.running_total_cents, bold=True))
     return table
 
 
@@ -236,14 +243,14 @@ def waterfall_text(result: dict, width: int = 40) -> Group:
     lo = min([0] + [min(a, b) for a, b in levels])
     hi = max([0] + [max(a, b) for a, b in levels]) or 1
     scale = width / (hi - lo or 1)
-    table = Table(title=f"Waterfall {result['name'] or result['figure']} {result['year']}", title_justify="left",
+    table = Table(title=plain(f"Waterfall {result['name'] or result['figure']} {result['year']}"), title_justify="left",
                   show_header=False, box=None)
     table.add_column(); table.add_column(); table.add_column(justify="right")
     for (doc, delta), (a, b) in zip(bars, levels):
         start, end = sorted(((a - lo) * scale, (b - lo) * scale))
         cells = int(round(start)), max(1, int(round(end - start)))
         bar = Text(" " * cells[0]) + Text("█" * cells[1], style="green" if delta >= 0 else "red")
-        table.add_row(doc, bar, money(delta))
+        table.add_row(plain(doc), bar, money(delta))
     total = Text(" " * int(round((min(0, level) - lo) * scale))) + Text(
         "█" * max(1, int(round(abs(level) * scale))), style="bold blue")
     table.add_row(Text("= total", style="bold"), total, money(level, bold=True))
@@ -272,8 +279,9 @@ def waterfall_svg_text(title: str, steps: Iterable[Any], *, size: tuple[float, f
     colours.append("#1565c0")
     fig, ax = plt.subplots(figsize=(max(size[0], 1.2 * len(labels)), size[1]))
     ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    ax.set_title(title, fontsize=10)
+    # Names are text, not TeX: "$\\undefinedcmd$" in a unit name must not reach mathtext.
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8, parse_math=False)
+    ax.set_title(title, fontsize=10, parse_math=False)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v)))))
     fig.tight_layout()
     out = io.StringIO()
@@ -305,13 +313,13 @@ def diff_json(result: dict) -> dict:
 
 
 def diff_table(result: dict, *, title: str) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=plain(title), title_justify="left", header_style="bold")
     for col in ("line", "year", "before", "after", "change", "caused by"):
         table.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
     for c in result["changes"]:
         causes = Text("\n".join(f"{x['mutation']} {x['kind']} {euro(x['amount_cents'])} {x['reason']}".strip()
                                 for x in c["causes"]))
-        table.add_row(f"{c['unit_name']}/{c['line_name']}", str(c["year"]), money(c["before_cents"]),
+        table.add_row(plain(f"{c['unit_name']}/{c['line_name']}"), str(c["year"]), money(c["before_cents"]),
                       money(c["after_cents"]), money(c["change_cents"], bold=True), causes)
     if not result["changes"]:
         table.caption = "no figure changed"
@@ -342,12 +350,12 @@ cents_to_text = _cents_to_text
 
 
 def contributions_table(result: dict) -> Table:
-    table = Table(title=f"Bijdragen {result['year']} — key {result['key']} (from {result['key_from']}): "
-                        f"te dekken {euro(result['total_cents'])}", title_justify="left", header_style="bold")
+    table = Table(title=plain(f"Bijdragen {result['year']} — key {result['key']} (from {result['key_from']}): "
+                              f"te dekken {euro(result['total_cents'])}"), title_justify="left", header_style="bold")
     for col in ("participant", "percentage", "exact share", "rounding", "contribution"):
         table.add_column(col, justify="left" if col == "participant" else "right", no_wrap=col != "participant")
     for p in result["participants"]:
-        table.add_row(p["name"], p["percentage"].replace(".", ",") + " %", p["exact"].replace(".", ","),
+        table.add_row(plain(p["name"]), p["percentage"].replace(".", ",") + " %", p["exact"].replace(".", ","),
                       money(p["rounding_cents"]) if p["rounding_cents"] else "", money(p["amount_cents"], bold=True))
     table.add_row(Text("Totaal", style="bold"), "100 %", "", "", money(sum(p["amount_cents"] for p in result["participants"]), bold=True))
     table.caption = ("shares rounded down to the cent; the cents left go to the largest remainders "
@@ -359,8 +367,8 @@ def contribution_view(result: dict) -> Table:
     p = result["participant"]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold"); table.add_column(justify="right")
-    table.add_row(f"Bijdrage {p['name']} {result['year']}", "")
-    table.add_row("Key in force", f"{result['key']} (from {result['key_from']}, position {result['key_position']})")
+    table.add_row(plain(f"Bijdrage {p['name']} {result['year']}"), "")
+    table.add_row("Key in force", plain(f"{result['key']} (from {result['key_from']}, position {result['key_position']})"))
     table.add_row("Lasten", money(result["lasten_cents"]))
     table.add_row("− Baten", money(result["baten_cents"]))
     table.add_row("+ Mutatie reserves", money(result["reserves_cents"]))
@@ -387,18 +395,18 @@ def balance_view(result: dict) -> Group:
     for col in ("mutation", "kind", "line", "amount", "reason"):
         items.add_column(col, justify="right" if col == "amount" else "left")
     for i in result["incidental"]:
-        items.add_row(i["mutation"], i["kind"], i["line"], money(i["amount_cents"]), i["reason"])
+        items.add_row(plain(i["mutation"]), plain(i["kind"]), plain(i["line"]), money(i["amount_cents"]), plain(i["reason"]))
     return Group(head, verdict, items)
 
 
 def reconcile_table(result: dict) -> Table:
-    table = Table(title=f"Reconciliation with {result['file']} (tolerance {result['tolerance']})",
+    table = Table(title=plain(f"Reconciliation with {result['file']} (tolerance {result['tolerance']})"),
                   title_justify="left", header_style="bold")
     for col in ("row", "figure", "year", "published", "ledger", "difference", "status"):
         table.add_column(col, justify="right" if col in ("published", "ledger", "difference") else "left")
     style = {"ok": "green", "warning": "yellow", "mismatch": "bold red"}
     for r in result["rows"]:
-        table.add_row(str(r["row"]), r["name"] or r["figure"], str(r["year"]), f"{r['published']} {r['measure']}",
+        table.add_row(str(r["row"]), plain(r["name"] or r["figure"]), str(r["year"]), plain(f"{r['published']} {r['measure']}"),
                       r["ledger"], r["difference"], Text(r["status"], style=style[r["status"]]))
     table.caption = f"{len(result['rows'])} rows: {result['mismatches']} mismatches, {result['warnings']} warnings"
     return table
@@ -418,14 +426,14 @@ def document_view(doc: dict) -> Group:
     for label, key in (("Document", "document"), ("Title", "title"), ("Kind", "kind"), ("Date", "date"),
                        ("Status", "status"), ("Decision", "decision"), ("Recorded", "recorded_at"),
                        ("By", "actor"), ("Position", "position"), ("Source", "source")):
-        head.add_row(label, str(doc[key] or "—"))
+        head.add_row(label, plain(doc[key] or "—"))
     parts: list[Any] = [head]
     if doc["lifecycle"]:
         life = Table(title="Lifecycle", title_justify="left", header_style="bold")
         for col in ("#", "event", "date", "decision / reason", "recorded"):
             life.add_column(col)
         for e in doc["lifecycle"]:
-            life.add_row(str(e["position"]), e["event"], e["date"], e["decision"], e["recorded_at"][:19])
+            life.add_row(str(e["position"]), e["event"], plain(e["date"]), plain(e["decision"]), e["recorded_at"][:19])
         parts.append(life)
     muts = Table(title="Mutations", title_justify="left", header_style="bold")
     for col in ("#", "kind", "legs", "reason / reference"):
@@ -437,14 +445,14 @@ def document_view(doc: dict) -> Group:
             reason.append(f" ({m['reference']})", style="dim")
         if m["corrects"]:
             reason.append(f" corrects {m['corrects']}", style="magenta")
-        muts.add_row(str(m["seq"]), m["kind"] + (" (structureel)" if m["structural"] else ""), legs, reason)
+        muts.add_row(str(m["seq"]), m["kind"] + (" (structureel)" if m["structural"] else ""), plain(legs), reason)
     parts.append(muts)
     if doc["corrected_by"]:
         later = Table(title="Corrected later by", title_justify="left", header_style="bold")
         for col in ("mutation", "corrects", "amount", "reason"):
             later.add_column(col)
         for c in doc["corrected_by"]:
-            later.add_row(f"{c['document']}/{c['seq']}", c["corrects"], money(c["amount_cents"]), c["reason"])
+            later.add_row(plain(f"{c['document']}/{c['seq']}"), plain(c["corrects"]), money(c["amount_cents"]), plain(c["reason"]))
         parts.append(later)
     years = sorted({y for per_year in doc["effect_cents"].values() for y in per_year})
     effect = Table(title="Net effect per unit", title_justify="left", header_style="bold")
@@ -452,7 +460,7 @@ def document_view(doc: dict) -> Group:
     for y in years:
         effect.add_column(str(y), justify="right")
     for unit, per_year in doc["effect_cents"].items():
-        effect.add_row(unit, *[money(per_year.get(y, 0)) for y in years])
+        effect.add_row(plain(unit), *[money(per_year.get(y, 0)) for y in years])
     parts.append(effect)
     return Group(*parts)
 
@@ -460,9 +468,9 @@ def document_view(doc: dict) -> Group:
 def rows_table(columns: list[str], rows: list[tuple]) -> Table:
     table = Table(header_style="bold")
     for c in columns:
-        table.add_column(c)
+        table.add_column(plain(c))
     for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r])
+        table.add_row(*[plain(v) for v in r])
     table.caption = f"{len(rows)} rows"
     return table
 
@@ -495,5 +503,5 @@ def changes_table(changes: list[tuple[str, str, int, int, int]], *, title: str) 
     for col in ("line", "year", "before", "after", "change"):
         table.add_column(col, justify="left" if col == "line" else "right", no_wrap=col != "line")
     for unit, line, year, before, after in changes:
-        table.add_row(f"{unit}/{line}", str(year), money(before), money(after), money(after - before, bold=True))
+        table.add_row(plain(f"{unit}/{line}"), str(year), money(before), money(after), money(after - before, bold=True))
     return table

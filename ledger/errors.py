@@ -70,3 +70,8 @@ class WriteConflict(LedgerError):
 
 class NotPermitted(LedgerError):
     """Raised when the database refuses a write to this user (an auditor recording, say)."""
+
+
+class UnknownName(LedgerError):
+    """Raised when a filter or option names a kind, unit, line, document or year the ledger
+    does not have (a typo would otherwise give an empty answer)."""

@@ -538,10 +538,11 @@ def _csv_to_mapping(text: str, source: str) -> tuple[dict, list[int], list[Probl
     Returns the document as a mapping, the mutation numbers in order, and the problems
     found in the rows (reported together with the ledger's checks). A header that cannot
     be read is refused at once."""
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
-        table = [cells for cells in csv.reader(io.StringIO(text)) if cells]
+        table = [cells for cells in reader if cells]
     except csv.Error as e:
-        raise InvalidInput([Problem(source, "", f"malformed CSV: {e}")]) from None
+        raise InvalidInput([Problem(source, f"line {reader.line_num}", f"malformed CSV: {e}")]) from None
     if not table:
         raise InvalidInput([Problem(source, "rows", "the file is empty")])
     header = [normalise(h) for h in table[0]]

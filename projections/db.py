@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from projections import schema
 
 VIEWS_SCHEMA = "begroting_views"
+REBUILD_LOCK_KEY = 0x6265_6772_6F74  # PostgreSQL advisory lock taken by `rebuild` ("begrot")
 _NAMED = re.compile(r"(?<!:):([a-z_]+)\b")
 _CONFLICT = re.compile(r"^\s*INSERT OR (IGNORE|REPLACE) INTO (\w+)\s*(\(([^)]*)\))?", re.I)
 
@@ -214,3 +216,38 @@ def table_rows(conn: Any, table: str) -> list[tuple]:
     """Every row of a table in a canonical order (for comparing two copies)."""
     n = len(schema.TABLES[table]["columns"])
     return [tuple(r) for r in conn.execute(f'SELECT * FROM "{table}" ORDER BY {", ".join(str(i) for i in range(1, n + 1))}')]
+
+
+@contextmanager
+def rebuild_lock(location: Any, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Only one rebuild of a ledger's read models at a time: a second one waits for the
+    first (calling ``waiting`` once) and then rebuilds on its own. Taken before the ledger
+    is opened, since opening creates missing read-model tables. SQLite: an exclusive flock
+    on a file beside the read models (released by the kernel if the process dies);
+    PostgreSQL: a session advisory lock on a connection of its own."""
+    if location.kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(location.conninfo, autocommit=True, connect_timeout=10) as conn:
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK_KEY,)).fetchone()[0]:
+                if waiting:
+                    waiting()
+                conn.execute("SELECT pg_advisory_lock(%s)", (REBUILD_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK_KEY,))
+        return
+    import fcntl
+
+    with open(str(location.views_path) + ".rebuild-lock", "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                waiting()
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -15,10 +15,16 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
 
-from ledger.errors import UnknownFigure, UnknownPoint
+from events import DOCUMENT_KINDS, MUTATION_KINDS
+from ledger.errors import UnknownFigure, UnknownName, UnknownPoint
 
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+POSITION = re.compile(r"^[0-9]+$")  # ASCII only: "²".isdigit() is true
+POINT_FORMS = ("doc", "pos", "date")
+# What history lists besides mutations (the log's event names).
+LIFECYCLE_KINDS = ("document_adopted", "document_withdrawn", "key_set", "horizon_extended", "ledger_opened")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -39,6 +45,22 @@ def counts_at(point: str, *, adopted_only: bool = False) -> str:
     with ``adopted_only`` adopted by then."""
     cond = f"e.since_position <= {point} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {point})"
     return f"({cond} AND d.adopted_position <= {point})" if adopted_only else f"({cond})"
+
+
+def like_literal(text: str) -> str:
+    """Text for ``LIKE '%' || ? || '%' ESCAPE '\\'`` that matches itself only: % and _ are
+    not wildcards in a user's search."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def check_name(option: str, value: str, known: Iterable[str], what: str) -> None:
+    """Refuse a name the ledger does not have, with the closest ones it does have."""
+    known = sorted(set(known))
+    if value in known:
+        return
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.5) or known[:6]
+    hint = f"; closest: {', '.join(close)}" if close else f"; the ledger has no {what} yet"
+    raise UnknownName(f"{option} {value!r}: no such {what}{hint}")
 
 
 def utc_text(moment: datetime) -> str:
@@ -130,36 +152,86 @@ class Views:
     # ------------------------------------------------------------ points in time
 
     def resolve_point(self, text: str | None) -> int | None:
-        """A document id, a position, or a date/timestamp (recorded time, UTC) → position."""
+        """``--as-of``: a document id, a position, or a date/timestamp (recorded time, UTC) →
+        position. ``doc:ID``, ``pos:N`` and ``date:D`` say which one is meant."""
         if text is None:
             return None
         text = text.strip()
-        if text.isdigit():
-            position = int(text)
-            if not 0 < position <= self.head():
-                raise UnknownPoint(f"--as-of {text}: the ledger has positions 1 to {self.head()}")
-            return position
+        form, colon, rest = text.partition(":")
+        if colon and form in POINT_FORMS:
+            rest = rest.strip()
+            if form == "doc":
+                return self._document_point(text, rest, hint=True)
+            if form == "pos":
+                return self._position_point(text, rest)
+            return self._date_point(text, rest)
+        if POSITION.match(text):
+            return self._position_point(text, text)
+        found = self._document_point(text, text, hint=False)
+        return found if found is not None else self._date_point(text, text)
+
+    def _position_point(self, given: str, text: str) -> int:
+        if not POSITION.match(text):
+            raise UnknownPoint(f"--as-of {given!r}: a position is a whole number (ASCII digits)")
+        position = int(text) if len(text) < 20 else 0
+        if not 0 < position <= self.head():
+            raise UnknownPoint(f"--as-of {given[:30]}: the ledger has positions 1 to {self.head()}")
+        return position
+
+    def _document_point(self, given: str, text: str, *, hint: bool) -> int | None:
         row = self.conn.execute("SELECT position FROM documents WHERE document=?", (text,)).fetchone()
         if row:
             return row[0]
+        if hint:
+            raise UnknownPoint(f"--as-of {given!r}: no such document{self._close_documents(text)}")
+        return None
+
+    def _close_documents(self, text: str) -> str:
+        candidates = [r[0] for r in self.conn.execute("SELECT document FROM documents")]
+        close = difflib.get_close_matches(text, candidates, n=3)
+        return f"; closest: {', '.join(close)}" if close else ""
+
+    def _date_point(self, given: str, text: str) -> int:
         try:
+            if not text.isascii():
+                raise ValueError
             if ISO_DATE.match(text):
-                limit = utc_text(datetime.combine(date.fromisoformat(text) + timedelta(days=1), datetime.min.time(), timezone.utc))
-                op = "<"
+                day = date.fromisoformat(text)
+                if day == date.max:
+                    limit, op = "9999-12-31T23:59:59.999999Z", "<="
+                else:
+                    limit = utc_text(datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc))
+                    op = "<"
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=timezone.utc)
                 limit, op = utc_text(moment), "<="
-        except ValueError:
-            candidates = [r[0] for r in self.conn.execute("SELECT document FROM documents")]
-            close = difflib.get_close_matches(text, candidates, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise UnknownPoint(f"--as-of {text!r} is not a document id, a position or a date (YYYY-MM-DD){hint}") from None
+        except (ValueError, OverflowError):
+            raise UnknownPoint(f"--as-of {given[:60]!r} is not a document id, a position or a date (YYYY-MM-DD); "
+                               f"doc:ID, pos:N and date:YYYY-MM-DD say which{self._close_documents(text)}") from None
         row = self.conn.execute(f"SELECT MAX(position) FROM log WHERE recorded_at {op} ?", (limit,)).fetchone()
         if row[0] is None:
-            raise UnknownPoint(f"--as-of {text}: nothing was recorded by then")
+            raise UnknownPoint(f"--as-of {given}: nothing was recorded by then")
         return row[0]
+
+    def check_filters(self, *, kind: str | None = None, unit: str | None = None, line: str | None = None,
+                      document: str | None = None, document_kind: str | None = None) -> None:
+        """Refuse a filter that names nothing the ledger knows (a typo gives "closest: …"),
+        rather than answer with an empty list."""
+        if kind is not None:
+            check_name("--kind", kind, (*MUTATION_KINDS, *LIFECYCLE_KINDS), "kind")
+        if document_kind is not None:
+            check_name("--document-kind", document_kind, DOCUMENT_KINDS, "document kind")
+        if unit is not None or line is not None:
+            rows = self.lines()
+            if unit is not None:
+                check_name("--unit", unit, (r["unit"] for r in rows), "unit")
+            if line is not None:
+                check_name("--line", line, (f"{r['unit']}/{r['line']}" for r in rows), "line")
+        if document is not None:
+            check_name("--document", document, (r[0] for r in self.conn.execute("SELECT document FROM documents")),
+                       "document")
 
     # ------------------------------------------------------------ figures
 
@@ -413,8 +485,8 @@ class Views:
             (document_kind, "m.document_kind = :document_kind"),
             (date_from, "m.date >= :date_from"),
             (date_to, "m.date <= :date_to"),
-            (reference, "m.reference LIKE '%' || :reference || '%'"),
-            (grep, "m.search_text LIKE '%' || :grep || '%'"),
+            (reference, "m.reference LIKE '%' || :reference || '%' ESCAPE '\\'"),
+            (grep, "m.search_text LIKE '%' || :grep || '%' ESCAPE '\\'"),
         ):
             if given:
                 where.append(condition)
@@ -422,7 +494,8 @@ class Views:
             where.append("EXISTS (SELECT 1 FROM legs g WHERE g.position = m.position AND g.seq = m.seq"
                          + (" AND g.unit = :unit" if unit else "") + (" AND g.line = :line" if line else "") + ")")
         params.update(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind,
-                      date_from=date_from, date_to=date_to, reference=reference, grep=fold(grep or ""),
+                      date_from=date_from, date_to=date_to, reference=like_literal(reference or ""),
+                      grep=like_literal(fold(grep or "")),
                       corrects_document=corrects_document)
         rows: list[dict] = []
         for r in self.conn.execute(

@@ -3,6 +3,8 @@ the field, exit code 1, no traceback, and not a single event added."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 HEAD = """
@@ -249,3 +251,192 @@ def test_names_are_normalised_to_nfc_as_documented(kaderbrief):
     # Either form, or none of the accents, finds it.
     for name in ("Provincie Fryslân", nfd, "provincie fryslan"):
         assert kaderbrief.json("explain", name, "--year", "2025")["figure"] == "fryslan"
+
+
+# ---------------------------------------------------------------- CSV document files
+
+CSV_HEAD = "document_id,document_kind,document_title,document_date,mutation,kind,line,reason,2025,2026\n"
+
+
+def csv_row(mutation: str = "1", kind: str = "wijziging", line: str = "alpha/personeel", reason: str = "r",
+            y2025: str = "5", y2026: str = "") -> str:
+    return f"bw-1,begrotingswijziging,T,2025-06-01,{mutation},{kind},{line},{reason},{y2025},{y2026}\n"
+
+
+CSV_CASES = {
+    "duplicate year column": (CSV_HEAD.replace(",2026", ",2025") + csv_row(y2026="7"),
+                              "column 10 (2025): repeats column 9"),
+    "year column with a trailing space beside the plain one": (CSV_HEAD.replace(",2026", ",2025 ") + csv_row(y2026="7"),
+                                                               "column 10 (2025): repeats column 9"),
+    "duplicate reason column": (CSV_HEAD.replace("reason,", "reason,reason,") + csv_row(reason="a,b"),
+                                "column 9 (reason): repeats column 8"),
+    "one mutation number with two kinds": (CSV_HEAD + csv_row() + csv_row(kind="kasschuif", line="alpha/uitvoering"),
+                                           "row 3, column kind: mutation 1 is a 'wijziging' in row 2, not 'kasschuif'"),
+    "two reasons for one mutation": (CSV_HEAD + csv_row(kind="verschuiving", y2025="-5")
+                                     + csv_row(kind="verschuiving", line="beta/personeel", reason="other"),
+                                     "row 3, column reason: differs from an earlier row of mutation 1"),
+    "mutation number zero": (CSV_HEAD + csv_row(mutation="0"), "row 2, column mutation: '0' is not a mutation number"),
+    "negative mutation number": (CSV_HEAD + csv_row(mutation="-1"), "row 2, column mutation: '-1' is not a mutation number"),
+    "superscript mutation number": (CSV_HEAD + csv_row(mutation="\u00b2"), "row 2, column mutation: '²' is not a mutation number"),
+    "fractional mutation number": (CSV_HEAD + csv_row(mutation="1.5"), "row 2, column mutation: '1.5' is not a mutation number"),
+    "mutation number of 20 digits": (CSV_HEAD + csv_row(mutation="9" * 20), "row 2, column mutation:"),
+    "Bengali digit in a CSV amount": (CSV_HEAD + csv_row(y2025="\u09ea000"), "mutations.1.amounts.2025: amount '৪000' is not a plain number"),
+    "Arabic-Indic year column": (CSV_HEAD.replace("2026", "\u0662\u0660\u0662\u0666") + csv_row(y2026="3"),
+                                 "column 10 (٢٠٢٦): is not a known column"),
+    "more cells than the header": (CSV_HEAD + csv_row().rstrip("\n") + ",9,9\n", "row 2: has 12 cells; the header has 10"),
+    "unclosed quote in a CSV": (CSV_HEAD + 'bw-1,begrotingswijziging,"T\n', "malformed CSV" ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSV_CASES))
+def test_rejects_bad_csv_naming_row_and_column_and_records_nothing(kaderbrief, name):
+    text, message = CSV_CASES[name]
+    before = kaderbrief.event_count()
+    result = kaderbrief("record", kaderbrief.write("bad.csv", text), ok=False)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr, result.stderr
+    assert "bad.csv" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert kaderbrief.event_count() == before
+
+
+def test_a_csv_keeps_its_own_mutation_numbers(kaderbrief):
+    # Mutation numbers 10 and 20 stay 10 and 20: a later document corrects csv21/20.
+    kaderbrief.record("csv21.csv", CSV_HEAD.replace("bw-1", "csv21")
+                      + csv_row(mutation="10").replace("bw-1", "csv21")
+                      + csv_row(mutation="20", line="alpha/uitvoering").replace("bw-1", "csv21"))
+    kaderbrief.record("fix.yaml", HEAD + "  - {kind: correctie, corrects: csv21/20, line: alpha/uitvoering, amounts: {2025: 1}}")
+    rows = kaderbrief.json("history", "--document", "csv21")
+    assert [r["seq"] for r in rows if r["seq"]] == [10, 20]
+    assert kaderbrief.json("history", "--corrections")[0]["corrects"] == "csv21/20"
+
+
+def test_a_csv_header_with_spaces_after_the_commas_is_read(kaderbrief):
+    header = CSV_HEAD.replace(",", ", ")
+    kaderbrief.record("spaced.csv", header + csv_row(y2025="12.50"))
+    assert kaderbrief.line(kaderbrief.json("show"), "alpha/personeel")["2025"] == "1000012.50"
+
+
+def test_one_syntax_problem_and_one_unknown_line_are_reported_together(kaderbrief):
+    # The file's own problem (a date that is no date) and the ledger's (a line it does not
+    # have) come in one answer, not in two rounds.
+    text = HEAD.replace("2025-06-01", "2025-13-01") + "  - {kind: wijziging, line: gamma/personeel, amounts: {2025: 1}}"
+    before = kaderbrief.event_count()
+    result = kaderbrief("record", kaderbrief.write("both.yaml", text), ok=False)
+    assert result.exit_code == 1
+    assert "document.date: '2025-13-01' is not a valid date" in result.stderr
+    assert "mutations.1.line: unknown line 'gamma/personeel'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2
+    assert kaderbrief.event_count() == before
+
+
+def test_a_csv_row_problem_and_an_unknown_line_are_reported_together(kaderbrief):
+    text = CSV_HEAD + csv_row(mutation="x") + csv_row(mutation="2", line="gamma/personeel")
+    result = kaderbrief("record", kaderbrief.write("both.csv", text), ok=False)
+    assert result.exit_code == 1
+    assert "row 2, column mutation: 'x' is not a mutation number" in result.stderr
+    assert "mutations.2.line: unknown line 'gamma/personeel'" in result.stderr
+
+
+# ---------------------------------------------------------------- options and other doors
+
+PUBLISHED = "unit,line,year,amount\nalpha,personeel,2025,1000000\n"
+KEY = """key:
+  id: key-2025
+  from: {year}
+  participants:
+    - {{name: "{name}", percentage: "{first}"}}
+    - {{name: Provincie B, percentage: "{second}"}}
+"""
+BIG = HEAD + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}\n" + ("# " + "x" * 98 + "\n") * 12_000
+ADOPT = ["adopt", "bw-0", "--date", "2025-06-01", "--decision"]
+WITHDRAW = ["withdraw", "bw-0", "--date", "2025-06-01", "--reason"]
+EXPLAIN = ["explain", "alpha/personeel", "--year"]
+
+# name: (files to write {name: text}, arguments ({dir} is the test folder), message)
+OPTION_CASES = {
+    "control characters in --decision": ({}, [*ADOPT, "AB\x01\x07\x1b[31mRED"], "--decision: contains a control character (U+0001)"),
+    "right-to-left override in --decision": ({}, [*ADOPT, "Besluit \u202eevil"], "--decision: contains a right-to-left"),
+    "--decision of 501 characters": ({}, [*ADOPT, "d" * 501], "--decision: is 501 characters long; at most 500"),
+    "--reason of 100,000 characters": ({}, [*WITHDRAW, "r" * 100_000], "--reason: is 100000 characters long; at most 2000"),
+    "OSC escape in --reason": ({}, [*WITHDRAW, "weg\x1b]0;pwned\x07"], "--reason: contains a control character (U+001B)"),
+    "zero-width space in --reason": ({}, [*WITHDRAW, "weg\u200b"], "--reason: contains an invisible format character (U+200B)"),
+    "OSC escape in --organisation": ({}, ["--ledger", "{dir}/new.db", "init", "--organisation", "Org\x1b]0;pwned\x07",
+                                          "--years", "2025-2026"], "--organisation: contains a control character"),
+    "right-to-left override in --organisation": ({}, ["--ledger", "{dir}/new.db", "init", "--organisation", "Org\u202e",
+                                                      "--years", "2025-2026"], "--organisation: contains a right-to-left"),
+    "fullwidth digits in --years": ({}, ["--ledger", "{dir}/new.db", "init", "--organisation", "Org",
+                                         "--years", "\uff12\uff10\uff12\uff15-\uff12\uff10\uff12\uff16"], "--years: "),
+    "--as-of superscript two": ({}, ["show", "--as-of", "\u00b2"], "--as-of '²' is not a document id, a position or a date"),
+    "--as-of a fullwidth position": ({}, ["show", "--as-of", "pos:\uff11"], "--as-of 'pos:１': a position is a whole number"),
+    "--as-of pos: beyond the ledger": ({}, ["history", "--as-of", "pos:999"], "--as-of pos:999: the ledger has positions 1 to"),
+    "--as-of doc: of an unknown document": ({}, ["show", "--as-of", "doc:kb-2026"], "no such document; closest: kb-2025"),
+    "--limit 10**20": ({}, [*EXPLAIN, "2025", "--limit", "1" + "0" * 20], "--limit '100000000000000000000': give a whole number from 1"),
+    "--limit in Arabic-Indic digits": ({}, [*EXPLAIN, "2025", "--limit", "\u0665"], "--limit '٥': give a whole number"),
+    "--year with a superscript": ({}, [*EXPLAIN, "202\u00b2"], "--year '202²': give a whole number"),
+    "show --year outside the horizon": ({}, ["show", "--year", "2031"], "--year 2031 is outside the horizon 2025-2027"),
+    "contributions --year in fullwidth digits": ({}, ["contributions", "--year", "\uff12\uff10\uff12\uff15"], "--year '２０２５'"),
+    "balance --year outside the horizon": ({}, ["balance", "--year", "2031"], "--year 2031 is outside the horizon 2025-2027"),
+    "history --kind with a typo": ({}, ["history", "--kind", "verschuiveng"], "--kind 'verschuiveng': no such kind; closest: verschuiving"),
+    "history --unit with a typo": ({}, ["history", "--unit", "alphaa"], "--unit 'alphaa': no such unit; closest: alpha"),
+    "history --line with a typo": ({}, ["history", "--line", "alpha/personel"], "--line 'alpha/personel': no such line; closest: alpha/personeel"),
+    "history --document-kind with a typo": ({}, ["history", "--document-kind", "voorjaarsnot"], "closest: voorjaarsnota"),
+    "history --document with a typo": ({}, ["history", "--document", "kb-2026"], "--document 'kb-2026': no such document; closest: kb-2025"),
+    "show --unit with a typo": ({}, ["show", "--unit", "bta"], "--unit 'bta': no such unit; closest: beta"),
+    "--ledger with port 99999": ({}, ["--ledger", "postgresql://postgres@127.0.0.1:99999/x", "show"], "--ledger: cannot read '127.0.0.1:99999/x'"),
+    "--ledger in an unknown home folder": ({}, ["--ledger", "~nosuchuser/x.db", "show"], "--ledger: cannot read '~nosuchuser/x.db'"),
+    "reconcile NaN": ({"pub.csv": PUBLISHED.replace("1000000", "NaN")}, ["reconcile", "{dir}/pub.csv"],
+                      "pub.csv: row 2, column amount: 'NaN' is not a plain number"),
+    "reconcile 1e999999999": ({"pub.csv": PUBLISHED.replace("1000000", "1e999999999")}, ["reconcile", "{dir}/pub.csv"],
+                              "pub.csv: row 2, column amount: '1e999999999' is not a plain number"),
+    "reconcile a year in Arabic-Indic digits": ({"pub.csv": PUBLISHED.replace("2025", "\u0662\u0660\u0662\u0665")},
+                                                ["reconcile", "{dir}/pub.csv"], "pub.csv: row 2, column year"),
+    "reconcile --tolerance NaN": ({"pub.csv": PUBLISHED}, ["reconcile", "{dir}/pub.csv", "--tolerance", "NaN"],
+                                  "--tolerance 'NaN': give a plain non-negative number"),
+    "reconcile --tolerance Infinity": ({"pub.csv": PUBLISHED}, ["reconcile", "{dir}/pub.csv", "--tolerance", "Infinity"],
+                                       "--tolerance 'Infinity'"),
+    "key participant with a right-to-left override": ({"key.yaml": KEY.format(year=2025, name="Provincie \u202eA", first=60, second=40)},
+                                                      ["key", "set", "{dir}/key.yaml"], "key.participants.1.name: contains a right-to-left"),
+    "key participant with a zero-width joiner": ({"key.yaml": KEY.format(year=2025, name="Provincie\u200dA", first=60, second=40)},
+                                                 ["key", "set", "{dir}/key.yaml"], "key.participants.1.name: contains an invisible"),
+    "key percentage in fullwidth digits": ({"key.yaml": KEY.format(year=2025, name="A", first="\uff16\uff10", second=40)},
+                                           ["key", "set", "{dir}/key.yaml"], "key.participants.1.percentage: '６０' is not a percentage"),
+    "key year in Arabic-Indic digits": ({"key.yaml": KEY.format(year="\u0662\u0660\u0662\u0665", name="A", first=60, second=40)},
+                                        ["key", "set", "{dir}/key.yaml"], "key.from: '٢٠٢٥' is not a year"),
+    "key file with an alias": ({"key.yaml": KEY.format(year=2025, name="A", first=60, second=40).replace("id: key-2025", "id: &k key-2025")},
+                               ["key", "set", "{dir}/key.yaml"], "key.id: anchors (&k) are not allowed"),
+    "a file over --max-size": ({"big.yaml": BIG}, ["record", "{dir}/big.yaml", "--max-size", "1"], "big.yaml: the file is 1.2 MB; at most 1 MB"),
+    "an imported organisation name with a right-to-left override": (
+        {"h.json": '{"format": "begroting-history/1", "organisation": "Org \\u202e", "first_year": 2025, '
+                   '"last_year": 2026, "events": []}'},
+        ["--ledger", "{dir}/new.db", "import", "{dir}/h.json"], "--organisation: contains a right-to-left"),
+    "--max-size that is no number": ({"x.yaml": HEAD}, ["record", "{dir}/x.yaml", "--max-size", "lots"], "--max-size 'lots': give a whole number"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTION_CASES))
+def test_rejects_bad_options_with_one_line_and_records_nothing(kaderbrief, name):
+    files, args, message = OPTION_CASES[name]
+    kaderbrief.record("bw-0.yaml", HEAD.replace("bw-1", "bw-0") + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}")
+    for file, text in files.items():
+        (kaderbrief.folder / file).write_text(text, encoding="utf-8")
+    before = kaderbrief.event_count()
+    result = kaderbrief(*[a.replace("{dir}", str(kaderbrief.folder)) for a in args], ok=False)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert kaderbrief.event_count() == before
+    assert not (kaderbrief.folder / "new.db").exists()
+
+
+def test_a_file_over_50_mb_is_refused_before_it_is_read(kaderbrief):
+    path = kaderbrief.folder / "huge.yaml"
+    with open(path, "wb") as f:
+        f.truncate(60_000_000)  # sparse: 60 MB by its size, nothing on disk
+    before, started = kaderbrief.event_count(), time.monotonic()
+    result = kaderbrief("record", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "huge.yaml: the file is 60.0 MB; at most 50 MB (record --max-size MB allows more)" in result.stderr
+    assert time.monotonic() - started < 5
+    assert kaderbrief.event_count() == before
