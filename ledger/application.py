@@ -132,7 +132,9 @@ def actor() -> str:
 
 
 def content_sha256(doc: DocumentInput) -> str:
-    """Identity of a document's content, whatever file or format it came from."""
+    """Identity of a document's content, whatever file or format it came from. Mutation
+    numbers other than 1, 2, … and a correction that carries like what it corrects are part
+    of it (they change what is recorded); documents without either hash as they always did."""
     body = {
         "id": doc.id, "kind": doc.kind, "title": doc.title, "date": doc.date.isoformat(),
         "status": doc.status, "decision": doc.decision, "chart": canonical(list(doc.chart)),
@@ -146,6 +148,11 @@ def content_sha256(doc: DocumentInput) -> str:
             for m in doc.mutations
         ],
     }
+    for i, (m, out) in enumerate(zip(doc.mutations, body["mutations"]), start=1):
+        if m.seq != i:
+            out["seq"] = m.seq
+        if m.kind == "correctie" and not m.structural_given:
+            out["structural"] = "as corrected"
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -135,7 +135,7 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
 
 def _field_order(p: Problem) -> list:
     """Natural order of fields (mutations.2 before mutations.10), so problems read top-down."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in p.field.split(".")]
+    return [(0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part) for part in p.field.split(".")]
 
 
 def _closest(address: str, lines: dict[str, ChartLine]) -> str:
