@@ -332,7 +332,10 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
 def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
     """Run one read-only SQL query over the read models (schema: docs/read-models.md).
 
-    The read-model file is opened read-only; statements that would write are refused.
+    Exactly one statement, and it can only read: the read-model file is opened read-only
+    (PostgreSQL: a READ ONLY transaction, rolled back, as the role begroting_reader that may
+    only SELECT the read models). A query is stopped after 60 s (env BEGROTING_SQL_TIMEOUT_S).
+    BLOB/bytea values print as hex. `pragma table_info(figures)` lists a table's columns.
 
     \b
     Example:
