@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
@@ -164,6 +165,20 @@ class PostgresLocation(Location):
             )
             for row in cursor:
                 yield row[0], row[1], row[2], row[3], bytes(row[4]), row[5]
+
+    def event_stamps(self) -> Iterator[tuple[int, str, datetime]]:
+        """(position, actor, recorded_at) of every event in position order, as the database
+        stamped them (see ledger.pgstore.stamp_statements), for `verify` to hold against the
+        actor and timestamp inside each event. Events stored before the stamping existed have
+        None for actor and recorded_at."""
+        from psycopg.sql import SQL, Identifier
+
+        with self.connect() as conn, conn.transaction():
+            cursor = conn.cursor(name="stamps")  # server-side: the ledger may be large
+            cursor.execute(SQL("SELECT notification_id, actor, recorded_at FROM {0} ORDER BY notification_id")
+                           .format(Identifier(self.EVENTS_TABLE)))
+            for position, who, when in cursor:
+                yield position, who, when
 
     def orphan_links(self) -> int | None:
         with self.connect() as conn:
