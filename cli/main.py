@@ -650,7 +650,7 @@ def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: b
         with Ledger.open(ctx.obj["ledger"]) as ledger:
             sql = roles_module.statements(ledger.location, controller, auditor)
             for statement in sql:
-                click.echo(statement + ";")
+                click.echo(roles_module.text(statement) + ";")
             if not print_only:
                 roles_module.apply(ledger.location, sql)
                 click.echo(f"-- applied: {controller} may record and adopt; {auditor} may read, explain and verify.")
