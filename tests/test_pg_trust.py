@@ -145,3 +145,23 @@ def test_roles_setup_quotes_a_hostile_database_name(tmp_path):
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {0} WITH (FORCE)").format(sql.Identifier(db)))
             for role in (controller, auditor, f"x_{suffix}"):
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {0}").format(sql.Identifier(role)))
+
+
+def test_init_on_a_ledger_from_before_the_stamps_adds_them(tmp_path):
+    db = FreshDatabase()
+    try:
+        owner = Cli(db.url, tmp_path)
+        owner("init", "--organisation", "T", "--years", "2025-2026")
+        # As a ledger made before the database stamped events.
+        with psycopg.connect(db.url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER begroting_events_stamp ON begroting_events")
+            conn.execute("ALTER TABLE begroting_events DROP COLUMN actor, DROP COLUMN recorded_at")
+        result = owner("init", "--organisation", "T", "--years", "2025-2026", ok=False)
+        assert result.exit_code == 1 and "already holds a ledger" in result.stderr
+        owner.record("kb.yaml", KB)
+        stamps = _stamps(db.url)
+        assert stamps[0][1] is None and [p for p, _, _ in stamps] == list(range(1, len(stamps) + 1))
+        assert stamps[-1][1] == "postgres"
+        assert "hash chain intact" in owner("verify").stdout
+    finally:
+        db.drop()
