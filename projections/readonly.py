@@ -77,7 +77,11 @@ def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:
 
     from projections.db import READER_ROLE, VIEWS_SCHEMA, _plain
 
-    if _first_word(query) not in _READING:
+    first = _first_word(query)
+    if first == "pragma":
+        raise QueryRefused("sql: PRAGMA is SQLite's; on PostgreSQL ask information_schema.columns "
+                           "(select column_name from information_schema.columns where table_name = 'figures')")
+    if first not in _READING:
         raise QueryRefused(REFUSED)
     limit_s = timeout_s()
     with psycopg.connect(conninfo, connect_timeout=10) as conn:
