@@ -10,11 +10,11 @@ from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.storage import CHAIN_TABLE, Location, PostgresLocation
+from projections.db import READER_ROLE as READER
+from projections.db import VIEWS_SCHEMA as VIEWS
 
 ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EVENTS = PostgresLocation.EVENTS_TABLE
-VIEWS = "begroting_views"
-READER = "begroting_reader"  # projections.db.READER_ROLE
 
 
 def statements(location: Location, controller: str, auditor: str) -> list[Any]:
