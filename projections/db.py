@@ -183,7 +183,7 @@ def create_tables(conn: Any, *, indexes: bool = True) -> None:
 
 
 def grant_reader(raw: Any) -> None:
-    """Make the role ``begroting_reader`` (if need be) and let it, and only it, read the read
+    """Make the role ``begroting_reader`` (if need be) and let it read (and only read) the read
     models; run by the owner whenever it creates them (``init``, ``rebuild``), so `sql` works
     on a fresh ledger and after a rebuild. Creating the role needs CREATEROLE: an owner
     without it gets the role from ``roles setup`` run by someone who has it."""
