@@ -367,7 +367,10 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
 def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
     """Run one read-only SQL query over the read models (schema: docs/read-models.md).
 
-    The read-model file is opened read-only; statements that would write are refused.
+    Exactly one statement, and it can only read: the read-model file is opened read-only
+    (PostgreSQL: a READ ONLY transaction, rolled back, as the role begroting_reader that may
+    only SELECT the read models). A query is stopped after 60 s (env BEGROTING_SQL_TIMEOUT_S).
+    BLOB/bytea values print as hex. `pragma table_info(figures)` lists a table's columns.
 
     \b
     Example:
@@ -708,7 +711,7 @@ def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: b
         with Ledger.open(ctx.obj["ledger"]) as ledger:
             sql = roles_module.statements(ledger.location, controller, auditor)
             for statement in sql:
-                click.echo(statement + ";")
+                click.echo(roles_module.text(statement) + ";")
             if not print_only:
                 roles_module.apply(ledger.location, sql)
                 click.echo(f"-- applied: {controller} may record and adopt; {auditor} may read, explain and verify.")

@@ -21,6 +21,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote, unquote, urlsplit
@@ -266,6 +267,20 @@ class PostgresLocation(Location):
         with self.connect() as conn:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = %s", (position,)).fetchone()
             return row[0] if row else None
+
+    def event_stamps(self) -> Iterator[tuple[int, str, datetime]]:
+        """(position, actor, recorded_at) of every event in position order, as the database
+        stamped them (see ledger.pgstore.stamp_statements), for `verify` to hold against the
+        actor and timestamp inside each event. Events stored before the stamping existed have
+        None for actor and recorded_at."""
+        from psycopg.sql import SQL, Identifier
+
+        with self.connect() as conn, conn.transaction():
+            cursor = conn.cursor(name="stamps")  # server-side: the ledger may be large
+            cursor.execute(SQL("SELECT notification_id, actor, recorded_at FROM {0} ORDER BY notification_id")
+                           .format(Identifier(self.EVENTS_TABLE)))
+            for position, who, when in cursor:
+                yield position, who, when
 
     def orphan_links(self) -> int | None:
         with self.connect() as conn:

@@ -12,10 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from ledger.errors import NotPermitted
 from projections import schema
 
 VIEWS_SCHEMA = "begroting_views"
 REBUILD_LOCK_KEY = 0x6265_6772_6F74  # PostgreSQL advisory lock taken by `rebuild` ("begrot")
+# The role `sql` runs as on PostgreSQL: SELECT on the read models and nothing else.
+READER_ROLE = "begroting_reader"
 _NAMED = re.compile(r"(?<!:):([a-z_]+)\b")
 _CONFLICT = re.compile(r"^\s*INSERT OR (IGNORE|REPLACE) INTO (\w+)\s*(\(([^)]*)\))?", re.I)
 
@@ -104,12 +107,13 @@ class PgConnection:
 
     def __init__(self, conninfo: str):
         import psycopg
+        from psycopg.sql import SQL, Identifier
 
         self.raw = psycopg.connect(conninfo, autocommit=True, row_factory=_row_factory, connect_timeout=10)
         exists = self.raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (VIEWS_SCHEMA,)).fetchone()
         if not exists:  # only the owner gets here: other roles find the schema made by `init`
-            self.raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VIEWS_SCHEMA}")
-        self.raw.execute(f"SET search_path TO {VIEWS_SCHEMA}")
+            self.raw.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(VIEWS_SCHEMA)))
+        self.raw.execute(SQL("SET search_path TO {0}").format(Identifier(VIEWS_SCHEMA)))
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         statement = translate(sql)
@@ -177,6 +181,28 @@ def create_tables(conn: Any, *, indexes: bool = True) -> None:
     if indexes:
         create_indexes(conn)
     conn.execute("INSERT OR IGNORE INTO ledger (key, value) VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)])
+    grant_reader(conn.raw)
+
+
+def grant_reader(raw: Any) -> None:
+    """Make the role ``begroting_reader`` (if need be) and let it read (and only read) the read
+    models; run by the owner whenever it creates them (``init``, ``rebuild``), so `sql` works
+    on a fresh ledger and after a rebuild. Creating the role needs CREATEROLE: an owner
+    without it gets the role from ``roles setup`` run by someone who has it."""
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    role, views = Identifier(READER_ROLE), Identifier(VIEWS_SCHEMA)
+    statements = [SQL("GRANT {0} TO CURRENT_USER").format(role),
+                  SQL("GRANT USAGE ON SCHEMA {0} TO {1}").format(views, role),
+                  SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {0} TO {1}").format(views, role)]
+    if raw.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone() is None:
+        statements.insert(0, SQL("CREATE ROLE {0} NOLOGIN").format(role))
+    for statement in statements:
+        try:
+            raw.execute(statement)
+        except psycopg.Error:  # no CREATEROLE, or another ledger on this server made the role just now
+            pass
 
 
 def create_indexes(conn: Any) -> None:
@@ -205,8 +231,14 @@ def drop_tables(conn: Any) -> None:
     else:
         names = list(schema.TABLES)
     conn.execute("BEGIN")
-    for name in names:
-        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    try:
+        for name in names:
+            conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    except Exception as e:
+        rollback(conn)
+        if "must be owner" in str(e) or "permission denied" in str(e):
+            raise NotPermitted("not permitted: only the owner may rebuild the shared read models") from None
+        raise
     conn.execute("COMMIT")
     if isinstance(conn, sqlite3.Connection):
         conn.execute("VACUUM")
