@@ -204,7 +204,7 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
         except (binascii.Error, ValueError):
             raise bad(f"{where}.state", "is not base64") from None
         try:
-            event_from_stored(row["topic"], state, oid, row["originator_version"])
+            event = event_from_stored(row["topic"], state, oid, row["originator_version"])
         except Exception as e:  # anything the mapper or the event's validation refuses
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise bad(f"{where}.state", f"does not decode as {row['topic']} ({first})") from None
@@ -212,7 +212,9 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
         if row["sha256"] != link:
             raise bad(f"{where}.sha256", "does not match the event and the link before it "
                                          "(the file was altered after export)")
-        extra = {c: row[c] for c in PG_EXTRA_COLUMNS if c in row}
+        # Who recorded it and when, as the source's database stamped it; an event from a store
+        # that keeps no stamps (SQLite, or written before stamping) is stamped as it says.
+        extra = {"actor": row.get("actor") or event.actor, "recorded_at": row.get("recorded_at") or event.timestamp}
         out.append(RawEvent(n, oid, row["originator_version"], row["topic"], state, link, extra))
         previous = link
     if EVENT_TYPES[out[0].topic] is not LedgerOpened:

@@ -192,33 +192,42 @@ def test_a_version_1_export_still_imports_by_recording_again(tmp_path: Path):
     assert target.json("show") == source.json("show")
 
 
-def test_postgresql_actor_and_recorded_at_columns_move_with_the_events_when_present(tmp_path: Path, databases):
+def test_postgresql_actor_and_recorded_at_columns_move_with_the_events(tmp_path: Path):
+    import uuid
+
     import psycopg
 
-    # A shared ledger whose event table also stamps who stored each event, and when.
-    source = Cli(databases(), tmp_path)
+    from tests.conftest import PG_SERVER
+
+    # A shared ledger whose database stamps who stored each event, and when: a controller records.
+    made = [FreshDatabase(), FreshDatabase()]
+    source = Cli(made[0].url, tmp_path)
     source("init", "--organisation", "Testorganisatie", "--years", "2025-2027")
-    with psycopg.connect(str(source.ledger), autocommit=True) as conn:
-        conn.execute("ALTER TABLE begroting_events ADD COLUMN actor text DEFAULT 'ctl_user', "
-                     "ADD COLUMN recorded_at timestamptz DEFAULT '2025-03-21 10:00:00+00'")
-    source.record("kb.yaml", CHART)
-    path = tmp_path / "history.json"
-    source("export", str(path))
-    stored = json.loads(path.read_text())["history"]["stored_events"]
-    assert {e["actor"] for e in stored} == {"ctl_user"}
-    # Into a ledger with the same columns: the stamps are the source's, not the importer's.
-    target = Cli(databases(), tmp_path)
-    with psycopg.connect(str(target.ledger), autocommit=True) as conn:
-        conn.execute("CREATE TABLE begroting_events (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
-                     "topic text, state bytea, notification_id bigserial, actor text DEFAULT 'importer', "
-                     "recorded_at timestamptz DEFAULT now(), PRIMARY KEY (originator_id, originator_version))")
-    target("import", str(path))
-    with psycopg.connect(str(target.ledger)) as conn:
-        rows = conn.execute("SELECT actor, recorded_at = timestamptz '2025-03-21 10:00:00+00' "
-                            "FROM begroting_events ORDER BY notification_id").fetchall()
-    assert rows and all(r == ("ctl_user", True) for r in rows)
-    assert target("digest").stdout == source("digest").stdout
-    # And into a plain SQLite file, which has no such columns: tolerated, same digest.
-    plain = Cli(tmp_path / "plain.db", tmp_path)
-    plain("import", str(path))
-    assert plain("digest").stdout == source("digest").stdout
+    controller, auditor = f"ctl_{uuid.uuid4().hex[:8]}", f"aud_{uuid.uuid4().hex[:8]}"
+    try:
+        source("roles", "setup", "--controller", controller, "--auditor", auditor)
+        db = str(source.ledger).rsplit("/", 1)[1]
+        Cli(f"postgresql://{controller}@{PG_SERVER.split('@', 1)[1]}/{db}", tmp_path).record("kb.yaml", CHART)
+        path = tmp_path / "history.json"
+        source("export", str(path))
+        stored = json.loads(path.read_text())["history"]["stored_events"]
+        assert {e["actor"] for e in stored[1:]} == {controller}
+        # Into another PostgreSQL ledger: the stamps are the source's, not the importer's.
+        target = Cli(made[1].url, tmp_path)
+        target("import", str(path))
+        with psycopg.connect(str(target.ledger)) as conn:
+            actors = [r[0] for r in conn.execute("SELECT actor FROM begroting_events ORDER BY notification_id")]
+        assert actors[0] == "postgres" and set(actors[1:]) == {controller}
+        assert target("digest").stdout == source("digest").stdout
+        assert target("verify").exit_code == 0
+        # And into a plain SQLite file, which has no such columns: the same digest.
+        plain = Cli(tmp_path / "plain.db", tmp_path)
+        plain("import", str(path))
+        assert plain("digest").stdout == source("digest").stdout
+    finally:
+        for db in made:
+            db.drop()
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            for name in (controller, auditor):
+                conn.execute(f"DROP ROLE IF EXISTS {name}")
+
