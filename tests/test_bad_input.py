@@ -168,6 +168,13 @@ mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "ch
     lines: [{id: x, name: "X\u061c", type: baten}]
 mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "chart.1.lines.1.name: contains a right-to-left"),
     "soft hyphen in a reference": (wijziging(extra="\n    reference: \"\u00a7\u00ad1\""), "mutations.1.reference: contains an invisible format character"),
+    "unknown line with a near miss": (wijziging(line="alpha/personel"), "unknown line 'alpha/personel': not in the ledger "
+                                      "or this document's chart (closest: alpha/personeel)"),
+    # Budget-neutral means the saldo stays: a baten leg counts against the lasten legs.
+    "verschuiving across lasten and baten": (HEAD + """
+  - kind: verschuiving
+    legs: [{line: alpha/personeel, amounts: {2025: 100000}}, {line: beta/subsidie, amounts: {2025: -100000}}]
+""", "mutations.1.legs: the shift does not net to zero in 2025: off by € 200.000"),
     # Document ids that --as-of would read as a position or a date.
     "document id that reads as a position": (HEAD.replace("id: bw-1", "id: '3'") + "  - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1}}",
                                              "document.id: '3' reads as a ledger position or a date"),
