@@ -169,7 +169,7 @@ mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "ch
 mutations:""") + "  - {kind: wijziging, line: gamma/x, amounts: {2025: 1}}", "chart.1.lines.1.name: contains a right-to-left"),
     "soft hyphen in a reference": (wijziging(extra="\n    reference: \"\u00a7\u00ad1\""), "mutations.1.reference: contains an invisible format character"),
     "unknown line with a near miss": (wijziging(line="alpha/personel"), "unknown line 'alpha/personel': not in the ledger "
-                                      "or this document's chart (closest: alpha/personeel)"),
+                                      "or this document's chart (closest: alpha/personeel"),
     # Budget-neutral means the saldo stays: a baten leg counts against the lasten legs.
     "verschuiving across lasten and baten": (HEAD + """
   - kind: verschuiving
