@@ -491,9 +491,10 @@ def test_a_correction_carries_like_the_mutation_it_corrects(bg: Cli):
     assert [figure(bg, "u/p", y) for y in (2025, 2026)] == ["925001.00", "925000.00"]
 
 
-def test_read_models_behind_the_events_are_not_tampered_ones(tmp_path):
-    """An auditor may not catch the shared read models up: behind is reported as such, and the
-    part they hold is still compared with a replay."""
+@pytest.fixture
+def shared(tmp_path):
+    """A PostgreSQL ledger with the base document and a controller and an auditor role:
+    (owner's Cli, a function giving the ledger's address as a role, controller, auditor)."""
     import uuid
 
     import psycopg
@@ -503,23 +504,12 @@ def test_read_models_behind_the_events_are_not_tampered_ones(tmp_path):
     db = FreshDatabase()
     suffix = uuid.uuid4().hex[:8]
     controller, auditor = f"ctl_{suffix}", f"aud_{suffix}"
-    as_user = lambda user: f"postgresql://{user}@{PG_SERVER.split('@', 1)[1]}/{db.name}"  # noqa: E731
     try:
         owner = Cli(db.url, tmp_path)
         owner("init", "--organisation", "O", "--years", "2025-2026")
         owner.record("base.yaml", BASE)
         owner("roles", "setup", "--controller", controller, "--auditor", auditor)
-        with Ledger.open(as_user(controller), write=True) as ledger:  # killed after the commit, as it were
-            (tmp_path / "w.yaml").write_text("document: {id: w, kind: voorjaarsnota, title: W, date: 2025-02-01}\n"
-                                             "mutations: [{kind: wijziging, line: u/p, amounts: {2025: 5}}]\n")
-            ledger.record_input(document_from_mapping(
-                __import__("yaml").safe_load((tmp_path / "w.yaml").read_text()), "w.yaml"), catch_up=False)
-        aud = Cli(as_user(auditor), tmp_path)
-        events = owner.event_count()
-        result = aud("verify")
-        assert result.exit_code == 0
-        assert f"read models at position {events - 1} of {events}" in result.stdout
-        assert aud.json("verify")["views_position"] == events - 1
+        yield owner, lambda user: f"postgresql://{user}@{PG_SERVER.split('@', 1)[1]}/{db.name}", controller, auditor
     finally:
         db.drop()
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
@@ -527,49 +517,48 @@ def test_read_models_behind_the_events_are_not_tampered_ones(tmp_path):
                 conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
-def test_a_controller_forging_a_well_chained_event_on_postgresql_is_caught_by_verify(tmp_path):
+def test_read_models_behind_the_events_are_not_tampered_ones(shared, tmp_path):
+    """An auditor may not catch the shared read models up: behind is reported as such, and the
+    part they hold is still compared with a replay."""
+    owner, as_user, controller, auditor = shared
+    with Ledger.open(as_user(controller), write=True) as ledger:  # killed after the commit, as it were
+        ledger.record_input(document_from_mapping(
+            {"document": {"id": "w", "kind": "voorjaarsnota", "title": "W", "date": "2025-02-01"},
+             "mutations": [{"kind": "wijziging", "line": "u/p", "amounts": {2025: "5"}}]}, "w.yaml"), catch_up=False)
+    aud = Cli(as_user(auditor), tmp_path)
+    events = owner.event_count()
+    result = aud("verify")
+    assert result.exit_code == 0
+    assert f"read models at position {events - 1} of {events}" in result.stdout
+    assert aud.json("verify")["views_position"] == events - 1
+
+
+def test_a_controller_forging_a_well_chained_event_on_postgresql_is_caught_by_verify(shared, tmp_path):
     """As the controller, with plain SQL: a DocumentRecorded whose shift is not budget-neutral,
     stored with a correctly computed chain link. The database lets a controller insert; the
     rules are what catch it."""
-    import uuid
-
     import psycopg
 
-    from tests.conftest import PG_SERVER, FreshDatabase
-
-    db = FreshDatabase()
-    suffix = uuid.uuid4().hex[:8]
-    controller, auditor = f"ctl_{suffix}", f"aud_{suffix}"
-    as_user = lambda user: f"postgresql://{user}@{PG_SERVER.split('@', 1)[1]}/{db.name}"  # noqa: E731
-    try:
-        owner = Cli(db.url, tmp_path)
-        owner("init", "--organisation", "O", "--years", "2025-2026")
-        owner.record("base.yaml", BASE)
-        owner("roles", "setup", "--controller", controller, "--auditor", auditor)
-        with Ledger.open(db.url) as ledger:
-            last = ledger.app.mapper.to_domain_event(ledger.app.recorder.select_notifications(1, 100)[-1])
-        forged = DocumentRecorded(
-            originator_id=document_aggregate_id("vervalst"), originator_version=1, actor=controller,
-            timestamp=last.timestamp + timedelta(seconds=1),
-            header=DocumentHeader(id="vervalst", kind="begrotingswijziging", title="V", date=date(2025, 2, 1)),
-            mutations=(Mutation(seq=1, kind="verschuiving", legs=(
-                Leg(unit="u", line="p", amounts_cents={2025: -100}),
-                Leg(unit="u", line="p", amounts_cents={2025: 100_000_000}))),),
-            content_sha256="0" * 64)
-        stored = PydanticMapper().to_stored_event(forged)
-        with psycopg.connect(as_user(controller)) as conn, conn.transaction():
-            position = conn.execute(
-                "INSERT INTO begroting_events (originator_id, originator_version, topic, state) "
-                "VALUES (%s, %s, %s, %s) RETURNING notification_id",
-                (stored.originator_id, 1, stored.topic, stored.state)).fetchone()[0]
-            previous = conn.execute("SELECT sha256 FROM event_chain ORDER BY position DESC LIMIT 1").fetchone()[0]
-            conn.execute("INSERT INTO event_chain VALUES (%s, %s)", (position, link_hash(
-                previous, position, stored.originator_id, 1, stored.topic, stored.state)))
-        result = Cli(as_user(auditor), tmp_path)("verify", ok=False)
-        assert result.exit_code == 1
-        assert f"position {position}: document 'vervalst'" in result.stderr and "net to zero" in result.stderr
-    finally:
-        db.drop()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            for role in (controller, auditor):
-                conn.execute(f"DROP ROLE IF EXISTS {role}")
+    owner, as_user, controller, auditor = shared
+    with Ledger.open(str(owner.ledger)) as ledger:
+        last = ledger.app.mapper.to_domain_event(ledger.app.recorder.select_notifications(1, 100)[-1])
+    forged = DocumentRecorded(
+        originator_id=document_aggregate_id("vervalst"), originator_version=1, actor=controller,
+        timestamp=last.timestamp + timedelta(seconds=1),
+        header=DocumentHeader(id="vervalst", kind="begrotingswijziging", title="V", date=date(2025, 2, 1)),
+        mutations=(Mutation(seq=1, kind="verschuiving", legs=(
+            Leg(unit="u", line="p", amounts_cents={2025: -100}),
+            Leg(unit="u", line="p", amounts_cents={2025: 100_000_000}))),),
+        content_sha256="0" * 64)
+    stored = PydanticMapper().to_stored_event(forged)
+    with psycopg.connect(as_user(controller)) as conn, conn.transaction():
+        position = conn.execute(
+            "INSERT INTO begroting_events (originator_id, originator_version, topic, state) "
+            "VALUES (%s, %s, %s, %s) RETURNING notification_id",
+            (stored.originator_id, 1, stored.topic, stored.state)).fetchone()[0]
+        previous = conn.execute("SELECT sha256 FROM event_chain ORDER BY position DESC LIMIT 1").fetchone()[0]
+        conn.execute("INSERT INTO event_chain VALUES (%s, %s)", (position, link_hash(
+            previous, position, stored.originator_id, 1, stored.topic, stored.state)))
+    result = Cli(as_user(auditor), tmp_path)("verify", ok=False)
+    assert result.exit_code == 1
+    assert f"position {position}: document 'vervalst'" in result.stderr and "net to zero" in result.stderr
