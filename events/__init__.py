@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
 LEDGER_ID = uuid5(NAMESPACE, "ledger")
+RULES_ID = uuid5(NAMESPACE, "rules")
 
 DocumentKind = Literal[
     "opening", "kaderbrief", "begroting", "voorjaarsnota", "najaarsnota", "begrotingswijziging", "jaarrekening"
@@ -163,6 +164,19 @@ class KeySet(Event):
     source: str = ""
 
 
+class RulesInForce(Event):
+    """From this event on, the ledger's events keep rules version ``rules``.
+
+    Its own aggregate (``RULES_ID``), so that no other aggregate's versions move. ``init``
+    saves it with ``LedgerOpened``; on a ledger recorded by an earlier version of the program
+    the first write saves it before its own events. Events before it are judged by the rules
+    of their time (see ``ledger.writemodel``)."""
+
+    TOPIC: ClassVar[str] = "begroting:RulesInForce"
+
+    rules: int
+
+
 class DocumentRecorded(Event):
     TOPIC: ClassVar[str] = "begroting:DocumentRecorded"
 
@@ -198,6 +212,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DocumentRecorded,
         DocumentAdopted,
         DocumentWithdrawn,
+        RulesInForce,
     )
 }
 
@@ -206,7 +221,11 @@ def current_state(topic: str, data: dict[str, Any]) -> dict[str, Any]:
     """A stored event's state (its decoded JSON) brought up to its class's version by the
     ``upcast_vN_vN+1`` methods; ``class_version`` is taken out."""
     cls = EVENT_TYPES[topic]
+    if not isinstance(data, dict):
+        raise ValueError(f"{topic} state is not a JSON object")
     version = data.pop("class_version", 1)
+    if type(version) is not int or not 1 <= version <= cls.class_version:
+        raise ValueError(f"{topic} has class_version {str(version)[:20]!r}; this program knows 1 to {cls.class_version}")
     while version < cls.class_version:
         data = getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
         version += 1

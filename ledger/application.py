@@ -58,7 +58,7 @@ from ledger.parsing import DocumentInput, read_document
 from ledger.storage import LOCK_TIMEOUT_S, Location
 from ledger.text import checked_text
 from ledger.validation import check_document
-from ledger.writemodel import DocumentFacts, RuleBroken, WriteModel, decode
+from ledger.writemodel import RULES, DocumentFacts, RuleBroken, WriteModel, decode
 from projections import schema
 from projections.db import connect_sqlite, drop_tables, rollback, table_rows
 from projections.projector import Projector, UnreadableEvent
@@ -83,6 +83,9 @@ class Verification:
     head_sha256: str
     problems: list[str] = field(default_factory=list)
     views_position: int | None = None  # the position the (compared) read models reflect
+    # What today's rules refuse in events an earlier program recorded under rules it allowed.
+    findings: list[str] = field(default_factory=list)
+    rules: int = 1  # the rules the ledger's last events keep
 
     @property
     def ok(self) -> bool:
@@ -224,11 +227,12 @@ class Ledger:
         location.prepare()
         _exists(location)  # a clear message when the server cannot be reached
         ledger = cls(location, create=True)
+        opened = LedgerOpened(
+            originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
+            organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
+        )
         try:
-            ledger.app.save(LedgerOpened(
-                originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
-                organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
-            ))
+            ledger.app.save(opened, WriteModel(lambda _: None).rules_event(opened.timestamp, ledger.actor))
         except IntegrityError:
             ledger.close()
             raise LedgerExists(f"{location} already holds a ledger") from None
@@ -279,7 +283,12 @@ class Ledger:
         """Drop every read model and replay the whole event store into fresh ones."""
         drop_tables(self.conn)
         self.projector = Projector(self.conn, self.app.recorder, self.app.mapper)
-        applied = self.projector.replay(progress)
+        try:
+            applied = self.projector.replay(progress)
+        except UnreadableEvent as e:
+            self._bind_views()
+            raise LedgerCorrupt(f"the ledger needs verification: {e}; the read models were rebuilt up to "
+                                f"position {self.views.head()}; run `begroting verify`") from None
         self._bind_views()
         return applied
 
@@ -368,10 +377,13 @@ class Ledger:
             model.fold(self.location.chain_rows(), step)
         except (ChainBroken, RuleBroken) as e:
             problems.append(str(e))
+        if model.expecting is not None and not problems:
+            problems.append(f"position {model.position}: chart extension for document {model.expecting!r} "
+                            "is not followed by that document (removed?)")
         problems.sort(key=_position_of)
         head = model.position
         report = Verification(events=model.count, head_position=head, head_sha256=model.chain.previous,
-                              problems=problems)
+                              problems=problems, findings=model.findings, rules=model.rules)
         orphan = self.location.orphan_links()
         if orphan is not None:
             report.problems.append(f"position {orphan}: chain link without its event (event deleted?)")
@@ -383,6 +395,8 @@ class Ledger:
                 report.problems.append(f"position {position}: the ledger no longer extends the digest (history rewritten)")
             elif position == 0 and expected != GENESIS:
                 report.problems.append("position 0: not a digest of this ledger")
+            elif position and not kept and not problems:
+                report.problems.append(f"position {position}: no event at the digest's position (removed?)")
         if report.problems:
             return report
         self._compare_views(report, progress)
@@ -561,6 +575,10 @@ class Ledger:
             events = make(model)
             if not events:
                 return None
+            # A ledger recorded by an earlier program: this program's rules hold from here on.
+            first = 0 if model.rules >= RULES else 1
+            if first:
+                events = [model.rules_event(events[0].timestamp, self.actor), *events]
             trial = model.fork()
             try:
                 for event in events:
@@ -572,6 +590,7 @@ class Ledger:
             recordings = self._try_save(attempt, events, model.position)
             if recordings is None:
                 continue
+            recordings = recordings[first:]
             if saved:
                 saved(recordings)
             position = recordings[0].notification.id

@@ -519,6 +519,9 @@ class _Checker:
                 self.problem(f"{f}.lines", "must be a non-empty list of unit/line addresses")
             else:
                 m.lines = [self.line_ref(v, f"{f}.lines.{i}") for i, v in enumerate(lines, start=1)]
+                for i, address in enumerate(m.lines, start=1):
+                    if address and address in m.lines[:i - 1]:
+                        self.problem(f"{f}.lines.{i}", f"{address!r} is named twice")
 
 
 # ---------------------------------------------------------------- CSV

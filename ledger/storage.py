@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote, unquote, urlsplit
 
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -145,7 +145,8 @@ class SqliteLocation(Location):
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise OperationalError(f"database is locked: another writer held {path} for {timeout_s} s") from None
+                        raise StorageError(f"{self}: another writer held the ledger for {int(timeout_s)} s; "
+                                           "nothing was recorded, try again") from None
                     time.sleep(0.002)
             try:
                 yield
@@ -255,9 +256,15 @@ class PostgresLocation(Location):
     def writer_lock(self, timeout_s: float) -> Iterator[None]:
         """A session-level advisory lock, held on a connection of its own for the whole of
         one write (the recorder's transaction-level lock has another key)."""
+        from psycopg.errors import QueryCanceled
+
         with self.connect() as conn:
             conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
-            conn.execute("SELECT pg_advisory_lock(hashtext('begroting_writer'))")
+            try:
+                conn.execute("SELECT pg_advisory_lock(hashtext('begroting_writer'))")
+            except QueryCanceled:
+                raise StorageError(f"{self}: another writer held the ledger for {int(timeout_s)} s; "
+                                   "nothing was recorded, try again") from None
             try:
                 yield
             finally:

@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 
 from events import CostKind, DocumentKind, MutationKind
+from ledger.mapper import canonical_bytes
 
 
 class _Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -94,3 +95,13 @@ def decode_document(state: bytes, originator_id: UUID | str, version: int) -> St
         raise msgspec.ValidationError("originator_id and originator_version are not part of the stored state")
     oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
     return msgspec.structs.replace(doc, originator_id=oid, originator_version=version)
+
+
+def stored_state(doc: StoredDocument) -> bytes:
+    """The bytes ``PydanticMapper`` writes for this document: a decoded document whose stored
+    bytes are these was read exactly as written, and reads the same to every reader."""
+    state = msgspec.to_builtins(doc)
+    del state["originator_id"], state["originator_version"]
+    if state["class_version"] == 1:
+        del state["class_version"]
+    return canonical_bytes(state)

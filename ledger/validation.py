@@ -19,16 +19,15 @@ from events import (
     IndexedLine,
     Leg,
     Mutation,
-    carries,
     mutation_effects,
-    year_effects,
 )
 from ledger.errors import InvalidInput, Problem
 from ledger.money import MAX_EUROS, euro as _euros, round_half_away
-from ledger.parsing import DocumentInput, MutationInput
+from ledger.parsing import RATE, DocumentInput, MutationInput
 
 if TYPE_CHECKING:
     from events import DocumentRecorded
+    from ledger.stored import StoredDocument
     from ledger.writemodel import WriteModel
 
 # (address "unit/line", year) -> cents, as the events have it at this point
@@ -144,19 +143,20 @@ def _closest(address: str, lines: dict[str, ChartLine]) -> str:
 
 
 def _check_balance(m: Mutation, field_: str, lines: dict[str, ChartLine], years: range,
-                   problem: Callable[[str, str], None]) -> None:
+                   problem: Callable[[str, str], None], *, saldo: bool = True) -> None:
     if m.kind == "verschuiving":
         # Budget-neutral means the saldo (baten - lasten) stays the same: a leg on a baten
         # line counts against the lasten legs, so +100 lasten is met by -100 lasten or +100 baten.
+        # (Rules 1 wanted the plain sum of the legs to be zero: ``saldo=False``.)
         per_year: dict[int, int] = {}
         for leg, year, amount in mutation_effects(m, years):
-            sign = -1 if lines[leg.address].type == "baten" else 1
+            sign = -1 if saldo and lines[leg.address].type == "baten" else 1
             per_year[year] = per_year.get(year, 0) + sign * amount
         for year, total in sorted(per_year.items()):
             if total:
                 problem(f"{field_}.legs", f"the shift does not net to zero in {year}: off by {_euros(total)}"
                         + (" (a leg on a baten line counts against the lasten legs: the saldo must stay the same)"
-                           if any(lines[leg.address].type == "baten" for leg in m.legs) else ""))
+                           if saldo and any(lines[leg.address].type == "baten" for leg in m.legs) else ""))
     elif m.kind == "kasschuif":
         for leg in m.legs:
             if len(leg.amounts_cents) < 2:
@@ -217,14 +217,19 @@ def _check_reserves(
     m: Mutation, field_: str, lines: dict[str, ChartLine], years: range,
     figure: FigureLookup, pending: dict[tuple[str, int], int], problem: Callable[[str, str], None],
 ) -> None:
-    for leg in m.legs:
-        effects = year_effects(leg.amounts_cents, carries=carries(m), years=years)
-        balance = lines[leg.address].opening_balance_cents
+    """No reserve below zero (nor deeper below it than it already is) in any year, the
+    legs of the mutation on one line taken together."""
+    change: dict[tuple[str, int], int] = {}
+    for leg, year, amount in mutation_effects(m, years):
+        change[(leg.address, year)] = change.get((leg.address, year), 0) + amount
+    for address in sorted({leg.address for leg in m.legs}):
+        before = after = lines[address].opening_balance_cents
         for year in years:
-            balance += figure(leg.address, year) + pending.get((leg.address, year), 0)
-            balance += effects.get(year, (0, year))[0]
-            if balance < 0:
-                problem(f"{field_}.amounts", f"reserve {leg.address} would go below zero in {year} (balance {_euros(balance)})")
+            before += figure(address, year) + pending.get((address, year), 0)
+            after += figure(address, year) + pending.get((address, year), 0) + change.get((address, year), 0)
+            if after < min(before, 0):
+                problem(f"{field_}.amounts", f"reserve {address} would go below zero in {year} "
+                                             f"(balance {_euros(after)})")
                 return
 
 
@@ -273,16 +278,21 @@ def _indexation(
     return legs, tuple(detail), skipped
 
 
-def check_recorded(event: DocumentRecorded, model: WriteModel) -> list[str]:
+def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) -> tuple[list[str], list[str]]:
     """The rules ``check_document`` applies to a file, applied to a stored document: what
     ``verify`` runs on every DocumentRecorded, and ``record`` on every one it is about to
-    save. Returns the problems, first first."""
+    save. Returns the problems, first first, and apart from them what breaks only a rule
+    that rules 1 lacked (the model's ``rules`` say which apply)."""
     assert model.ledger is not None
     lines, years = model.ledger.lines, model.ledger.years
     problems: list[str] = []
+    later: list[str] = []
 
     def problem(field_: str, message: str) -> None:
         problems.append(f"{field_}: {message}")
+
+    def later_problem(field_: str, message: str) -> None:
+        later.append(f"{field_}: {message}")
 
     earlier: list[Mutation] = []
     pending: dict[tuple[str, int], int] = {}
@@ -322,14 +332,18 @@ def check_recorded(event: DocumentRecorded, model: WriteModel) -> list[str]:
         elif m.indexation:
             _check_indexed(m, f, model, pending, problem)
         if len(problems) == before:
-            _check_balance(m, f, lines, years, problem)
+            if model.rules >= 2:
+                _check_balance(m, f, lines, years, problem)
+            else:
+                _check_balance(m, f, lines, years, problem, saldo=False)
+                _check_balance(m, f, lines, years, later_problem)
             if m.kind == "reserve":
-                _check_reserves(m, f, lines, years, model.figure, pending, problem)
+                _check_reserves(m, f, lines, years, model.figure, pending, later_problem)
         earlier.append(m)
         if len(problems) == before and needs_pending:
             for leg, year, amount in mutation_effects(m, years):
                 pending[(leg.address, year)] = pending.get((leg.address, year), 0) + amount
-    return problems
+    return problems, later
 
 
 def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[str, int], int],
@@ -338,8 +352,9 @@ def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[s
     only), the outcome is base × rate / 100 rounded half away from zero, and it is the leg."""
     assert model.ledger is not None
     legs = {leg.address: leg.amounts_cents for leg in m.legs}
-    if len(legs) != len(m.indexation):
-        problem(f"{f}.legs", "the legs are not the indexed lines")
+    indexed = {f"{i.unit}/{i.line}" for i in m.indexation}
+    if len(legs) != len(m.legs) or len(indexed) != len(m.indexation) or set(legs) != indexed:
+        problem(f"{f}.legs", "the legs are not the indexed lines, each once")
         return
     for i in m.indexation:
         address = f"{i.unit}/{i.line}"
@@ -357,11 +372,10 @@ def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[s
             problem(f"{f}.indexation", f"{address}: base {_euros(i.base_cents)} is not the figure of {year} "
                                        "at this point")
             return
-        try:
-            num, den = Decimal(i.rate_percent).as_integer_ratio()
-        except (ArithmeticError, ValueError):
-            problem(f"{f}.indexation", f"{address}: rate {i.rate_percent!r} is not a number")
+        if len(i.rate_percent) > 12 or not RATE.match(i.rate_percent):
+            problem(f"{f}.indexation", f"{address}: rate {i.rate_percent[:40]!r} is not a percentage as a file gives it")
             return
+        num, den = Decimal(i.rate_percent).as_integer_ratio()
         if round_half_away(i.base_cents * num, den * 100) != i.outcome_cents or amount != i.outcome_cents:
             problem(f"{f}.indexation", f"{address}: {i.rate_percent} % of {_euros(i.base_cents)} "
                                        f"is not {_euros(amount)}")

@@ -7,6 +7,14 @@ stored events that re-derives the hash chain and runs every domain rule on every
 as it goes. ``verify`` runs the same fold over the whole store and names the first
 event that breaks the chain or a rule.
 
+The rules have versions. A ``RulesInForce`` event says from where on the events keep a
+version's rules; ``init`` saves one at once, and the first write to a ledger recorded by
+an earlier program saves one before its own events. Events before any ``RulesInForce``
+were recorded under rules 1, which lacked some of today's checks (see ``RULES``). They are
+judged by rules 1: what rules 1 refused is a broken rule; what only a later version
+refuses is a *finding* that ``verify`` reports without failing, and the fold applies the
+event as it was recorded.
+
 Money is integer cents. ``figures`` holds every line's amount per year with proposals
 included (withdrawn documents left out), ``adopted`` the adopted documents only.
 """
@@ -14,10 +22,11 @@ included (withdrawn documents left out), ``adopted`` the adopted documents only.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any, Callable, Iterable
 
@@ -33,8 +42,10 @@ from events import (
     Event,
     HorizonExtended,
     KeySet,
+    RULES_ID,
     LedgerOpened,
     Mutation,
+    RulesInForce,
     carries,
     document_aggregate_id,
     year_effects,
@@ -42,8 +53,10 @@ from events import (
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken
 from ledger.mapper import event_from_stored
+from ledger.mapper import PydanticMapper, canonical_bytes
 from ledger.money import euro
-from ledger.stored import StoredDocument, decode_document
+from ledger.parsing import ID
+from ledger.stored import StoredDocument, decode_document, stored_state
 
 # The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
 # bigint). Every sum any query makes is a sum of some of them, so as long as the absolute
@@ -52,6 +65,14 @@ from ledger.stored import StoredDocument, decode_document
 STORAGE_LIMIT_CENTS = 2**63 - 1
 _PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
 
+# The rules this program records under. Rules 1 (every ledger before RulesInForce existed)
+# did not yet refuse: a verschuiving between lasten and baten lines that changes the saldo
+# (it wanted the plain sum of the legs to be zero), a timestamp up to a few minutes before
+# the event it follows (two writers racing), withdrawing a document that live corrections
+# point at, and a reserve taken below zero by a withdrawal, an extension or a race.
+RULES = 2
+_RACE_SKEW = timedelta(minutes=5)  # how far rules-1 writers' clocks could run out of order
+
 
 class RuleBroken(Exception):
     """An event (stored or about to be) that breaks a rule of the ledger."""
@@ -59,7 +80,6 @@ class RuleBroken(Exception):
 
 @dataclass
 class DocumentFacts:
-    id: str
     version: int
     status: str  # proposed | adopted | withdrawn
     content_sha256: str
@@ -91,6 +111,10 @@ class WriteModel:
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
         self._targets: dict[str, dict[int, tuple[set[str], bool]]] = {}
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
+        self.rules = 1  # the rules the next event is judged by (RulesInForce raises it)
+        self.rules_version = 0  # RulesInForce events folded
+        self.findings: list[str] = []  # what later rules refuse in events recorded under rules 1
+        self._at = 0  # the position of the stored event being applied
 
     def fork(self) -> WriteModel:
         """A copy to try events on: applying to it leaves this state as it is."""
@@ -102,6 +126,7 @@ class WriteModel:
         twin.tail_abs = defaultdict(int, self.tail_abs)
         twin.corrected_by = defaultdict(set, {k: set(v) for k, v in self.corrected_by.items()})
         twin._targets = dict(self._targets)
+        twin.findings = list(self.findings)
         return twin
 
     @property
@@ -130,6 +155,7 @@ class WriteModel:
         for position, oid, version, topic, state, stored in rows:
             link_before = (self.chain.previous, self.chain.head)
             self.chain.step(position, oid, version, topic, state, stored)
+            self._at = position
             try:
                 event = decode(topic, state, oid, version)
                 self.apply(event)
@@ -148,15 +174,25 @@ class WriteModel:
         if event.timestamp.tzinfo is None:
             raise RuleBroken("event timestamp has no time zone")
         if self.last_timestamp is not None and event.timestamp < self.last_timestamp:
-            raise RuleBroken(f"recorded at {event.timestamp.isoformat()}, before the event it follows "
-                             f"({self.last_timestamp.isoformat()})")
+            message = (f"recorded at {event.timestamp.isoformat()}, before the event it follows "
+                       f"({self.last_timestamp.isoformat()})")
+            if self.last_timestamp - event.timestamp > _RACE_SKEW:
+                raise RuleBroken(message)
+            self._later_rule(message)
         if self.expecting is not None and not (
                 isinstance(event, (DocumentRecorded, StoredDocument)) and event.header.id == self.expecting):
             raise RuleBroken(f"chart extension for document {self.expecting!r} is not followed by that document")
         if self.ledger is None and not isinstance(event, LedgerOpened):
             raise RuleBroken(f"{type(event).__name__} before the ledger was opened")
         self._apply(event)
-        self.last_timestamp = event.timestamp
+        if self.last_timestamp is None or event.timestamp > self.last_timestamp:
+            self.last_timestamp = event.timestamp
+
+    def _later_rule(self, message: str) -> None:
+        """A rule that rules 1 did not have: broken under rules 2 on, a finding before."""
+        if self.rules >= 2:
+            raise RuleBroken(message)
+        self.findings.append(f"position {self._at}: {message} (recorded under rules 1, which allowed it)")
 
     @singledispatchmethod
     def _apply(self, event: Event) -> None:
@@ -180,11 +216,37 @@ class WriteModel:
         return self.ledger
 
     @_apply.register
+    def _(self, event: RulesInForce) -> None:
+        if event.originator_id != RULES_ID or event.originator_version != self.rules_version + 1:
+            raise RuleBroken(f"RulesInForce out of sequence (version {event.originator_version}, "
+                             f"expected {self.rules_version + 1})")
+        if event.rules > RULES:
+            raise RuleBroken(f"recorded under rules {event.rules}; this program knows rules 1 to {RULES}: "
+                             "upgrade begroting")
+        if event.rules <= self.rules:
+            raise RuleBroken(f"rules {event.rules} after rules {self.rules}: rules only move forward")
+        self.rules, self.rules_version = event.rules, event.originator_version
+
+    def rules_event(self, timestamp: datetime, actor: str) -> RulesInForce:
+        """The event that puts this program's rules in force from here on."""
+        return RulesInForce(originator_id=RULES_ID, originator_version=self.rules_version + 1,
+                            timestamp=timestamp, actor=actor, rules=RULES)
+
+    @_apply.register
     def _(self, event: ChartExtended) -> None:
         ledger = self._ledger_event(event)
         if event.document in self.documents:
             raise RuleBroken(f"chart extension for {event.document!r}, which is already recorded")
+        unit_ids = [unit.id for unit in event.units]
+        if len(set(unit_ids)) != len(unit_ids):
+            raise RuleBroken(f"chart extension for {event.document!r} names a unit twice")
         for unit in event.units:
+            line_ids = [line.id for line in unit.lines]
+            if not ID.match(unit.id) or not all(ID.match(i) for i in line_ids):
+                raise RuleBroken(f"unit {unit.id[:80]!r} or one of its lines has an id that is not "
+                                 "lowercase letters, digits, '.', '_' and '-'")
+            if not unit.lines or len(set(line_ids)) != len(line_ids):
+                raise RuleBroken(f"unit {unit.id!r} adds no lines, or a line twice")
             known_name = ledger.unit_names.get(unit.id)
             if known_name is not None and known_name != unit.name:
                 raise RuleBroken(f"unit {unit.id!r} redefined as {unit.name!r} (it is {known_name!r})")
@@ -215,7 +277,7 @@ class WriteModel:
             for year in new_years:
                 figures[(address, year)] = figures.get((address, year), 0) + amount
         extended = mutate_ledger(event, ledger)
-        self._reserves_hold(extended, figures, extended.lines, "the extension")
+        self._reserves_hold(extended, self.figures, figures, extended.lines, "the extension")
         for address, amount in self.adopted_tail.items():
             for year in new_years:
                 adopted[(address, year)] = adopted.get((address, year), 0) + amount
@@ -251,20 +313,26 @@ class WriteModel:
             raise RuleBroken(f"document {doc!r} is stored under another identity")
         if doc in self.documents:
             raise RuleBroken(f"document {doc!r} is recorded a second time")
-        problems = check_recorded(event, self)
+        problems, later = check_recorded(event, self)
         if problems:
             raise RuleBroken(f"document {doc!r}: {problems[0]}")
         effects = list(self._effects(event.mutations))
         added = sum(abs(amount) for _, _, amount in effects)
         self._within_limit(added)
+        figures = dict(self.figures)
+        for address, year, amount in effects:
+            figures[(address, year)] = figures.get((address, year), 0) + amount
+        if later:
+            self._later_rule(f"document {doc!r}: {later[0]}")
+        else:  # the document as a whole, whatever order its mutations take
+            self._reserves_hold(self.ledger, self.figures, figures, {a for a, _, _ in effects}, f"document {doc!r}")
         self.expecting = None
         self.absolute += added
-        for address, year, amount in effects:
-            self.figures[(address, year)] += amount
+        self.figures = defaultdict(int, figures)
         for address, amount, size in self._tails(event.mutations):
             self.tail[address] += amount
             self.tail_abs[address] += size
-        facts = DocumentFacts(doc, 1, "proposed", event.content_sha256, event.mutations)
+        facts = DocumentFacts(1, "proposed", event.content_sha256, event.mutations)
         for m in event.mutations:
             if m.corrects is not None and m.corrects.document != doc:
                 facts.corrects.add(m.corrects.document)
@@ -301,7 +369,7 @@ class WriteModel:
         assert facts.mutations is not None and self.ledger is not None
         live = sorted(d for d in self.corrected_by.get(event.document, ()) if self.documents[d].status != "withdrawn")
         if live:
-            raise RuleBroken(f"{event.document!r} is corrected by {', '.join(live)}; withdraw those first")
+            self._later_rule(f"{event.document!r} is corrected by {', '.join(live)}; withdraw those first")
         figures = dict(self.figures)
         for address, year, amount in self._effects(facts.mutations):
             figures[(address, year)] = figures.get((address, year), 0) - amount
@@ -309,7 +377,7 @@ class WriteModel:
         for address, amount, _ in self._tails(facts.mutations):
             tail[address] = tail.get(address, 0) - amount
         touched = {leg.address for m in facts.mutations for leg in m.legs if m.kind == "reserve"}
-        self._reserves_hold(self.ledger, figures, touched, f"withdrawing {event.document!r}")
+        self._reserves_hold(self.ledger, self.figures, figures, touched, f"withdrawing {event.document!r}")
         self.figures, self.tail = defaultdict(int, figures), defaultdict(int, tail)
         for target in facts.corrects:
             self.corrected_by[target].discard(event.document)
@@ -341,12 +409,17 @@ class WriteModel:
         return facts.status, lines, structural
 
     def reserve_shortfall(self, address: str, figures: dict[tuple[str, int], int], ledger: LedgerState,
-                          ) -> tuple[int, int] | None:
-        """(year, balance) of the first year a reserve's balance is below zero, or None."""
-        balance = ledger.lines[address].opening_balance_cents
+                          before: dict[tuple[str, int], int] | None = None) -> tuple[int, int] | None:
+        """(year, balance) of the first year a reserve's balance is below zero, or None. With
+        ``before``, only a year whose balance is also lower than with those figures counts:
+        a change may not take a reserve below zero, nor deeper below it, but it may leave
+        a reserve that an older program took below zero as it was, or raise it."""
+        balance = was = ledger.lines[address].opening_balance_cents
         for year in ledger.years:
             balance += figures.get((address, year), 0)
-            if balance < 0:
+            if before is not None:
+                was += before.get((address, year), 0)
+            if balance < 0 and (before is None or balance < was):
                 return year, balance
         return None
 
@@ -378,31 +451,52 @@ class WriteModel:
                 f"amounts of all its mutations and opening balances together at most {euro(STORAGE_LIMIT_CENTS)}; "
                 f"{euro(self.absolute)} is used)")
 
-    def _reserves_hold(self, ledger: LedgerState, figures: dict[tuple[str, int], int], lines: Iterable[str],
-                       what: str) -> None:
-        for address in lines:
+    def _reserves_hold(self, ledger: LedgerState, before: dict[tuple[str, int], int],
+                       after: dict[tuple[str, int], int], lines: Iterable[str], what: str) -> None:
+        for address in sorted(lines):
             if ledger.lines[address].type == "reserve":
-                low = self.reserve_shortfall(address, figures, ledger)
+                low = self.reserve_shortfall(address, after, ledger, before)
                 if low is not None:
-                    raise RuleBroken(f"{what} would take reserve {address} below zero in {low[0]} "
+                    self._later_rule(f"{what} would take reserve {address} below zero in {low[0]} "
                                      f"(balance {euro(low[1])})")
+
+
+_MAPPER = PydanticMapper()
 
 
 def decode(topic: Any, state: Any, oid: Any, version: Any) -> Event | StoredDocument:
     """A stored event as the rules read it: documents through the fast typed decoder
-    (the pydantic event when that one declines, e.g. for an older class version)."""
+    (the pydantic event when that one declines, e.g. for an older class version).
+
+    The stored bytes must be the very bytes the mapper writes for what they decode to.
+    Otherwise one event could read two ways (``"2025"`` and ``"02025"`` are two JSON keys,
+    one year to the typed decoders; the read models see the JSON), and an altered event
+    could pass the rules as one thing and be projected as another."""
     if topic not in EVENT_TYPES:
         raise RuleBroken(f"unknown event type {str(topic)[:60]!r}")
-    if topic == DocumentRecorded.TOPIC:
-        try:
-            return decode_document(bytes(state), oid, version)
-        except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
-            pass
+    state = bytes(state)
     try:
-        return event_from_stored(topic, bytes(state), oid, version)
-    except (ValueError, TypeError, KeyError, ValidationError) as e:
+        if topic == DocumentRecorded.TOPIC:
+            try:
+                doc = decode_document(state, oid, version)
+                if stored_state(doc) == state:
+                    return doc
+            except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
+                pass
+        event = event_from_stored(topic, state, oid, version)
+        if _MAPPER.to_stored_event(event).state != state and not _older_but_canonical(topic, state):
+            raise RuleBroken(f"{topic} is not stored in the form this program writes it (altered)")
+        return event
+    except (ValueError, TypeError, KeyError, ValidationError, RecursionError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RuleBroken(f"{topic} does not decode ({first[:200]})") from None
+
+
+def _older_but_canonical(topic: str, state: bytes) -> bool:
+    """An event of an older class version (upcast when read) cannot be written again as it
+    was; its JSON must still be in canonical form."""
+    data = json.loads(state)
+    return data.get("class_version", 1) < EVENT_TYPES[topic].class_version and canonical_bytes(data) == state
 
 
 __all__ = ["WriteModel", "RuleBroken", "ChainBroken", "STORAGE_LIMIT_CENTS", "decode"]

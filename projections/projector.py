@@ -23,6 +23,7 @@ from events import (
     IndexedLine,
     KeySet,
     LedgerOpened,
+    RulesInForce,
     kind_carries,
     year_effects,
 )
@@ -96,7 +97,7 @@ class Projector:
                             self.document_recorded(self.decoder.to_state(n), n.id)
                         else:
                             self.apply(self.decoder.to_domain_event(n), n.id)
-                    except (KeyError, TypeError, ValueError, AttributeError) as e:
+                    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
                         # An event no code of ours wrote: keep everything before it, then say so.
                         db.rollback(self.conn)
                         if i:
@@ -149,6 +150,10 @@ class Projector:
     @singledispatchmethod
     def apply(self, event: Event, position: int) -> None:
         raise TypeError(f"no projection for {type(event).__name__}")
+
+    @apply.register
+    def _(self, event: RulesInForce, position: int) -> None:
+        pass  # which rules the events keep is the write model's concern (ledger.writemodel)
 
     @apply.register
     def _(self, event: LedgerOpened, position: int) -> None:

@@ -1,0 +1,387 @@
+"""Which rules an event is judged by, and events that could read two ways.
+
+Ledgers recorded by a program from before ``RulesInForce`` kept rules 1. Their events are
+judged by rules 1: verify passes them and reports what today's rules would refuse as
+findings, and the next write puts rules 2 in force from there on. Forgeries that only a
+reader with other eyes would see (duplicate keys, other bytes, ids with slashes, doubled
+legs) are refused, and malformed events end in a clear problem, never a crash."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from events import (
+    RULES_ID,
+    ChartExtended,
+    ChartLine,
+    ChartUnit,
+    DocumentHeader,
+    DocumentRecorded,
+    DocumentWithdrawn,
+    IndexedLine,
+    LedgerOpened,
+    Leg,
+    Mutation,
+    MutationRef,
+    RulesInForce,
+    document_aggregate_id,
+    LEDGER_ID,
+)
+from ledger.application import Ledger
+from ledger.errors import InvalidInput, StorageError
+from ledger.integrity import link_hash
+from ledger.mapper import PydanticMapper
+from ledger.parsing import document_from_mapping
+from ledger.storage import Location
+from tests.conftest import Cli
+
+T0 = datetime(2025, 1, 2, 9, 0, tzinfo=timezone.utc)
+MAPPER = PydanticMapper()
+
+
+def _leg(address: str, amounts: dict[int, int]) -> Leg:
+    unit, line = address.split("/")
+    return Leg(unit=unit, line=line, amounts_cents=amounts)
+
+
+def _document(doc: str, at: datetime, *mutations: Mutation) -> DocumentRecorded:
+    return DocumentRecorded(
+        originator_id=document_aggregate_id(doc), originator_version=1, timestamp=at, actor="oud",
+        header=DocumentHeader(id=doc, kind="begrotingswijziging", title=doc, date=date(2025, 1, 1)),
+        mutations=mutations, content_sha256="0" * 64)
+
+
+class OlderProgram:
+    """Saves events as a program from before RulesInForce did: through the chained store,
+    with only the checks that program made (none here: each test keeps rules 1)."""
+
+    def __init__(self, path: Path):
+        self.ledger = Ledger(Location.parse(str(path)), create=True)
+        self.clock = T0
+        self.save(LedgerOpened(originator_id=LEDGER_ID, originator_version=1, timestamp=self.clock, actor="oud",
+                               organisation="Oud", first_year=2025, last_year=2026, currency="EUR"))
+        chart = ChartExtended(originator_id=LEDGER_ID, originator_version=2, timestamp=self.tick(), actor="oud",
+                              document="basis", units=(ChartUnit(id="u", name="U", lines=(
+                                  ChartLine(id="p", name="Personeel", type="lasten", cost="personeel"),
+                                  ChartLine(id="b", name="Baten", type="baten"),
+                                  ChartLine(id="res", name="Reserve", type="reserve", opening_balance_cents=100_000),
+                              )),))
+        self.save(chart, _document("basis", self.clock, Mutation(seq=1, kind="wijziging", structural=True,
+                                                                 legs=(_leg("u/p", {2025: 90_000_000}),))))
+
+    def tick(self, seconds: float = 1) -> datetime:
+        self.clock += timedelta(seconds=seconds)
+        return self.clock
+
+    def save(self, *events) -> None:
+        self.ledger.app.save(*events)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _with_findings_of_every_kind(path: Path) -> None:
+    """An older ledger holding each thing rules 1 allowed and rules 2 refuses, in this order:
+    a shift between lasten and baten that changes the saldo, a timestamp two seconds before
+    the event it follows, a withdrawal under a live correction, a reserve taken below zero by
+    a withdrawal."""
+    old = OlderProgram(path)
+    old.save(_document("schuif", old.tick(), Mutation(seq=1, kind="verschuiving", legs=(
+        _leg("u/p", {2025: 10_000}), _leg("u/b", {2025: -10_000})))))
+    old.save(_document("race", old.tick(-2), Mutation(seq=1, kind="wijziging", legs=(_leg("u/p", {2025: 1}),))))
+    old.save(_document("fout", old.tick(5), Mutation(seq=1, kind="wijziging", legs=(_leg("u/p", {2025: 500}),))))
+    old.save(_document("herstel", old.tick(), Mutation(seq=1, kind="correctie", corrects=MutationRef(
+        document="fout", seq=1), legs=(_leg("u/p", {2025: -100}),))))
+    old.save(DocumentWithdrawn(originator_id=document_aggregate_id("fout"), originator_version=2,
+                               timestamp=old.tick(), actor="oud", document="fout", date=date(2025, 2, 1), reason="x"))
+    old.save(_document("toevoeging", old.tick(), Mutation(seq=1, kind="reserve", legs=(_leg("u/res", {2025: 50_000}),))))
+    old.save(_document("onttrekking", old.tick(), Mutation(seq=1, kind="reserve", legs=(_leg("u/res", {2025: -150_000}),))))
+    old.save(DocumentWithdrawn(originator_id=document_aggregate_id("toevoeging"), originator_version=2,
+                               timestamp=old.tick(), actor="oud", document="toevoeging", date=date(2025, 2, 1), reason="x"))
+    old.close()
+
+
+def test_an_older_ledger_verifies_with_findings_and_the_next_write_puts_todays_rules_in_force(tmp_path):
+    path = tmp_path / "oud.db"
+    _with_findings_of_every_kind(path)
+    with Ledger.open(str(path), write=True) as ledger:
+        report = ledger.verify()
+        assert report.ok, report.problems
+        assert report.rules == 1
+        assert [f.split(":")[0] for f in report.findings] == ["position 4", "position 5", "position 8", "position 11"]
+        assert "the shift does not net to zero in 2025" in report.findings[0]
+        assert "before the event it follows" in report.findings[1]
+        assert "corrected by herstel" in report.findings[2]
+        assert "reserve u/res below zero in 2025" in report.findings[3]
+        assert all("recorded under rules 1, which allowed it" in f for f in report.findings)
+        head = report.head_position
+
+        ledger.record_input(document_from_mapping(
+            {"document": {"id": "nieuw", "kind": "voorjaarsnota", "title": "N", "date": "2025-03-01"},
+             "mutations": [{"kind": "wijziging", "line": "u/p", "amounts": {2025: "7"}}]}, "nieuw.yaml"))
+        rows = ledger.app.recorder.select_notifications(head + 1, 10)
+        assert [r.topic for r in rows] == [RulesInForce.TOPIC, DocumentRecorded.TOPIC]
+        again = ledger.verify()
+        assert again.ok and again.rules == 2 and again.findings == report.findings
+
+        # From here on the rules of today hold: the same shift is refused.
+        with pytest.raises(InvalidInput, match="does not net to zero in 2025"):
+            ledger.record_input(document_from_mapping(
+                {"document": {"id": "schuif2", "kind": "voorjaarsnota", "title": "S", "date": "2025-03-01"},
+                 "mutations": [{"kind": "verschuiving", "legs": [{"line": "u/p", "amounts": {2025: "100"}},
+                                                                  {"line": "u/b", "amounts": {2025: "-100"}}]}]},
+                "s.yaml"))
+
+
+def test_a_reserve_an_older_program_left_below_zero_may_be_raised_but_not_lowered(tmp_path):
+    path = tmp_path / "oud.db"
+    _with_findings_of_every_kind(path)  # u/res ends at -1000.00 in 2025 and 2026
+    with Ledger.open(str(path), write=True) as ledger:
+        def reserve(doc: str, cents: str):
+            return ledger.record_input(document_from_mapping(
+                {"document": {"id": doc, "kind": "voorjaarsnota", "title": doc, "date": "2025-03-01"},
+                 "mutations": [{"kind": "reserve", "line": "u/res", "amounts": {2025: cents}}]}, f"{doc}.yaml"))
+
+        reserve("aanvulling", "300")
+        with pytest.raises(InvalidInput, match="reserve u/res would go below zero in 2025"):
+            reserve("verder", "-1")
+        assert ledger.verify().ok
+
+
+def test_rules_1_still_refuses_what_rules_1_refused(tmp_path):
+    """Under rules 1 a shift whose legs do not even sum to zero, or a timestamp a month
+    back, were never possible: they are broken rules, not findings."""
+    for forged, expected in [
+        (lambda old: _document("scheef", old.tick(), Mutation(seq=1, kind="verschuiving", legs=(
+            _leg("u/p", {2025: 10_000}), _leg("u/p", {2025: -1})))), "does not net to zero"),
+        (lambda old: _document("terug", old.tick(-30 * 86400), Mutation(seq=1, kind="wijziging", legs=(
+            _leg("u/p", {2025: 1}),))), "before the event it follows"),
+    ]:
+        path = tmp_path / f"{expected[:5]}.db"
+        old = OlderProgram(path)
+        old.save(forged(old))
+        old.close()
+        with Ledger.open(str(path)) as ledger:
+            report = ledger.verify()
+        assert not report.ok and report.problems[0].startswith("position 4:") and expected in report.problems[0]
+
+
+def test_a_new_ledger_keeps_todays_rules_from_its_second_event(tmp_path):
+    bg = Cli(tmp_path / "l.db", tmp_path)
+    bg("init", "--organisation", "O", "--years", "2025-2026")
+    with Ledger.open(str(tmp_path / "l.db")) as ledger:
+        rows = ledger.app.recorder.select_notifications(1, 10)
+        assert [r.topic for r in rows] == [LedgerOpened.TOPIC, RulesInForce.TOPIC]
+        assert rows[1].originator_id == RULES_ID
+        assert ledger.verify().rules == 2
+
+
+# ---------------------------------------------------------------- one event, one reading
+
+
+def _rechain(path: Path, change) -> None:
+    """Apply ``change(rows)`` to the stored rows (position, id, version, topic, state) and
+    recompute every link: a forger who knows how the chain is made."""
+    with sqlite3.connect(path) as conn:
+        rows = [list(r) for r in conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
+                                              "FROM stored_events ORDER BY rowid")]
+        rows = change(rows)
+        conn.execute("DELETE FROM stored_events")
+        conn.execute("DELETE FROM event_chain")
+        previous = "0" * 64
+        for p, (_, oid, version, topic, state) in enumerate(rows, start=1):
+            conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                         "VALUES (?, ?, ?, ?, ?)", (p, oid, version, topic, state))
+            previous = link_hash(previous, p, oid, version, topic, state)
+            conn.execute("INSERT INTO event_chain VALUES (?, ?)", (p, previous))
+
+
+BASE = """
+document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01}
+chart:
+  - unit: u
+    name: U
+    lines:
+      - {id: res, name: Reserve, type: reserve, opening_balance: 1000}
+      - {id: p, name: Personeel, type: lasten, cost: personeel}
+mutations:
+  - {kind: wijziging, line: u/p, amounts: {2025: 900000}, structural: true, reason: basis}
+"""
+
+
+@pytest.fixture
+def base(tmp_path) -> Cli:
+    bg = Cli(tmp_path / "l.db", tmp_path)
+    bg("init", "--organisation", "O", "--years", "2025-2026")
+    bg.record("base.yaml", BASE)
+    return bg
+
+
+def _document_position(path: Path, doc: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT rowid FROM stored_events WHERE originator_id = ?",
+                            (document_aggregate_id(doc).hex,)).fetchone()[0]
+
+
+def _edit_state(path: Path, position: int, edit) -> None:
+    def change(rows):
+        rows[position - 1][4] = edit(rows[position - 1][4])
+        return rows
+
+    _rechain(path, change)
+
+
+@pytest.mark.parametrize("edit, what", [
+    (lambda s: s.replace(b'"2025":90000000', b'"02025":1,"2025":90000000'), "a second spelling of a year"),
+    (lambda s: s.replace(b',"', b', "'), "the same JSON with spaces"),
+    (lambda s: json.dumps(json.loads(s), sort_keys=False).encode(), "keys in another order"),
+])
+def test_a_stored_document_in_any_but_the_written_form_fails_verify(base, edit, what):
+    position = _document_position(base.ledger, "basis")
+    _edit_state(base.ledger, position, edit)
+    result = base("verify", ok=False)
+    assert result.exit_code == 1, what
+    assert f"position {position}:" in result.stderr and "not stored in the form" in result.stderr, result.stderr
+
+
+def test_a_chart_line_whose_id_has_a_slash_fails_verify(base):
+    position = _document_position(base.ledger, "basis") - 1  # its ChartExtended
+    _edit_state(base.ledger, position, lambda s: s.replace(b'"id":"p"', b'"id":"p/q"'))
+    result = base("verify", ok=False)
+    assert result.exit_code == 1 and f"position {position}: unit 'u' or one of its lines has an id" in result.stderr
+
+
+def test_a_chart_extension_left_without_its_document_fails_verify_and_blocks_writes(base):
+    position = _document_position(base.ledger, "basis")
+    _rechain(base.ledger, lambda rows: rows[:position - 1])
+    result = base("verify", ok=False)
+    assert result.exit_code == 1
+    assert f"position {position - 1}: chart extension for document 'basis' is not followed" in result.stderr
+    before = base.event_count()
+    base("record", base.write("w.yaml", "document: {id: w, kind: voorjaarsnota, title: W, date: 2025-02-01}\n"
+                                        "mutations:\n  - {kind: wijziging, line: u/p, amounts: {2025: 1}}\n"), ok=False)
+    assert base.event_count() == before
+
+
+def test_two_legs_of_one_reserve_mutation_are_taken_together(base):
+    result = base("record", base.write("r.yaml", """
+document: {id: r, kind: voorjaarsnota, title: R, date: 2025-02-01}
+mutations:
+  - kind: reserve
+    reason: twee onttrekkingen
+    legs:
+      - {line: u/res, amounts: {2025: -600}}
+      - {line: u/res, amounts: {2025: -600}}
+"""), ok=False)
+    assert result.exit_code == 1 and "reserve u/res would go below zero in 2025 (balance -€ 200" in result.stderr
+
+
+def _forge_indexation(base: Cli, indexation: tuple[IndexedLine, ...], legs: tuple[Leg, ...]) -> int:
+    with Ledger.open(str(base.ledger)) as ledger:
+        last = ledger.app.mapper.to_domain_event(ledger.app.recorder.select_notifications(1, 100)[-1])
+    forged = _document("idx", last.timestamp + timedelta(seconds=1),
+                       Mutation(seq=1, kind="indexatie", legs=legs, indexation=indexation))
+    stored = MAPPER.to_stored_event(forged)
+    position = base.event_count() + 1
+    _rechain(base.ledger, lambda rows: rows + [[position, stored.originator_id.hex, 1, stored.topic, stored.state]])
+    return position
+
+
+def test_an_indexation_with_a_leg_twice_fails_verify(base):
+    line = IndexedLine(unit="u", line="p", cost="personeel", base_cents=90_000_000, rate_percent="1",
+                       outcome_cents=900_000)
+    position = _forge_indexation(base, (line, line), (_leg("u/p", {2025: 900_000}), _leg("u/p", {2025: 900_000})))
+    result = base("verify", ok=False)
+    assert result.exit_code == 1 and f"position {position}:" in result.stderr and "each once" in result.stderr
+
+
+def test_an_indexation_rate_that_is_no_percentage_fails_verify_at_once(base):
+    line = IndexedLine(unit="u", line="p", cost="personeel", base_cents=90_000_000, rate_percent="1e999999999999",
+                       outcome_cents=0)
+    position = _forge_indexation(base, (line,), (_leg("u/p", {2025: 0}),))
+    result = base("verify", ok=False)
+    assert result.exit_code == 1 and f"position {position}:" in result.stderr and "not a percentage" in result.stderr
+
+
+def test_an_indexation_naming_a_line_twice_is_refused(base):
+    result = base("record", base.write("i.yaml", """
+document: {id: i, kind: voorjaarsnota, title: I, date: 2025-02-01}
+mutations:
+  - {kind: indexatie, year: 2025, rates: {personeel: 2}, lines: [u/p, u/p], reason: loon}
+"""), ok=False)
+    assert result.exit_code == 1 and "mutations.1.lines.2: 'u/p' is named twice" in result.stderr
+
+
+# ---------------------------------------------------------------- malformed events: a problem, not a crash
+
+
+@pytest.mark.parametrize("state, expected", [
+    (lambda s: s[:-1] + b',"class_version":0}', "class_version '0'"),
+    (lambda s: b"[" * 100_000 + b"]" * 100_000, "does not decode"),
+    (lambda s: b"[1]", "does not decode"),
+])
+def test_a_malformed_event_is_a_problem_not_a_crash(base, state, expected):
+    position = _document_position(base.ledger, "basis")
+    _edit_state(base.ledger, position, state)
+    result = base("verify", ok=False)
+    assert result.exit_code == 1 and f"position {position}:" in result.stderr and expected in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    result = base("rebuild", ok=False)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_writer_waiting_too_long_for_the_postgresql_lock_gets_a_clear_answer():
+    import psycopg
+
+    from tests.conftest import FreshDatabase, postgres_or_skip
+
+    postgres_or_skip()
+    db = FreshDatabase()
+    try:
+        location = Location.parse(db.url)
+        with psycopg.connect(db.url, autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(hashtext('begroting_writer'))")
+            with pytest.raises(StorageError, match="another writer held the ledger for 1 s"):
+                with location.writer_lock(1):
+                    pass
+    finally:
+        db.drop()
+
+
+def test_verify_digest_on_postgresql_names_a_digest_whose_event_was_removed(tmp_path):
+    import psycopg
+
+    from tests.conftest import FreshDatabase, postgres_or_skip
+
+    postgres_or_skip()
+    db = FreshDatabase()
+    try:
+        bg = Cli(db.url, tmp_path)
+        bg("init", "--organisation", "O", "--years", "2025-2026")
+        bg.record("base.yaml", BASE)
+        for doc in ("w1", "w2"):
+            bg.record(f"{doc}.yaml", f"document: {{id: {doc}, kind: voorjaarsnota, title: W, date: 2025-02-01}}\n"
+                                     "mutations:\n  - {kind: wijziging, line: u/p, amounts: {2025: 1}}\n")
+            if doc == "w1":
+                head = bg.json("digest")
+                position, digest = head["position"], f"{head['position']}:{head['sha256']}"
+        with psycopg.connect(db.url) as conn, conn.transaction():  # the owner removes it and relinks the rest
+            rows = conn.execute("SELECT notification_id, originator_id, originator_version, topic, state "
+                                "FROM begroting_events ORDER BY notification_id").fetchall()
+            conn.execute("DELETE FROM begroting_events WHERE notification_id = %s", (position,))
+            conn.execute("DELETE FROM event_chain")
+            previous = "0" * 64
+            for p, oid, version, topic, state in rows:
+                if p == position:
+                    continue
+                previous = link_hash(previous, p, oid, version, topic, bytes(state))
+                conn.execute("INSERT INTO event_chain VALUES (%s, %s)", (p, previous))
+        result = bg("verify", "--digest", digest, ok=False)
+        assert result.exit_code == 1 and f"position {position}: no event at the digest's position" in result.stderr
+    finally:
+        db.drop()
