@@ -341,7 +341,7 @@ class Ledger:
 
     def digest(self) -> str:
         """The head of the hash chain, ``position:sha256``, for an auditor to keep elsewhere."""
-        head, link, problem, _ = walk_chain(self.location.chain_rows(), contiguous=self.location.contiguous)
+        head, link, problem = walk_chain(self.location.chain_rows(), contiguous=self.location.contiguous)
         if problem:
             raise LedgerError(f"the hash chain is broken ({problem}); run `begroting verify`")
         return f"{head}:{link}"

@@ -87,19 +87,16 @@ class Chain:
         return link
 
 
-def walk_chain(rows: Iterable[tuple], keep: int | None = None, *, contiguous: bool = True
-               ) -> tuple[int, str, str | None, str | None]:
+def walk_chain(rows: Iterable[tuple], *, contiguous: bool = True) -> tuple[int, str, str | None]:
     """Re-derive the chain from stored events in position order.
 
     ``rows`` yields (position, originator_id, version, topic, state, stored_link), with
     stored_link None where the chain has no link. Returns the head position and link of
-    the intact prefix, the first problem (or None), and the re-derived link at ``keep``."""
-    chain, kept = Chain(contiguous=contiguous), None
+    the intact prefix and the first problem (or None)."""
+    chain = Chain(contiguous=contiguous)
     for row in rows:
         try:
-            link = chain.step(*row)
+            chain.step(*row)
         except ChainBroken as e:
-            return chain.head, chain.previous, str(e), kept
-        if row[0] == keep:
-            kept = link
-    return chain.head, chain.previous, None, kept
+            return chain.head, chain.previous, str(e)
+    return chain.head, chain.previous, None

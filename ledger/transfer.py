@@ -29,16 +29,18 @@ from events import (
     KeySet,
     LedgerOpened,
     Mutation,
+    document_aggregate_id,
 )
 from events import EVENT_TYPES
 from ledger.application import Ledger
 from ledger.errors import InvalidInput, LedgerError, LedgerExists, Problem
-from ledger.integrity import GENESIS, link_hash
+from ledger.integrity import GENESIS, ChainBroken, link_hash
 from ledger.keys import key_from_mapping
 from ledger.mapper import event_from_stored
 from ledger.money import decimal_text
 from ledger.parsing import document_from_mapping
 from ledger.storage import CHAIN_TABLE, Location, PostgresLocation, SqliteLocation
+from ledger.writemodel import RuleBroken, WriteModel, decode
 
 FORMAT = "begroting-history/2"
 FORMAT_V1 = "begroting-history/1"
@@ -219,7 +221,30 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
         previous = link
     if EVENT_TYPES[out[0].topic] is not LedgerOpened:
         raise bad("stored_events[1].topic", "the first event must open the ledger (LedgerOpened)")
+    _check_rules(out, bad)
     return out
+
+
+def _check_rules(events: list[RawEvent], bad: Callable[[str, str], InvalidInput]) -> None:
+    """Fold the events as ``verify`` would, before anything is written: a file whose events
+    break the ledger's rules (by the rules in force where each was recorded) is refused."""
+    states = {e.originator_id: e.state for e in events
+              if e.topic == DocumentRecorded.TOPIC and e.originator_version == 1}
+
+    def load_document(document: str) -> tuple | None:
+        state = states.get(document_aggregate_id(document))
+        return decode(DocumentRecorded.TOPIC, state, document_aggregate_id(document), 1).mutations if state else None
+
+    model = WriteModel(load_document)
+    try:
+        model.fold((e.position, e.originator_id, e.originator_version, e.topic, e.state, e.sha256) for e in events)
+    except (ChainBroken, RuleBroken) as e:
+        position, _, message = str(e).partition(": ")
+        n = position.removeprefix("position ")
+        raise bad(f"stored_events[{n}]", f"breaks the ledger's rules: {message}") from None
+    if model.expecting is not None:
+        raise bad(f"stored_events[{len(events)}]",
+                  f"a chart extension for document {model.expecting!r} is not followed by that document")
 
 
 def import_raw(text: str, data: dict[str, Any], source: str,

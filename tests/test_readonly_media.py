@@ -20,7 +20,7 @@ def test_a_ledger_path_with_uri_characters_is_a_plain_file_name(tmp_path: Path, 
     assert (tmp_path / name).with_name(Path(name).stem + ".views.db").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({name.split("/")[0], "kb.yaml"})
     assert bg.json("show")["lines"]
-    assert bg.event_count() == 4  # opened, chart, recorded, adopted
+    assert bg.event_count() == 5  # opened, rules in force, chart, recorded, adopted
 
 
 # ------------------------------------------------------------------ archived copies on read-only media

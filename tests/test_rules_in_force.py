@@ -385,3 +385,30 @@ def test_verify_digest_on_postgresql_names_a_digest_whose_event_was_removed(tmp_
         assert result.exit_code == 1 and f"position {position}: no event at the digest's position" in result.stderr
     finally:
         db.drop()
+
+
+def test_import_refuses_a_history_whose_events_break_the_rules(base, tmp_path):
+    """An export edited into an unbalanced shift, its links recomputed so the file is
+    self-consistent: import folds it as verify would and writes nothing."""
+    import base64
+
+    exported = tmp_path / "h.json"
+    base("export", "--format", "json", str(exported))
+    data = json.loads(exported.read_text())
+    rows = data["history"]["stored_events"]
+    last = json.loads(base64.b64decode(rows[-1]["state"]))
+    forged = _document("scheef", datetime.fromisoformat(last["timestamp"].replace("Z", "+00:00")) + timedelta(seconds=1),
+                       Mutation(seq=1, kind="verschuiving", legs=(_leg("u/p", {2025: 10_000}),)))
+    stored = MAPPER.to_stored_event(forged)
+    rows.append({"position": len(rows) + 1, "originator_id": str(stored.originator_id), "originator_version": 1,
+                 "topic": stored.topic, "state": base64.b64encode(stored.state).decode(), "sha256": ""})
+    previous = "0" * 64
+    for row in rows:
+        row["sha256"] = previous = link_hash(previous, row["position"], row["originator_id"], row["originator_version"],
+                                             row["topic"], base64.b64decode(row["state"]))
+    exported.write_text(json.dumps(data))
+    target = tmp_path / "moved.db"
+    result = Cli(target, tmp_path)("import", str(exported), ok=False)
+    assert result.exit_code == 1
+    assert f"stored_events[{len(rows)}]: breaks the ledger's rules: document 'scheef'" in result.stderr
+    assert not target.exists() or Cli(target, tmp_path)("show", ok=False).exit_code != 0
