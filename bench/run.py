@@ -145,7 +145,8 @@ def rebuild_in_child(path: Path) -> tuple[float, float]:
     """`begroting rebuild` as a process: (seconds, its peak resident memory in MiB)."""
     exe = str(Path(sys.executable).with_name("begroting"))
     started = time.perf_counter()
-    proc = subprocess.Popen([exe, "--ledger", str(path), "rebuild"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([exe, "--ledger", str(path), "rebuild"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
@@ -232,7 +233,8 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
             "explain_all_ms_p50": ms(p50(explains_all)),
             "history_filter_ms_p50": ms(p50(filters)),
             "show_cli_ms_p50": cli_ms(["--ledger", str(path), "show", "--json"], runs=5),
-            "explain_cli_ms_p50": cli_ms(["--ledger", str(path), "explain", some_line, "--year", "2025", "--json"], runs=5),
+            "explain_cli_ms_p50": cli_ms(["--ledger", str(path), "explain", some_line, "--year", "2025", "--json"],
+                                         runs=5),
             "help_cli_ms_p50": cli_ms(["--help"], runs=5),
             "hledger_bal_s": hledger_bal(folder, path),
             "ledger_file_mib": round(path.stat().st_size / 2**20, 1),

@@ -9,7 +9,7 @@ This package imports only pydantic and the standard library.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Iterator, Literal, get_args
+from typing import Any, ClassVar, Iterator, Literal, Protocol, get_args
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict
@@ -225,7 +225,8 @@ def current_state(topic: str, data: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"{topic} state is not a JSON object")
     version = data.pop("class_version", 1)
     if type(version) is not int or not 1 <= version <= cls.class_version:
-        raise ValueError(f"{topic} has class_version {str(version)[:20]!r}; this program knows 1 to {cls.class_version}")
+        raise ValueError(f"{topic} has class_version {str(version)[:20]!r}; "
+                         f"this program knows 1 to {cls.class_version}")
     while version < cls.class_version:
         data = getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
         version += 1
@@ -264,7 +265,16 @@ def mutation_effects(mutation: Mutation, years: range | list[int]) -> Iterator[t
             yield leg, year, amount
 
 
-def carries(mutation: Mutation) -> bool:
+class _Carrying(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def structural(self) -> bool: ...
+
+
+def carries(mutation: _Carrying) -> bool:
+    """Whether a mutation (as the events hold it, or as ``ledger.stored`` decodes it) carries."""
     return kind_carries(mutation.kind, structural=mutation.structural)
 
 

@@ -1,20 +1,29 @@
 """The two kinds of aggregate: the Ledger (organisation, horizon, chart) and each
 Document (its mutations and lifecycle). State is rebuilt only by pure ``mutate``
 functions from events, in the style of the eventsourcing library's aggregate7 example.
+
+The commands' decisions are pure functions too (``decide_*``): given the proven state
+(a ``WriteModel``), the request, the time and the actor, they return the events to save,
+None when there is nothing to do, or raise. The application service only queues, folds,
+saves and retries around them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import singledispatch
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, cast
 
 from events import (
+    LEDGER_ID,
     ChartExtended,
     ChartLine,
     DocumentAdopted,
     DocumentHeader,
+    DocumentKind,
     DocumentRecorded,
     DocumentWithdrawn,
     Event,
@@ -22,7 +31,24 @@ from events import (
     KeySet,
     LedgerOpened,
     Mutation,
+    canonical,
+    document_aggregate_id,
+    mutation_effects,
 )
+from ledger.errors import (
+    DocumentNotFound,
+    InvalidInput,
+    LedgerError,
+    LedgerNotFound,
+    LifecycleError,
+    Problem,
+)
+from ledger.validation import check_document
+
+if TYPE_CHECKING:
+    from ledger.keys import KeyInput
+    from ledger.parsing import DocumentInput
+    from ledger.writemodel import DocumentFacts, WriteModel
 
 
 @dataclass(frozen=True)
@@ -146,3 +172,168 @@ def project_document(state: DocumentState | None, events: Iterable[Event]) -> Do
     for event in events:
         state = mutate_document(event, state)
     return state
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass
+class RecordResult:
+    document: str
+    mutation_count: int
+    already_recorded: bool = False
+    dry_run: bool = False
+    position: int | None = None
+    # (unit, line, year, before_cents, after_cents) for every figure the document changes
+    changes: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    excluded_from_indexation: list[str] = field(default_factory=list)
+    new_lines: list[str] = field(default_factory=list)
+
+
+def content_sha256(doc: DocumentInput) -> str:
+    """Identity of a document's content, whatever file or format it came from. Mutation
+    numbers other than 1, 2, … and a correction that carries like what it corrects are part
+    of it (they change what is recorded); documents without either hash as they always did."""
+    body = {
+        "id": doc.id, "kind": doc.kind, "title": doc.title, "date": doc.date.isoformat(),
+        "status": doc.status, "decision": doc.decision, "chart": canonical(list(doc.chart)),
+        "mutations": [
+            {
+                "kind": m.kind, "reason": m.reason, "reference": m.reference, "structural": m.structural,
+                "corrects": str(m.corrects) if m.corrects else None,
+                "legs": [[a, {str(y): c for y, c in sorted(amts.items())}] for a, amts, _ in m.legs],
+                "year": m.year, "rates": m.rates, "lines": m.lines,
+            }
+            for m in doc.mutations
+        ],
+    }
+    for i, (m, out) in enumerate(zip(doc.mutations, body["mutations"], strict=True), start=1):
+        if m.seq != i:
+            out["seq"] = m.seq
+        if m.kind == "correctie" and not m.structural_given:
+            out["structural"] = "as corrected"
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: datetime, actor: str,
+                  adopted_only: bool = False, dry_run: bool = False) -> tuple[list[Event] | None, RecordResult]:
+    """A document's events (its chart additions, itself, its adoption when the file says
+    so), checked against the proven state; None when this very content is recorded."""
+    existing = model.documents.get(doc.id)
+    if existing is not None:
+        if existing.content_sha256 == digest:
+            return None, RecordResult(doc.id, existing.size, already_recorded=True, dry_run=dry_run)
+        raise InvalidInput([Problem(doc.source, "document.id", f"{doc.id!r} is already recorded with different "
+                                                               "content; correct it with a later document")])
+    ledger = opened(model)
+    checked = check_document(doc, model, adopted_only=adopted_only)
+    events: list[Event] = []
+    if checked.new_units:
+        events.append(ChartExtended(
+            originator_id=LEDGER_ID, originator_version=ledger.version + 1, timestamp=stamp, actor=actor,
+            document=doc.id, units=tuple(checked.new_units),
+        ))
+    doc_id = document_aggregate_id(doc.id)
+    recorded = DocumentRecorded(
+        originator_id=doc_id, originator_version=1, timestamp=stamp, actor=actor,
+        header=DocumentHeader(id=doc.id, kind=cast(DocumentKind, doc.kind), title=doc.title, date=doc.date,
+                              decision=doc.decision),
+        mutations=tuple(checked.mutations), content_sha256=digest, source=doc.source.rsplit("/", 1)[-1],
+    )
+    events.append(recorded)
+    if doc.status == "adopted":
+        events.append(DocumentAdopted(
+            originator_id=doc_id, originator_version=2, timestamp=stamp, actor=actor,
+            document=doc.id, date=doc.date, decision=doc.decision,
+        ))
+    result = RecordResult(
+        doc.id, len(checked.mutations), dry_run=dry_run, changes=changes(recorded, model),
+        excluded_from_indexation=checked.excluded_from_indexation,
+        new_lines=[f"{u.id}/{line.id}" for u in checked.new_units for line in u.lines],
+    )
+    return events, result
+
+
+def decide_adopt(model: WriteModel, document: str, when: date, decision: str, *, stamp: datetime,
+                 actor: str) -> list[Event] | None:
+    facts = _document(model, document)
+    if facts.status == "adopted":
+        if facts.decision == decision:
+            return None
+        raise LifecycleError(f"{document} is already adopted ({facts.decision})")
+    if facts.status == "withdrawn":
+        raise LifecycleError(f"{document} was withdrawn and cannot be adopted")
+    return [DocumentAdopted(
+        originator_id=document_aggregate_id(document), originator_version=facts.version + 1,
+        timestamp=stamp, actor=actor, document=document, date=when, decision=decision,
+    )]
+
+
+def decide_withdraw(model: WriteModel, document: str, when: date, reason: str, *, stamp: datetime,
+                    actor: str) -> list[Event] | None:
+    facts = _document(model, document)
+    if facts.status == "withdrawn":
+        return None
+    if facts.status == "adopted":
+        raise LifecycleError(f"{document} is adopted; correct it with a later document instead")
+    return [DocumentWithdrawn(
+        originator_id=document_aggregate_id(document), originator_version=facts.version + 1,
+        timestamp=stamp, actor=actor, document=document, date=when, reason=reason,
+    )]
+
+
+def decide_key(model: WriteModel, key: KeyInput, *, stamp: datetime, actor: str) -> list[Event] | None:
+    state = opened(model)
+    known = state.keys.get(key.id)
+    if known is not None:
+        if known.from_year == key.from_year and list(known.participants) == key.participants:
+            return None
+        raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
+                                                          "give the new key another id")])
+    return [KeySet(
+        originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=stamp, actor=actor,
+        key=key.id, from_year=key.from_year, participants=tuple(key.participants),
+        source=key.source.rsplit("/", 1)[-1],
+    )]
+
+
+def decide_extend(model: WriteModel, last_year: int, *, stamp: datetime, actor: str) -> list[Event] | None:
+    state = opened(model)
+    if last_year < state.last_year:
+        raise LedgerError(f"--to {last_year}: the horizon already runs to {state.last_year}; "
+                          "years can only be added at the end")
+    if last_year == state.last_year:
+        return None
+    if last_year - state.first_year > 30:
+        raise LedgerError(f"--to {last_year}: a horizon holds at most 31 years")
+    return [HorizonExtended(
+        originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=stamp, actor=actor,
+        last_year=last_year,
+    )]
+
+
+def opened(model: WriteModel) -> LedgerState:
+    if model.ledger is None:
+        raise LedgerNotFound("the ledger holds no LedgerOpened event: run `begroting init`")
+    return model.ledger
+
+
+def _document(model: WriteModel, document: str) -> DocumentFacts:
+    facts = model.documents.get(document)
+    if facts is None:
+        raise DocumentNotFound(f"no document {document!r} in the ledger")
+    return facts
+
+
+def changes(recorded: DocumentRecorded, model: WriteModel) -> list[tuple[str, str, int, int, int]]:
+    """(unit, line, year, before, after) for every figure the document changes."""
+    deltas: dict[tuple[str, int], int] = {}
+    for m in recorded.mutations:
+        for leg, year, amount in mutation_effects(m, model.years):
+            deltas[(leg.address, year)] = deltas.get((leg.address, year), 0) + amount
+    out = []
+    for (address, year), delta in sorted(deltas.items()):
+        before = model.figure(address, year)
+        unit, _, line = address.partition("/")
+        out.append((unit, line, year, before, before + delta))
+    return out

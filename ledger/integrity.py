@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from ledger.writemodel import WriteModel
 
 GENESIS = "0" * 64
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -19,6 +24,10 @@ _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 
 class ChainBroken(Exception):
     """Raised by ``Chain.step`` for the first stored event that breaks the chain."""
+
+
+class RuleBroken(Exception):
+    """An event (stored or about to be) that breaks a rule of the ledger."""
 
 
 def link_hash(previous: str, position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> str:
@@ -33,7 +42,7 @@ def new_links(previous: str, positions: Sequence[int], stored_events: Sequence[A
     """(position, link) for events just stored at ``positions``, continuing the chain from
     ``previous``, the link of the event before them (GENESIS for the first)."""
     links = []
-    for position, s in zip(positions, stored_events):
+    for position, s in zip(positions, stored_events, strict=True):
         previous = link_hash(previous, position, s.originator_id, s.originator_version, s.topic, s.state)
         links.append((position, previous))
     return links
@@ -44,7 +53,8 @@ def parse_digest(text: str) -> tuple[int, str]:
     position, _, digest = text.strip().partition(":")
     if not position.isascii() or not position.isdigit() or len(digest) != 64 \
             or any(c not in "0123456789abcdef" for c in digest):
-        raise ValueError(f"--digest {text!r} is not a digest: give it as printed by `begroting digest` (position:sha256)")
+        raise ValueError(f"--digest {text!r} is not a digest: give it as printed by `begroting digest` "
+                         "(position:sha256)")
     return int(position), digest
 
 
@@ -82,7 +92,8 @@ class Chain:
         if stored is None:
             raise ChainBroken(f"position {position}: event has no link in the hash chain (inserted?)")
         if stored != link:
-            raise ChainBroken(f"position {position}: event does not match its hash-chain link (altered, swapped or re-hashed)")
+            raise ChainBroken(f"position {position}: event does not match its hash-chain link "
+                              "(altered, swapped or re-hashed)")
         self.previous, self.head = link, position
         return link
 
@@ -100,3 +111,96 @@ def walk_chain(rows: Iterable[tuple], *, contiguous: bool = True) -> tuple[int, 
         except ChainBroken as e:
             return chain.head, chain.previous, str(e)
     return chain.head, chain.previous, None
+
+
+# ---------------------------------------------------------------- verify
+
+
+@dataclass
+class Verification:
+    """What `verify` found: the head of the intact chain and every problem, first bad position first."""
+
+    events: int
+    head_position: int
+    head_sha256: str
+    problems: list[str] = field(default_factory=list)
+    views_position: int | None = None  # the position the (compared) read models reflect
+    # What today's rules refuse in events an earlier program recorded under rules it allowed.
+    findings: list[str] = field(default_factory=list)
+    rules: int = 1  # the rules the ledger's last events keep
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def digest(self) -> str:
+        return f"{self.head_position}:{self.head_sha256}"
+
+
+# How far an event's own timestamp may lie from the time the database stamped on it.
+STAMP_TOLERANCE = timedelta(minutes=5)
+Stamp = tuple["str | None", "datetime | None"]
+
+
+def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int, str] | None = None,
+                 stamps: dict[int, Stamp] | None = None, orphan: int | None = None,
+                 progress: Callable[[int, Any], None] | None = None) -> Verification:
+    """Fold every stored row into ``model`` (chain and rules), hold each event against what the
+    database stamped on it, and prove the chain still extends ``digest`` (position, link).
+    ``orphan`` is the position of a chain link whose event is gone, if the store has one."""
+    problems: list[str] = []
+    kept: list[str] = []
+
+    def step(position: int, event: Any) -> None:
+        if digest is not None and position == digest[0]:
+            kept.append(model.chain.previous)
+        if stamps is not None and not problems:
+            odd = stamp_problem(event, stamps.get(position))
+            if odd:
+                problems.append(f"position {position}: {odd}")
+        if progress:
+            progress(position, event)
+
+    try:
+        model.fold(rows, step)
+    except (ChainBroken, RuleBroken) as e:
+        problems.append(str(e))
+    if model.expecting is not None and not problems:
+        problems.append(f"position {model.position}: chart extension for document {model.expecting!r} "
+                        "is not followed by that document (removed?)")
+    problems.sort(key=_position_of)
+    head = model.position
+    if orphan is not None:
+        problems.append(f"position {orphan}: chain link without its event (event deleted?)")
+    if digest is not None:
+        position, expected = digest
+        if position > head and not problems:
+            problems.append(f"position {position}: the ledger ends at {head}, before the digest (truncated?)")
+        elif kept and kept[0] != expected:
+            problems.append(f"position {position}: the ledger no longer extends the digest (history rewritten)")
+        elif position == 0 and expected != GENESIS:
+            problems.append("position 0: not a digest of this ledger")
+        elif position and not kept and not problems:
+            problems.append(f"position {position}: no event at the digest's position (removed?)")
+    return Verification(events=model.count, head_position=head, head_sha256=model.chain.previous,
+                        problems=problems, findings=model.findings, rules=model.rules)
+
+
+def stamp_problem(event: Any, stamp: Stamp | None) -> str | None:
+    """Why an event disagrees with what the database stamped on it, or None. Events stored
+    before the database stamped them have no stamp, and are not judged by one."""
+    if stamp is None:
+        return None
+    who, when = stamp
+    if who is not None and event.actor != who:
+        return f"the event names {event.actor!r} as its actor, the database recorded {who!r} (forged?)"
+    if when is not None and abs(event.timestamp - when) > STAMP_TOLERANCE:
+        return (f"the event says it was recorded at {event.timestamp.isoformat()}, the database recorded "
+                f"{when.isoformat()} (forged?)")
+    return None
+
+
+def _position_of(problem: str) -> int:
+    head = problem.split(":", 1)[0]
+    return int(head.removeprefix("position ")) if head.startswith("position ") and head[9:].isdigit() else 0

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from events import Participant
 from ledger.errors import InvalidInput, Problem
-from ledger.parsing import ID, MAX_FILE_MB, YEAR, load_yaml_text
+from ledger.files import load_yaml_text, read_text
 from ledger.text import normalise, text_problems
+from ledger.values import Values
 
 # ASCII digits only: a percentage stored as "１００" would read as 100 but compare as text.
 PERCENTAGE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,4})?$")
@@ -31,37 +32,21 @@ class KeyInput:
 
 def read_key(path: str | Path) -> KeyInput:
     source = str(path)
-    try:
-        if Path(path).stat().st_size > MAX_FILE_MB * 1_000_000:
-            raise InvalidInput([Problem(source, "", f"the file is larger than {MAX_FILE_MB} MB")])
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidInput([Problem(source, "", f"cannot read file: {e}")]) from None
-    return key_from_mapping(load_yaml_text(text, source), source)
+    return key_from_mapping(load_yaml_text(read_text(path), source), source)
 
 
 def key_from_mapping(data: object, source: str) -> KeyInput:
     problems: list[Problem] = []
-
-    def problem(field: str, message: str) -> None:
-        problems.append(Problem(source, field, message))
-
+    values = Values(source, problems)
+    problem = values.problem
     key = data.get("key") if isinstance(data, dict) else None
     if not isinstance(key, dict):
         raise InvalidInput([Problem(source, "key", "must be a mapping with id, from and participants")])
-    for k in key:
-        if k not in ("id", "from", "participants", "name", "decision"):
-            problem(f"key.{k}", "is not a known field")
-    for k, kind in (("name", "name"), ("decision", "decision")):
-        if key.get(k) is not None:
-            for message in text_problems(normalise(str(key[k])), kind):
-                problem(f"key.{k}", message)
-    key_id = str(key.get("id") or "").strip()
-    if not ID.match(key_id):
-        problem("key.id", f"{key_id!r} is not an id: use lowercase letters, digits, '-', '_' or '.'")
-    year_text = str(key.get("from") or "").strip()
-    if not YEAR.match(year_text):
-        problem("key.from", f"{year_text!r} is not a year")
+    values.unknown_keys(key, {"id", "from", "participants", "name", "decision"}, "key")
+    for k in ("name", "decision"):
+        values.text(key.get(k), f"key.{k}", limit=k)
+    key_id = values.ident(key.get("id"), "key.id")
+    from_year = values.year(key.get("from") or "", "key.from")
     participants: list[Participant] = []
     raw = key.get("participants")
     if not isinstance(raw, list) or not raw:
@@ -98,4 +83,5 @@ def key_from_mapping(data: object, source: str) -> KeyInput:
         problem("key.participants", f"the percentages sum to {total}, not exactly 100")
     if problems:
         raise InvalidInput(problems)
-    return KeyInput(source=source, id=key_id, from_year=int(year_text), participants=participants)
+    assert from_year is not None
+    return KeyInput(source=source, id=key_id, from_year=from_year, participants=participants)

@@ -35,7 +35,7 @@ class PydanticMapper(Mapper):
             state=canonical_bytes(state),
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Event:  # type: ignore[override]
+    def to_domain_event(self, stored_event: StoredEvent) -> Event:
         return event_from_stored(
             stored_event.topic, stored_event.state, stored_event.originator_id, stored_event.originator_version
         )

@@ -22,7 +22,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(CHAIN_TABLE))
         self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, sha256 text NOT NULL)").format(self.chain_table)
+            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, sha256 text NOT NULL)")
+            .format(self.chain_table)
         )
         self.sql_create_statements += stamp_statements(datastore.schema, events_table_name)
 
@@ -40,7 +41,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)  # taken again by the insert: the lock is re-entrant
             curs.execute(SQL("SELECT MAX(notification_id) AS head FROM {0}.{1}").format(
                 Identifier(self.datastore.schema), Identifier(self.events_table_name)))
-            check_head(curs.fetchone()["head"], kwargs)
+            row = curs.fetchone()
+            check_head(row["head"] if row else None, kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
             positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
             curs.execute(SQL("SELECT sha256 FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
@@ -101,7 +103,8 @@ def stamp_statements(schema: str, table_name: str) -> list[Any]:
         .format(table),
         SQL(_STAMP_FUNCTION).format(function=function, table=table),
         SQL("DROP TRIGGER IF EXISTS {0} ON {1}").format(trigger, table),
-        SQL("CREATE TRIGGER {0} BEFORE INSERT ON {1} FOR EACH ROW EXECUTE FUNCTION {2}()").format(trigger, table, function),
+        SQL("CREATE TRIGGER {0} BEFORE INSERT ON {1} FOR EACH ROW EXECUTE FUNCTION {2}()")
+        .format(trigger, table, function),
     ]
 
 

@@ -28,7 +28,8 @@ def statements(location: Location, controller: str, auditor: str) -> list[Any]:
             raise LedgerError(f"{option} {name!r} is not a role name (lowercase letters, digits and _)")
     if controller == auditor:
         raise LedgerError("roles: the controller and the auditor must be different roles")
-    ctl, aud, both = Identifier(controller), Identifier(auditor), SQL(", ").join([Identifier(controller), Identifier(auditor)])
+    ctl, aud = Identifier(controller), Identifier(auditor)
+    both = SQL(", ").join([ctl, aud])
     events = SQL(", ").join([Identifier(EVENTS), Identifier(CHAIN_TABLE)])
     views, reader = Identifier(VIEWS), Identifier(READER)
     out = []
@@ -49,7 +50,8 @@ def statements(location: Location, controller: str, auditor: str) -> list[Any]:
         # also hold for the tables a rebuild makes anew (default privileges of the owner).
         SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1}").format(views, ctl),
         SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {0} TO {1}").format(views, aud),
-        SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {1}").format(views, ctl),
+        SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {1}")
+        .format(views, ctl),
         SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT SELECT ON TABLES TO {1}").format(views, aud),
         # `sql` reads as begroting_reader: SELECT on the read models and nothing else.
         SQL("GRANT USAGE ON SCHEMA {0} TO {1}").format(views, reader),

@@ -19,29 +19,28 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.sqlite import (
-    SQLiteApplicationRecorder,
-    SQLiteConnection,
-    SQLiteConnectionPool,
-    SQLiteCursor,
-    SQLiteDatastore,
-    SQLiteFactory,
-    SQLiteTransaction,
-)
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from ledger.errors import StorageError
-from ledger.integrity import GENESIS, new_links
 
 LOCK_TIMEOUT_S = 30
 CHAIN_TABLE = "event_chain"
+
+
+def is_permission_error(e: BaseException) -> bool:
+    return "permission denied" in str(e).lower() or "insufficientprivilege" in type(e).__name__.lower()
+
+
+def is_lock_error(e: BaseException) -> bool:
+    return isinstance(e, (sqlite3.OperationalError, OperationalError)) and "locked" in str(e).lower()
 
 
 def sqlite_uri(path: Path, **params: str) -> str:
@@ -51,16 +50,54 @@ def sqlite_uri(path: Path, **params: str) -> str:
     return f"file:{quote(str(path.resolve()), safe='/')}" + (f"?{query}" if query else "")
 
 
-class Location:
-    """A ledger's address as the user gave it: a file path or a postgresql:// URL."""
+class Location(ABC):
+    """A ledger's address as the user gave it: a file path or a postgresql:// URL, and
+    what the rest of the program asks of the store behind it."""
 
     kind = "sqlite"
+    contiguous = True  # positions run 1, 2, 3, … without gaps
 
     @staticmethod
     def parse(text: str) -> Location:
         if text.startswith(("postgresql://", "postgres://")):
             return PostgresLocation(text)
         return SqliteLocation(Path(text).expanduser())
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Make room for a new ledger (its folder)."""
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether a ledger's event store is there."""
+
+    @abstractmethod
+    def event_store_env(self, *, readonly: bool = False, create: bool = False) -> dict[str, str]:
+        """The eventsourcing library's settings for this store."""
+
+    @abstractmethod
+    def views_connection(self) -> Any:
+        """A connection to the read models."""
+
+    @abstractmethod
+    def chain_rows(self, start: int = 1) -> Iterator[tuple]:
+        """(position, originator id, version, topic, state, chain link) from ``start`` on."""
+
+    @abstractmethod
+    def writer_lock(self, timeout_s: float) -> AbstractContextManager[None]:
+        """Held for the whole of one write; StorageError after ``timeout_s``."""
+
+    @abstractmethod
+    def chain_link(self, position: int) -> str | None:
+        """The stored chain link at ``position``."""
+
+    @abstractmethod
+    def orphan_links(self) -> int | None:
+        """The first position whose chain link has no event, or None."""
+
+    def stamps(self) -> dict[int, tuple[str | None, datetime | None]] | None:
+        """What the database stamped on each event (who, when), or None where it keeps no stamps."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -108,7 +145,7 @@ class SqliteLocation(Location):
             raise StorageError("it is on a read-only medium: it can be read (show, verify, digest, sql), "
                                "not written")
         return {
-            "PERSISTENCE_MODULE": "ledger.storage:Factory",
+            "PERSISTENCE_MODULE": "ledger.sqlitestore:Factory",
             "SQLITE_DBNAME": self._read_uri() if readonly else sqlite_uri(self.path),
             "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
             "CREATE_TABLE": "n" if readonly else "y",
@@ -286,8 +323,7 @@ class PostgresLocation(Location):
             cursor = conn.cursor(name="stamps")  # server-side: the ledger may be large
             cursor.execute(SQL("SELECT notification_id, actor, recorded_at FROM {0} ORDER BY notification_id")
                            .format(Identifier(self.EVENTS_TABLE)))
-            for position, who, when in cursor:
-                yield position, who, when
+            yield from cursor
 
     def orphan_links(self) -> int | None:
         with self.connect() as conn:
@@ -296,36 +332,13 @@ class PostgresLocation(Location):
                 f"(SELECT 1 FROM {self.EVENTS_TABLE} e WHERE e.notification_id = c.position)"
             ).fetchone()[0]
 
+    def stamps(self) -> dict[int, tuple[str | None, datetime | None]]:
+        """What the database itself stamped on each event: who inserted it and when."""
+        return {position: (who, when) for position, who, when in self.event_stamps()}
+
     def __str__(self) -> str:
         who = f"{self.user}@" if self.user else ""
         return f"postgresql://{who}{self.host}:{self.port}/{self.dbname}"
-
-
-class _ImmediateTransaction(SQLiteTransaction):
-    def __enter__(self) -> SQLiteCursor:
-        cursor = self.connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE" if self.commit else "BEGIN")
-        return cursor
-
-
-class _Connection(SQLiteConnection):
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
-        with _ImmediateTransaction(self, commit=commit) as curs, curs:
-            yield curs
-
-
-class _Pool(SQLiteConnectionPool):
-    def _create_connection(self) -> SQLiteConnection:
-        raw = super()._create_connection()._sqlite_conn
-        raw.execute("PRAGMA synchronous=FULL")
-        return _Connection(sqlite_conn=raw, max_age=self.max_age)
-
-
-class _Datastore(SQLiteDatastore):
-    def __init__(self, db_name: str, **kwargs: Any):
-        super().__init__(db_name, **kwargs)
-        self.pool = _Pool(db_name=db_name, lock_timeout=kwargs.get("lock_timeout"))
 
 
 class HeadMoved(IntegrityError):
@@ -340,39 +353,3 @@ def check_head(found: int | None, kwargs: dict[str, Any]) -> None:
     expected = kwargs.get("expected_head")
     if expected is not None and (found or 0) != expected:
         raise HeadMoved(f"the ledger moved on from position {expected} to {found or 0}")
-
-
-class ChainedRecorder(SQLiteApplicationRecorder):
-    """Appends each event's chain link in the same transaction as the event."""
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
-        ]
-
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")  # under the write lock (BEGIN IMMEDIATE)
-        check_head(c.fetchone()[0], kwargs)
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        c.execute(f"SELECT sha256 FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
-        row = c.fetchone()
-        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)",
-                      new_links(row[0] if row else GENESIS, positions or [], stored_events))
-        return positions
-
-
-class Factory(SQLiteFactory):
-    application_recorder_class = ChainedRecorder
-
-    def __init__(self, env: Any):
-        super().__init__(env)
-        old = self.datastore
-        self.datastore = _Datastore(
-            db_name=old.pool.db_name,
-            lock_timeout=old.pool.lock_timeout,
-            single_row_tracking=old.single_row_tracking,
-            originator_id_type=old.originator_id_type,
-        )
-        old.close()
-

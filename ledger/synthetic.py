@@ -4,7 +4,7 @@ and the benchmark. Documents come out as the same mappings a YAML file parses in
 from __future__ import annotations
 
 import random
-from typing import Iterator
+from typing import Any, Iterator
 
 COST = ("personeel", "materieel")
 
@@ -56,8 +56,8 @@ class HistoryGenerator:
         for seq, m in enumerate(mutations, start=1):
             if m["kind"] == "wijziging":
                 self.wijzigingen.append((doc_id, seq, m["line"]))
-        doc = {"document": {"id": doc_id, "kind": kind, "title": f"Document {doc_id}", "date": "2024-06-01",
-                            "status": status},
+        doc: dict[str, Any] = {"document": {"id": doc_id, "kind": kind, "title": f"Document {doc_id}",
+                                            "date": "2024-06-01", "status": status},
                "mutations": mutations}
         if status == "adopted":
             doc["document"]["decision"] = "Besluit"
@@ -72,7 +72,8 @@ class HistoryGenerator:
             chosen = sorted(rng.sample(years, rng.randint(1, min(3, len(years)))))
             return {"kind": "wijziging", "line": rng.choice(self.all_lines),
                     "amounts": {y: _euros(rng, -50_000, 80_000) or "1.00" for y in chosen},
-                    "structural": rng.random() < 0.5, "reason": f"Wijziging {self.count}", "reference": f"§{rng.randint(1, 9)}"}
+                    "structural": rng.random() < 0.5, "reason": f"Wijziging {self.count}",
+                    "reference": f"§{rng.randint(1, 9)}"}
         if roll < 0.7:
             a, b = rng.sample(self.all_lines, 2)
             year = rng.choice(years)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from events import (
     ChartLine,
@@ -19,11 +19,14 @@ from events import (
     IndexedLine,
     Leg,
     Mutation,
+    MutationKind,
     mutation_effects,
 )
 from ledger.errors import InvalidInput, Problem
-from ledger.money import MAX_EUROS, euro as _euros, round_half_away
+from ledger.money import MAX_EUROS, round_half_away
+from ledger.money import euro as _euros
 from ledger.parsing import RATE, DocumentInput, MutationInput
+from ledger.stored import as_mutations
 
 if TYPE_CHECKING:
     from events import DocumentRecorded
@@ -65,14 +68,15 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
         if known_name is not None and known_name != unit.name:
             problem(f"chart.{i}.name", f"unit {unit.id!r} already exists as {known_name!r}")
         fresh = []
-        for j, line in enumerate(unit.lines, start=1):
-            address = f"{unit.id}/{line.id}"
+        for j, new in enumerate(unit.lines, start=1):
+            address = f"{unit.id}/{new.id}"
             known = ledger.lines.get(address)
             if known is None:
-                fresh.append(line)
-                lines[address] = line
-            elif known != line:
-                problem(f"chart.{i}.lines.{j}", f"line {address!r} already exists with another definition ({known.name!r}, {known.type})")
+                fresh.append(new)
+                lines[address] = new
+            elif known != new:
+                problem(f"chart.{i}.lines.{j}",
+                        f"line {address!r} already exists with another definition ({known.name!r}, {known.type})")
         if fresh:
             new_units.append(ChartUnit(id=unit.id, name=unit.name, lines=tuple(fresh)))
 
@@ -97,9 +101,10 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
                     problem(f"{lf}.line", f"{address!r} is a reserve line; change it with a reserve mutation")
             for year in amounts:
                 if year not in years:
-                    problem(f"{lf}.amounts.{year}", f"year {year} is outside the horizon {years.start}-{years.stop - 1}")
-            unit, _, line_id = address.partition("/")
-            legs.append(Leg(unit=unit, line=line_id, amounts_cents=dict(sorted(amounts.items()))))
+                    problem(f"{lf}.amounts.{year}",
+                            f"year {year} is outside the horizon {years.start}-{years.stop - 1}")
+            unit_id, _, line_id = address.partition("/")
+            legs.append(Leg(unit=unit_id, line=line_id, amounts_cents=dict(sorted(amounts.items()))))
 
         if m.broken:
             continue
@@ -116,12 +121,12 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
 
         if len(problems) == before:
             mutation = Mutation(
-                seq=m.seq, kind=m.kind, reason=m.reason, reference=m.reference, structural=structural,
-                corrects=m.corrects, legs=tuple(legs), indexation=indexation,
+                seq=m.seq, kind=cast(MutationKind, m.kind), reason=m.reason, reference=m.reference,
+                structural=structural, corrects=m.corrects, legs=tuple(legs), indexation=indexation,
             )
-            _check_balance(mutation, m.field, lines, years, problem)
+            _check_balance(mutation, m.where, lines, years, problem)
             if m.kind == "reserve":
-                _check_reserves(mutation, m.field, lines, years, model.figure, pending, problem)
+                _check_reserves(mutation, m.where, lines, years, model.figure, pending, problem)
             mutations.append(mutation)
             for leg, year, amount in mutation_effects(mutation, years):
                 key = (leg.address, year)
@@ -163,7 +168,8 @@ def _check_balance(m: Mutation, field_: str, lines: dict[str, ChartLine], years:
                 problem(f"{field_}.amounts", "a kasschuif moves money between at least two years")
             total = sum(leg.amounts_cents.values())
             if total:
-                problem(f"{field_}.amounts", f"the kasschuif on {leg.address} does not net to zero over the years: off by {_euros(total)}")
+                problem(f"{field_}.amounts", f"the kasschuif on {leg.address} does not net to zero over the years: "
+                                             f"off by {_euros(total)}")
 
 
 def _check_correction(
@@ -179,8 +185,8 @@ def _check_correction(
     problem_text = _correction_problem(ref.document, ref.seq, doc.id, m.seq, earlier, find_mutation,
                                        [address for address, _, _ in m.legs])
     if problem_text:
-        where, text = problem_text
-        problem(f"{m.field}.corrects" if where is None else f"{m.legs[where][2]}.line", text)
+        leg, text = problem_text
+        problem(f"{m.where}.corrects" if leg is None else f"{m.legs[leg][2]}.line", text)
         return False
     if ref.document == doc.id:
         return next(x for x in earlier if x.seq == ref.seq).structural
@@ -240,7 +246,7 @@ def _indexation(
     if m.year is None:
         return [], (), []
     if m.year not in years:
-        problem(f"{m.field}.year", f"year {m.year} is outside the horizon {years.start}-{years.stop - 1}")
+        problem(f"{m.where}.year", f"year {m.year} is outside the horizon {years.start}-{years.stop - 1}")
         return [], (), []
     if m.lines is None:
         chosen = [a for a, line in lines.items() if line.type == "lasten"]
@@ -249,9 +255,9 @@ def _indexation(
         for i, address in enumerate(m.lines, start=1):
             line = lines.get(address)
             if line is None:
-                problem(f"{m.field}.lines.{i}", f"unknown line {address!r}")
+                problem(f"{m.where}.lines.{i}", f"unknown line {address!r}")
             elif line.type != "lasten":
-                problem(f"{m.field}.lines.{i}", f"{address!r} is a {line.type} line; only lasten lines are indexed")
+                problem(f"{m.where}.lines.{i}", f"{address!r} is a {line.type} line; only lasten lines are indexed")
             else:
                 chosen.append(address)
     legs, detail, skipped = [], [], []
@@ -269,12 +275,13 @@ def _indexation(
             continue
         unit, _, line_id = address.partition("/")
         legs.append(Leg(unit=unit, line=line_id, amounts_cents={m.year: outcome}))
+        assert line.cost is not None  # rates are looked up by cost kind: a line without one has none
         detail.append(IndexedLine(unit=unit, line=line_id, cost=line.cost, base_cents=base,
                                   rate_percent=rate_text, outcome_cents=outcome))
     if chosen and not legs:
-        problem(m.field, "the indexation changes no line (no base amounts or no matching rates)")
+        problem(m.where, "the indexation changes no line (no base amounts or no matching rates)")
     elif not chosen and m.lines is None:
-        problem(m.field, "the ledger has no lasten lines to index")
+        problem(m.where, "the ledger has no lasten lines to index")
     return legs, tuple(detail), skipped
 
 
@@ -297,13 +304,14 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
     earlier: list[Mutation] = []
     pending: dict[tuple[str, int], int] = {}
     # Only an indexation's base and a reserve's balance see the document's own earlier mutations.
-    needs_pending = any(m.kind in ("indexatie", "reserve") for m in event.mutations)
-    seqs = [m.seq for m in event.mutations]
-    if not event.mutations:
+    mutations = as_mutations(event.mutations)
+    needs_pending = any(m.kind in ("indexatie", "reserve") for m in mutations)
+    seqs = [m.seq for m in mutations]
+    if not mutations:
         problem("mutations", "a document has at least one mutation")
     if any(s < 1 for s in seqs) or seqs != sorted(set(seqs)):
         problem("mutations", "mutation numbers are not positive, unique and increasing")
-    for m in event.mutations:
+    for m in mutations:
         f = f"mutations.{m.seq}"
         before = len(problems)
         if not m.legs:
@@ -373,7 +381,8 @@ def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[s
                                        "at this point")
             return
         if len(i.rate_percent) > 12 or not RATE.match(i.rate_percent):
-            problem(f"{f}.indexation", f"{address}: rate {i.rate_percent[:40]!r} is not a percentage as a file gives it")
+            problem(f"{f}.indexation",
+                    f"{address}: rate {i.rate_percent[:40]!r} is not a percentage as a file gives it")
             return
         num, den = Decimal(i.rate_percent).as_integer_ratio()
         if round_half_away(i.base_cents * num, den * 100) != i.outcome_cents or amount != i.outcome_cents:

@@ -22,19 +22,14 @@ included (withdrawn documents left out), ``adopted`` the adopted documents only.
 from __future__ import annotations
 
 import copy
-import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any, Callable, Iterable
 
-from pydantic import ValidationError
-
 from events import (
-    EVENT_TYPES,
-    LEDGER_ID,
+    RULES_ID,
     ChartExtended,
     DocumentAdopted,
     DocumentRecorded,
@@ -42,7 +37,6 @@ from events import (
     Event,
     HorizonExtended,
     KeySet,
-    RULES_ID,
     LedgerOpened,
     Mutation,
     RulesInForce,
@@ -50,32 +44,19 @@ from events import (
     document_aggregate_id,
     year_effects,
 )
+from ledger import ledger_rules
 from ledger.domain import LedgerState, mutate_ledger
-from ledger.integrity import Chain, ChainBroken
-from ledger.mapper import event_from_stored
-from ledger.mapper import PydanticMapper, canonical_bytes
+from ledger.integrity import Chain, ChainBroken, RuleBroken
+from ledger.ledger_rules import RULES
 from ledger.money import euro
-from ledger.parsing import ID
-from ledger.stored import StoredDocument, decode_document, stored_state
+from ledger.stored import StoredDocument, as_mutations, decode
 
 # The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
 # bigint). Every sum any query makes is a sum of some of them, so as long as the absolute
 # values of every effect ever recorded (and every opening balance) add up to no more than
 # this, no figure, subtotal, total or as-of sum can overflow.
 STORAGE_LIMIT_CENTS = 2**63 - 1
-_PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
-
-# The rules this program records under. Rules 1 (every ledger before RulesInForce existed)
-# did not yet refuse: a verschuiving between lasten and baten lines that changes the saldo
-# (it wanted the plain sum of the legs to be zero), a timestamp up to a few minutes before
-# the event it follows (two writers racing), withdrawing a document that live corrections
-# point at, and a reserve taken below zero by a withdrawal, an extension or a race.
-RULES = 2
 _RACE_SKEW = timedelta(minutes=5)  # how far rules-1 writers' clocks could run out of order
-
-
-class RuleBroken(Exception):
-    """An event (stored or about to be) that breaks a rule of the ledger."""
 
 
 @dataclass
@@ -83,9 +64,11 @@ class DocumentFacts:
     version: int
     status: str  # proposed | adopted | withdrawn
     content_sha256: str
+    size: int  # its number of mutations
     # Kept while the document is proposed: adoption and withdrawal move its effects.
     mutations: tuple[Mutation, ...] | None
     corrects: set[str] = field(default_factory=set)  # other documents it corrects
+    decision: str = ""  # the decision that adopted it
 
 
 Target = tuple["str | None", "set[str] | None", bool]
@@ -200,31 +183,17 @@ class WriteModel:
 
     @_apply.register
     def _(self, event: LedgerOpened) -> None:
-        if self.ledger is not None:
-            raise RuleBroken("the ledger is opened a second time")
-        if event.originator_id != LEDGER_ID or event.originator_version != 1:
-            raise RuleBroken("the ledger is opened under another identity")
-        if not (1900 <= event.first_year <= event.last_year <= event.first_year + 30):
-            raise RuleBroken(f"horizon {event.first_year}-{event.last_year} is not one of at most 31 years")
+        ledger_rules.check_opened(event, self.ledger)
         self.ledger = mutate_ledger(event, None)
 
     def _ledger_event(self, event: Event) -> LedgerState:
         assert self.ledger is not None
-        if event.originator_id != LEDGER_ID or event.originator_version != self.ledger.version + 1:
-            raise RuleBroken(f"{type(event).__name__} out of sequence for the ledger "
-                             f"(version {event.originator_version}, expected {self.ledger.version + 1})")
+        ledger_rules.check_in_sequence(event, self.ledger)
         return self.ledger
 
     @_apply.register
     def _(self, event: RulesInForce) -> None:
-        if event.originator_id != RULES_ID or event.originator_version != self.rules_version + 1:
-            raise RuleBroken(f"RulesInForce out of sequence (version {event.originator_version}, "
-                             f"expected {self.rules_version + 1})")
-        if event.rules > RULES:
-            raise RuleBroken(f"recorded under rules {event.rules}; this program knows rules 1 to {RULES}: "
-                             "upgrade begroting")
-        if event.rules <= self.rules:
-            raise RuleBroken(f"rules {event.rules} after rules {self.rules}: rules only move forward")
+        ledger_rules.check_rules(event, self.rules, self.rules_version)
         self.rules, self.rules_version = event.rules, event.originator_version
 
     def rules_event(self, timestamp: datetime, actor: str) -> RulesInForce:
@@ -235,29 +204,7 @@ class WriteModel:
     @_apply.register
     def _(self, event: ChartExtended) -> None:
         ledger = self._ledger_event(event)
-        if event.document in self.documents:
-            raise RuleBroken(f"chart extension for {event.document!r}, which is already recorded")
-        unit_ids = [unit.id for unit in event.units]
-        if len(set(unit_ids)) != len(unit_ids):
-            raise RuleBroken(f"chart extension for {event.document!r} names a unit twice")
-        for unit in event.units:
-            line_ids = [line.id for line in unit.lines]
-            if not ID.match(unit.id) or not all(ID.match(i) for i in line_ids):
-                raise RuleBroken(f"unit {unit.id[:80]!r} or one of its lines has an id that is not "
-                                 "lowercase letters, digits, '.', '_' and '-'")
-            if not unit.lines or len(set(line_ids)) != len(line_ids):
-                raise RuleBroken(f"unit {unit.id!r} adds no lines, or a line twice")
-            known_name = ledger.unit_names.get(unit.id)
-            if known_name is not None and known_name != unit.name:
-                raise RuleBroken(f"unit {unit.id!r} redefined as {unit.name!r} (it is {known_name!r})")
-            for line in unit.lines:
-                known = ledger.lines.get(f"{unit.id}/{line.id}")
-                if known is not None and known != line:
-                    raise RuleBroken(f"line {unit.id}/{line.id} redefined")
-                if line.type != "reserve" and line.opening_balance_cents:
-                    raise RuleBroken(f"line {unit.id}/{line.id}: only a reserve has an opening balance")
-                if line.opening_balance_cents < 0:
-                    raise RuleBroken(f"reserve {unit.id}/{line.id} opens below zero")
+        ledger_rules.check_chart(event, ledger, self.documents)
         added = sum(line.opening_balance_cents for unit in event.units for line in unit.lines)
         self._within_limit(added)
         self.absolute += added
@@ -267,9 +214,7 @@ class WriteModel:
     @_apply.register
     def _(self, event: HorizonExtended) -> None:
         ledger = self._ledger_event(event)
-        if not (ledger.last_year < event.last_year <= ledger.first_year + 30):
-            raise RuleBroken(f"horizon extended to {event.last_year}: not after {ledger.last_year} "
-                             "or beyond 31 years")
+        ledger_rules.check_horizon(event, ledger)
         new_years = range(ledger.last_year + 1, event.last_year + 1)
         self._within_limit(sum(self.tail_abs.values()) * len(new_years))
         figures, adopted = dict(self.figures), dict(self.adopted)
@@ -277,6 +222,7 @@ class WriteModel:
             for year in new_years:
                 figures[(address, year)] = figures.get((address, year), 0) + amount
         extended = mutate_ledger(event, ledger)
+        assert extended is not None
         self._reserves_hold(extended, self.figures, figures, extended.lines, "the extension")
         for address, amount in self.adopted_tail.items():
             for year in new_years:
@@ -288,18 +234,7 @@ class WriteModel:
     @_apply.register
     def _(self, event: KeySet) -> None:
         ledger = self._ledger_event(event)
-        names = [p.name for p in event.participants]
-        if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
-            raise RuleBroken(f"key {event.key!r}: participants must be named, each once")
-        if not all(_PERCENTAGE.match(p.percentage) for p in event.participants):
-            raise RuleBroken(f"key {event.key!r}: a percentage is not a plain number with at most 4 decimals")
-        from decimal import Decimal
-
-        if sum(Decimal(p.percentage) for p in event.participants) != 100:
-            raise RuleBroken(f"key {event.key!r}: the percentages do not sum to exactly 100")
-        known = ledger.keys.get(event.key)
-        if known is not None:
-            raise RuleBroken(f"key {event.key!r} is set a second time")
+        ledger_rules.check_key(event, ledger)
         self.ledger = mutate_ledger(event, ledger)
 
     @_apply.register(DocumentRecorded)
@@ -316,7 +251,8 @@ class WriteModel:
         problems, later = check_recorded(event, self)
         if problems:
             raise RuleBroken(f"document {doc!r}: {problems[0]}")
-        effects = list(self._effects(event.mutations))
+        mutations = as_mutations(event.mutations)
+        effects = list(self._effects(mutations))
         added = sum(abs(amount) for _, _, amount in effects)
         self._within_limit(added)
         figures = dict(self.figures)
@@ -325,15 +261,16 @@ class WriteModel:
         if later:
             self._later_rule(f"document {doc!r}: {later[0]}")
         else:  # the document as a whole, whatever order its mutations take
-            self._reserves_hold(self.ledger, self.figures, figures, {a for a, _, _ in effects}, f"document {doc!r}")
+            self._reserves_hold(self.ledger, self.figures, figures, {a for a, _, _ in effects},
+                                f"document {doc!r}")
         self.expecting = None
         self.absolute += added
         self.figures = defaultdict(int, figures)
-        for address, amount, size in self._tails(event.mutations):
+        for address, amount, size in self._tails(mutations):
             self.tail[address] += amount
             self.tail_abs[address] += size
-        facts = DocumentFacts(1, "proposed", event.content_sha256, event.mutations)
-        for m in event.mutations:
+        facts = DocumentFacts(1, "proposed", event.content_sha256, len(mutations), mutations)
+        for m in mutations:
             if m.corrects is not None and m.corrects.document != doc:
                 facts.corrects.add(m.corrects.document)
                 self.corrected_by[m.corrects.document].add(doc)
@@ -361,7 +298,7 @@ class WriteModel:
         for address, amount, _ in self._tails(facts.mutations):
             self.adopted_tail[address] += amount
         self.documents[event.document] = replace(facts, version=event.originator_version, status="adopted",
-                                                 mutations=None)
+                                                 mutations=None, decision=event.decision)
 
     @_apply.register
     def _(self, event: DocumentWithdrawn) -> None:
@@ -459,44 +396,6 @@ class WriteModel:
                 if low is not None:
                     self._later_rule(f"{what} would take reserve {address} below zero in {low[0]} "
                                      f"(balance {euro(low[1])})")
-
-
-_MAPPER = PydanticMapper()
-
-
-def decode(topic: Any, state: Any, oid: Any, version: Any) -> Event | StoredDocument:
-    """A stored event as the rules read it: documents through the fast typed decoder
-    (the pydantic event when that one declines, e.g. for an older class version).
-
-    The stored bytes must be the very bytes the mapper writes for what they decode to.
-    Otherwise one event could read two ways (``"2025"`` and ``"02025"`` are two JSON keys,
-    one year to the typed decoders; the read models see the JSON), and an altered event
-    could pass the rules as one thing and be projected as another."""
-    if topic not in EVENT_TYPES:
-        raise RuleBroken(f"unknown event type {str(topic)[:60]!r}")
-    state = bytes(state)
-    try:
-        if topic == DocumentRecorded.TOPIC:
-            try:
-                doc = decode_document(state, oid, version)
-                if stored_state(doc) == state:
-                    return doc
-            except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
-                pass
-        event = event_from_stored(topic, state, oid, version)
-        if _MAPPER.to_stored_event(event).state != state and not _older_but_canonical(topic, state):
-            raise RuleBroken(f"{topic} is not stored in the form this program writes it (altered)")
-        return event
-    except (ValueError, TypeError, KeyError, ValidationError, RecursionError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RuleBroken(f"{topic} does not decode ({first[:200]})") from None
-
-
-def _older_but_canonical(topic: str, state: bytes) -> bool:
-    """An event of an older class version (upcast when read) cannot be written again as it
-    was; its JSON must still be in canonical form."""
-    data = json.loads(state)
-    return data.get("class_version", 1) < EVENT_TYPES[topic].class_version and canonical_bytes(data) == state
 
 
 __all__ = ["WriteModel", "RuleBroken", "ChainBroken", "STORAGE_LIMIT_CENTS", "decode"]

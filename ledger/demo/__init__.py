@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from events import ChartExtended, DocumentAdopted, DocumentRecorded, LedgerOpened, RulesInForce
-from ledger.application import Ledger, content_sha256
+from ledger.application import Ledger
+from ledger.domain import content_sha256
 from ledger.errors import LedgerError
 from ledger.parsing import read_document
 from ledger.storage import Location

@@ -1,0 +1,109 @@
+"""The rules for the ledger aggregate's own events, and which rules are in force.
+
+Pure checks of one event against the ledger's state, raising RuleBroken; the write model
+(``ledger.writemodel``) runs them on every stored event and on every event about to be
+saved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+from decimal import Decimal
+from typing import Any
+
+from events import (
+    LEDGER_ID,
+    RULES_ID,
+    ChartExtended,
+    HorizonExtended,
+    KeySet,
+    LedgerOpened,
+    RulesInForce,
+)
+from ledger.domain import LedgerState
+from ledger.files import ID
+from ledger.integrity import RuleBroken
+
+# The rules this program records under. Rules 1 (every ledger before RulesInForce existed)
+# did not yet refuse: a verschuiving between lasten and baten lines that changes the saldo
+# (it wanted the plain sum of the legs to be zero), a timestamp up to a few minutes before
+# the event it follows (two writers racing), withdrawing a document that live corrections
+# point at, and a reserve taken below zero by a withdrawal, an extension or a race.
+RULES = 2
+_PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
+
+
+def check_opened(event: LedgerOpened, ledger: LedgerState | None) -> None:
+    if ledger is not None:
+        raise RuleBroken("the ledger is opened a second time")
+    if event.originator_id != LEDGER_ID or event.originator_version != 1:
+        raise RuleBroken("the ledger is opened under another identity")
+    if not (1900 <= event.first_year <= event.last_year <= event.first_year + 30):
+        raise RuleBroken(f"horizon {event.first_year}-{event.last_year} is not one of at most 31 years")
+
+
+def check_in_sequence(event: Any, ledger: LedgerState) -> None:
+    if event.originator_id != LEDGER_ID or event.originator_version != ledger.version + 1:
+        raise RuleBroken(f"{type(event).__name__} out of sequence for the ledger "
+                         f"(version {event.originator_version}, expected {ledger.version + 1})")
+
+
+def check_rules(event: RulesInForce, rules: int, rules_version: int) -> None:
+    """Rules move forward, one RulesInForce at a time, to rules this program knows."""
+    if event.originator_id != RULES_ID or event.originator_version != rules_version + 1:
+        raise RuleBroken(f"RulesInForce out of sequence (version {event.originator_version}, "
+                         f"expected {rules_version + 1})")
+    if event.rules > RULES:
+        raise RuleBroken(f"recorded under rules {event.rules}; this program knows rules 1 to {RULES}: "
+                         "upgrade begroting")
+    if event.rules <= rules:
+        raise RuleBroken(f"rules {event.rules} after rules {rules}: rules only move forward")
+
+
+def check_chart(event: ChartExtended, ledger: LedgerState, recorded: Container[str]) -> None:
+    """New units and lines for a document not yet recorded, with ids that are ids, each
+    once, and never redefining what the chart has."""
+    if event.document in recorded:
+        raise RuleBroken(f"chart extension for {event.document!r}, which is already recorded")
+    unit_ids = [unit.id for unit in event.units]
+    if len(set(unit_ids)) != len(unit_ids):
+        raise RuleBroken(f"chart extension for {event.document!r} names a unit twice")
+    for unit in event.units:
+        line_ids = [line.id for line in unit.lines]
+        if not ID.match(unit.id) or not all(ID.match(i) for i in line_ids):
+            raise RuleBroken(f"unit {unit.id[:80]!r} or one of its lines has an id that is not "
+                             "lowercase letters, digits, '.', '_' and '-'")
+        if not unit.lines or len(set(line_ids)) != len(line_ids):
+            raise RuleBroken(f"unit {unit.id!r} adds no lines, or a line twice")
+        known_name = ledger.unit_names.get(unit.id)
+        if known_name is not None and known_name != unit.name:
+            raise RuleBroken(f"unit {unit.id!r} redefined as {unit.name!r} (it is {known_name!r})")
+        for line in unit.lines:
+            known = ledger.lines.get(f"{unit.id}/{line.id}")
+            if known is not None and known != line:
+                raise RuleBroken(f"line {unit.id}/{line.id} redefined")
+            if line.type != "reserve" and line.opening_balance_cents:
+                raise RuleBroken(f"line {unit.id}/{line.id}: only a reserve has an opening balance")
+            if line.opening_balance_cents < 0:
+                raise RuleBroken(f"reserve {unit.id}/{line.id} opens below zero")
+
+
+def check_horizon(event: HorizonExtended, ledger: LedgerState) -> None:
+    if not (ledger.last_year < event.last_year <= ledger.first_year + 30):
+        raise RuleBroken(f"horizon extended to {event.last_year}: not after {ledger.last_year} "
+                         "or beyond 31 years")
+
+
+def check_key(event: KeySet, ledger: LedgerState) -> None:
+    """Participants named, each once, with percentages of at most 4 decimals summing to
+    exactly 100; a key id is set once."""
+    names = [p.name for p in event.participants]
+    if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
+        raise RuleBroken(f"key {event.key!r}: participants must be named, each once")
+    if not all(_PERCENTAGE.match(p.percentage) for p in event.participants):
+        raise RuleBroken(f"key {event.key!r}: a percentage is not a plain number with at most 4 decimals")
+    if sum(Decimal(p.percentage) for p in event.participants) != 100:
+        raise RuleBroken(f"key {event.key!r}: the percentages do not sum to exactly 100")
+    if event.key in ledger.keys:
+        raise RuleBroken(f"key {event.key!r} is set a second time")
