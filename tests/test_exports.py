@@ -71,7 +71,7 @@ def test_xlsx_has_every_figure_as_a_number_subtotals_as_formulas_and_a_trail_per
                 assert isinstance(amount, (int, float)) and row[3].number_format.startswith('"€"')
                 seen[names[(unit_name, line_name)]] = Decimal(str(amount)).quantize(Decimal("0.01"))
                 assert row[3].comment is not None
-        assert seen == {(u, l): a for (u, l, y), a in figures(show).items() if y == year}
+        assert seen == {(u, line): a for (u, line, y), a in figures(show).items() if y == year}
         # Subtotal formulas, recomputed here as Excel would, equal the ledger's unit totals.
         units = {u["unit_name"]: Decimal(u["lasten"][year]) for u in show["units"]}
         for row in ws.iter_rows(min_row=4):

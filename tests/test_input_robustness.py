@@ -147,7 +147,7 @@ def test_two_rebuilds_at_once_both_replay_every_event(kaderbrief):
     before = kaderbrief.json("show")
     runs = [_rebuild(kaderbrief.ledger) for _ in range(2)]
     outcomes = [r.communicate(timeout=120) for r in runs]
-    for run, (out, err) in zip(runs, outcomes):
+    for run, (out, err) in zip(runs, outcomes, strict=True):
         assert run.returncode == 0, err
         assert f"Rebuilt the read models from {events} events." in out, (out, err)
     assert kaderbrief.json("show") == before

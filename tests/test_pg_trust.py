@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import psycopg
@@ -62,7 +62,7 @@ def _insert_by_hand(url: str, state: dict, **columns) -> None:
 
 def test_the_database_stamps_position_actor_and_time(shared):
     url = url_for(shared.database, shared.controller)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = _stamps(shared.database.url)
     assert [p for p, _, _ in before] == list(range(1, len(before) + 1))
     assert {a for _, a, _ in before} == {"postgres"}
@@ -72,7 +72,7 @@ def test_the_database_stamps_position_actor_and_time(shared):
                     notification_id=10**12, actor="postgres", recorded_at=now - timedelta(days=1))
     position, actor, recorded_at = _stamps(shared.database.url)[-1]
     assert (position, actor) == (len(before) + 1, shared.controller)
-    assert abs(recorded_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(recorded_at - datetime.now(UTC)) < timedelta(minutes=1)
 
     # Another actor, or a backdated time, inside the event itself: refused.
     for state in ({"actor": "postgres", "timestamp": now.isoformat()},

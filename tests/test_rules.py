@@ -137,7 +137,7 @@ def test_contributions_split_te_dekken_exactly_with_largest_remainder(kaderbrief
     amounts = [Decimal(p["amount"]) for p in c["participants"]]
     assert sum(amounts) == Decimal(c["total"])
     exact = [Decimal(c["total"]) * Decimal(p["percentage"]) / 100 for p in c["participants"]]
-    assert all(abs(a - x) < Decimal("0.01") for a, x in zip(amounts, exact))
+    assert all(abs(a - x) < Decimal("0.01") for a, x in zip(amounts, exact, strict=True))
     # Without the largest-remainder step the rounded-down shares would not add up.
     floors = [(x * 100).to_integral_value(rounding="ROUND_DOWN") / 100 for x in exact]
     assert sum(floors) != Decimal(c["total"])
@@ -180,7 +180,7 @@ def test_a_new_key_from_2026_leaves_2025_unchanged(kaderbrief):
 def test_largest_remainder_shares_always_sum_exactly_and_stay_within_a_cent(total, weights):
     shares, adjustments = largest_remainder(total, weights)
     assert sum(shares) == total
-    for share, weight, adj in zip(shares, weights, adjustments):
+    for share, weight, adj in zip(shares, weights, adjustments, strict=True):
         assert abs(share * SCALE - total * weight) < SCALE  # less than one cent from the exact share
         assert adj in (0, 1, -1)
 

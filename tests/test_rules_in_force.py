@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from events import (
+    LEDGER_ID,
     RULES_ID,
     ChartExtended,
     ChartLine,
@@ -30,7 +31,6 @@ from events import (
     MutationRef,
     RulesInForce,
     document_aggregate_id,
-    LEDGER_ID,
 )
 from ledger.application import Ledger
 from ledger.errors import InvalidInput, StorageError
@@ -40,7 +40,7 @@ from ledger.parsing import document_from_mapping
 from ledger.storage import Location
 from tests.conftest import Cli
 
-T0 = datetime(2025, 1, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
 MAPPER = PydanticMapper()
 
 

@@ -29,8 +29,9 @@ from ledger.integrity import link_hash
 from ledger.mapper import PydanticMapper, event_from_stored
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
-STORAGE_LIMIT_CENTS = 2**63 - 1  # what SQLite INTEGER and PostgreSQL bigint hold
 from tests.conftest import Cli
+
+STORAGE_LIMIT_CENTS = 2**63 - 1  # what SQLite INTEGER and PostgreSQL bigint hold
 
 fork = multiprocessing.get_context("fork")
 
