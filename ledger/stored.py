@@ -17,7 +17,8 @@ from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from events import (
     EVENT_TYPES,
@@ -151,16 +152,46 @@ def decode(topic: Any, state: Any, oid: Any, version: Any) -> Event | StoredDocu
             except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
                 pass
         event = event_from_stored(topic, state, oid, version)
-        if _MAPPER.to_stored_event(event).state != state and not _older_but_canonical(topic, state):
-            raise RuleBroken(f"{topic} is not stored in the form this program writes it (altered)")
-        return event
+        if _MAPPER.to_stored_event(event).state == state or _written_earlier(event, state):
+            return event
     except (ValueError, TypeError, KeyError, ValidationError, RecursionError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RuleBroken(f"{topic} does not decode ({first[:200]})") from None
+    raise RuleBroken(f"{topic} is not stored in the form this program writes it (altered)")
 
 
-def _older_but_canonical(topic: str, state: bytes) -> bool:
-    """An event of an older class version (upcast when read) cannot be written again as it
-    was; its JSON must still be in canonical form."""
+def _written_earlier(event: Event, state: bytes) -> bool:
+    """Whether ``state`` is what an earlier version of the program wrote for ``event``: an
+    older class version (upcast when read; its JSON must be canonical), or the current one
+    without fields added since, which then hold their defaults."""
     data = json.loads(state)
-    return data.get("class_version", 1) < EVENT_TYPES[topic].class_version and canonical_bytes(data) == state
+    if not isinstance(data, dict):
+        return False
+    cls = type(event)
+    if data.get("class_version", 1) < cls.class_version:
+        return canonical_bytes(data) == state
+    written = _as_written(event, data)
+    if cls.class_version > 1:
+        written["class_version"] = cls.class_version
+    return canonical_bytes(written) == state
+
+
+def _as_written(value: Any, raw: Any) -> Any:
+    """``value`` (an event or a part of one) as the mapper writes it to JSON, leaving out the
+    fields that ``raw`` (the stored JSON) lacks and that hold their default."""
+    if isinstance(value, BaseModel):
+        out = {}
+        for name, info in type(value).model_fields.items():
+            if name in ("originator_id", "originator_version"):
+                continue
+            item = getattr(value, name)
+            if (isinstance(raw, dict) and name not in raw and not info.is_required()
+                    and item == info.get_default(call_default_factory=True)):
+                continue
+            out[name] = _as_written(item, raw.get(name) if isinstance(raw, dict) else None)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_as_written(v, raw[i] if isinstance(raw, list) and i < len(raw) else None) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {str(k): _as_written(v, raw.get(str(k)) if isinstance(raw, dict) else None) for k, v in value.items()}
+    return to_jsonable_python(value)
