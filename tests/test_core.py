@@ -3,6 +3,8 @@ shift, a kasschuif and a reserve withdrawal; every figure of `show --json` to th
 
 from __future__ import annotations
 
+from tests.conftest import Cli
+
 VOORJAARSNOTA = """
 document:
   id: vjn-2025
@@ -149,3 +151,27 @@ def test_csv_records_the_same_document_as_yaml(bg, tmp_path):
     assert bg.line(show, "alpha/personeel") == {"2025": "999500.00", "2026": "999500.00", "2027": "999500.00"}
     assert bg.line(show, "alpha/uitvoering") == {"2025": "4600.15", "2026": "500.00", "2027": "500.00"}
     assert [r["kind"] for r in bg.json("history")][1:] == ["wijziging", "wijziging", "verschuiving"]
+    # The same document as YAML, in a ledger of its own: the same figures, and the same content.
+    yaml_ledger = Cli(tmp_path / "yaml.db", tmp_path)
+    yaml_ledger("init", "--organisation", "T", "--years", "2025-2027")
+    yaml_ledger("record", yaml_ledger.write("kb.yaml", """
+        document: {id: kb, kind: kaderbrief, title: Kaderbrief, date: 2024-03-21}
+        chart:
+          - unit: alpha
+            name: Eenheid Alpha
+            lines:
+              - {id: personeel, name: Personele kosten, type: lasten, cost: personeel}
+              - {id: uitvoering, name: Uitvoeringskosten, type: lasten, cost: materieel}
+        mutations:
+          - {kind: wijziging, line: alpha/personeel, amounts: {2025: 1000000}, structural: true, reason: Basis, reference: §1}
+          - {kind: wijziging, line: alpha/uitvoering, amounts: {2025: 4100.15}, reason: Eenmalig, reference: §2}
+          - kind: verschuiving
+            structural: true
+            reason: Schuif
+            reference: §3
+            legs:
+              - {line: alpha/personeel, amounts: {2025: -500}}
+              - {line: alpha/uitvoering, amounts: {2025: 500}}
+        """))
+    assert yaml_ledger.json("show")["lines"] == show["lines"]
+    assert "already recorded" in yaml_ledger("record", csv_path).stdout

@@ -50,7 +50,7 @@ def test_rebuild_from_zero_gives_byte_identical_tables(tmp_path, seed):
         assert dump(ledger) == incremental
 
 
-def test_catch_up_in_another_process_equals_rebuild(tmp_path):
+def test_a_fresh_ledger_catching_up_from_empty_read_models_equals_the_incremental_ones(tmp_path):
     # Record with one ledger object, then let a fresh one catch up from an empty read model.
     with build_random_ledger(tmp_path / "l.db", 7) as ledger:
         incremental = dump(ledger)
