@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIGURES = ["record_mutations_per_s", "rebuild_mutations_per_s", "raw_sqlite_fold_per_s", "catch_up_ms_p50",
            "explain_ms_p50", "show_cli_ms_p50", "explain_cli_ms_p50", "help_cli_ms_p50", "history_filter_ms_p50",
            "rebuild_peak_mib", "hledger_bal_s"]
@@ -16,6 +18,7 @@ FIGURES = ["record_mutations_per_s", "rebuild_mutations_per_s", "raw_sqlite_fold
 BENCH = Path(__file__).parent.parent / "bench"
 
 
+@pytest.mark.slow
 def test_the_benchmark_reports_every_figure_and_its_lower_bounds_run_on_its_ledger(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(BENCH / "run.py"), "--mutations", "300", "--runs", "1",

@@ -130,6 +130,7 @@ def _rebuild(address: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_second_rebuild_waits_for_the_first(kaderbrief):
     events = kaderbrief.event_count()
     with rebuild_lock(Location.parse(str(kaderbrief.ledger))):
@@ -142,6 +143,7 @@ def test_a_second_rebuild_waits_for_the_first(kaderbrief):
     assert f"Rebuilt the read models from {events} events." in out
 
 
+@pytest.mark.slow
 def test_two_rebuilds_at_once_both_replay_every_event(kaderbrief):
     events = kaderbrief.event_count()
     before = kaderbrief.json("show")

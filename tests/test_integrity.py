@@ -153,6 +153,7 @@ def test_verify_cli_names_the_first_bad_position_and_exits_1(clean, tmp_path):
     assert bg("verify", "--digest", "nonsense", ok=False).exit_code == 1
 
 
+@pytest.mark.slow
 def test_no_false_alarms_over_a_thousand_verifies_of_clean_ledgers(tmp_path):
     verifies = 0
     for seed in range(40):

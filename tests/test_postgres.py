@@ -124,6 +124,7 @@ def _follower(url: str, stop, seen) -> None:
     os._exit(0)
 
 
+@pytest.mark.slow
 def test_concurrent_writers_on_postgresql_with_a_projector_following_the_log(database, tmp_path):
     Cli(database.url, tmp_path)("init", "--organisation", "T", "--years", "2025-2026")
     Cli(database.url, tmp_path).record("kb.yaml", KB)

@@ -56,6 +56,7 @@ def _listing(folder: Path) -> list[tuple[str, int, int]]:
     return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("views", ["kept", "missing", "stale"])
 def test_an_archived_copy_on_a_read_only_medium_answers_show_verify_digest_and_sql(tmp_path: Path, views: str):
     import json

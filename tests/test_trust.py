@@ -135,6 +135,7 @@ def _withdraw_400(address: str, name: str, folder: Path, results) -> None:
         results.put(f"error: {type(e).__name__}: {e}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rounds", [50])
 def test_racing_onttrekkingen_never_take_a_reserve_below_zero(bg: Cli, tmp_path, rounds):
     from tests.conftest import FreshDatabase
