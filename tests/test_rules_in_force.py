@@ -39,6 +39,7 @@ from ledger.mapper import PydanticMapper
 from ledger.parsing import document_from_mapping
 from ledger.storage import Location
 from tests.conftest import Cli
+from tests.forgery import rechain
 
 T0 = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
 MAPPER = PydanticMapper()
@@ -184,23 +185,6 @@ def test_a_new_ledger_keeps_todays_rules_from_its_second_event(tmp_path):
 # ---------------------------------------------------------------- one event, one reading
 
 
-def _rechain(path: Path, change) -> None:
-    """Apply ``change(rows)`` to the stored rows (position, id, version, topic, state) and
-    recompute every link: a forger who knows how the chain is made."""
-    with sqlite3.connect(path) as conn:
-        rows = [list(r) for r in conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
-                                              "FROM stored_events ORDER BY rowid")]
-        rows = change(rows)
-        conn.execute("DELETE FROM stored_events")
-        conn.execute("DELETE FROM event_chain")
-        previous = "0" * 64
-        for p, (_, oid, version, topic, state) in enumerate(rows, start=1):
-            conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
-                         "VALUES (?, ?, ?, ?, ?)", (p, oid, version, topic, state))
-            previous = link_hash(previous, p, oid, version, topic, state)
-            conn.execute("INSERT INTO event_chain VALUES (?, ?)", (p, previous))
-
-
 BASE = """
 document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01}
 chart:
@@ -233,7 +217,7 @@ def _edit_state(path: Path, position: int, edit) -> None:
         rows[position - 1][4] = edit(rows[position - 1][4])
         return rows
 
-    _rechain(path, change)
+    rechain(path, change)
 
 
 @pytest.mark.parametrize("edit, what", [
@@ -258,7 +242,7 @@ def test_a_chart_line_whose_id_has_a_slash_fails_verify(base):
 
 def test_a_chart_extension_left_without_its_document_fails_verify_and_blocks_writes(base):
     position = _document_position(base.ledger, "basis")
-    _rechain(base.ledger, lambda rows: rows[:position - 1])
+    rechain(base.ledger, lambda rows: rows[:position - 1])
     result = base("verify", ok=False)
     assert result.exit_code == 1
     assert f"position {position - 1}: chart extension for document 'basis' is not followed" in result.stderr
@@ -288,7 +272,7 @@ def _forge_indexation(base: Cli, indexation: tuple[IndexedLine, ...], legs: tupl
                        Mutation(seq=1, kind="indexatie", legs=legs, indexation=indexation))
     stored = MAPPER.to_stored_event(forged)
     position = base.event_count() + 1
-    _rechain(base.ledger, lambda rows: rows + [[position, stored.originator_id.hex, 1, stored.topic, stored.state]])
+    rechain(base.ledger, lambda rows: rows + [[position, stored.originator_id.hex, 1, stored.topic, stored.state]])
     return position
 
 
@@ -436,7 +420,7 @@ key: {id: k, from: 2025, participants: [{name: A, percentage: 60}, {name: B, per
                                 ensure_ascii=False).encode()
         return rows
 
-    _rechain(base.ledger, older)
+    rechain(base.ledger, older)
     base("rebuild")  # the read models were bound to the links before
     assert base("verify").exit_code == 0
 

@@ -30,6 +30,7 @@ from ledger.mapper import PydanticMapper, event_from_stored
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
 from tests.conftest import Cli
+from tests.forgery import insert_well_chained
 
 STORAGE_LIMIT_CENTS = 2**63 - 1  # what SQLite INTEGER and PostgreSQL bigint hold
 
@@ -279,23 +280,6 @@ def _rows(conn: sqlite3.Connection) -> list[tuple]:
                         "ORDER BY rowid").fetchall()
 
 
-def _insert_well_chained(path: Path, position: int, stored) -> None:
-    """Insert a stored event at ``position``, move the later ones up, and recompute every
-    chain link: a forgery by someone who knows how the chain is made."""
-    with sqlite3.connect(path) as conn:
-        rows = _rows(conn)
-        oid = stored.originator_id.hex
-        rows.insert(position - 1, (position, oid, stored.originator_version, stored.topic, stored.state))
-        conn.execute("DELETE FROM stored_events")
-        conn.execute("DELETE FROM event_chain")
-        previous = "0" * 64
-        for p, (_, oid, version, topic, state) in enumerate(rows, start=1):
-            conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
-                         "VALUES (?, ?, ?, ?, ?)", (p, oid, version, topic, state))
-            previous = link_hash(previous, p, oid, version, topic, state)
-            conn.execute("INSERT INTO event_chain VALUES (?, ?)", (p, previous))
-
-
 def _event_at(path: Path, position: int):
     with sqlite3.connect(path) as conn:
         _, oid, version, topic, state = _rows(conn)[position - 1]
@@ -363,7 +347,7 @@ def test_verify_names_every_well_chained_forgery_that_breaks_a_rule(history, tmp
             f.unlink()
         shutil.copy(history, path)
         forged = _forged_document(kind, _event_at(path, p - 1), state, rng, f"vervalst-{p}")
-        _insert_well_chained(path, p, mapper.to_stored_event(forged))
+        insert_well_chained(path, p, mapper.to_stored_event(forged))
         with Ledger.open(str(path)) as ledger:
             report = ledger.verify()
         assert not report.ok, f"{kind} at {p} passed verify"
@@ -378,7 +362,7 @@ def test_a_forged_event_stops_recording_until_it_is_dealt_with(history, tmp_path
     with Ledger.open(str(history)) as ledger:
         state = ledger.write_model().ledger
     forged = _forged_document("unbalanced verschuiving", _event_at(path, 9), state, random.Random(1), "vervalst")
-    _insert_well_chained(path, 10, PydanticMapper().to_stored_event(forged))
+    insert_well_chained(path, 10, PydanticMapper().to_stored_event(forged))
     bg = Cli(path, tmp_path)
     before = bg.event_count()
     result = bg("withdraw", "doc-2", "--reason", "x", ok=False)
@@ -396,7 +380,7 @@ def test_an_unknown_topic_is_reported_by_verify(history, tmp_path):
     stored = type(stored)(originator_id=stored.originator_id, originator_version=99, topic="x", state=stored.state)
     with sqlite3.connect(path) as conn:
         n = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    _insert_well_chained(path, n + 1, stored)
+    insert_well_chained(path, n + 1, stored)
     bg = Cli(path, tmp_path)
     result = bg("verify", ok=False)
     assert result.exit_code == 1 and f"position {n + 1}: unknown event type 'x'" in result.stderr
