@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ledger.errors import NotPermitted
+from projections.errors import NotPermitted
 from projections import schema
 
 VIEWS_SCHEMA = "begroting_views"

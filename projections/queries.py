@@ -12,59 +12,18 @@ import difflib
 import json
 import re
 import sqlite3
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
 
 from events import DOCUMENT_KINDS, MUTATION_KINDS
-from ledger.errors import UnknownFigure, UnknownName, UnknownPoint
+from projections.common import CARRIES, check_name, counts_at, fold, like_literal, utc_text  # noqa: F401
+from projections.errors import UnknownFigure, UnknownPoint
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 POSITION = re.compile(r"^[0-9]+$")  # ASCII only: "²".isdigit() is true
 POINT_FORMS = ("doc", "pos", "date")
 # What history lists besides mutations (the log's event names).
 LIFECYCLE_KINDS = ("document_adopted", "document_withdrawn", "key_set", "horizon_extended", "ledger_opened")
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def fold(text: str) -> str:
-    """Case-, accent- and space-insensitive form of a name, for lookups and search."""
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return " ".join(text.lower().split())
-
-
-# SQL twin of events.kind_carries for the mutations row ``m``: it carries into later years.
-CARRIES = "(m.structural = 1 AND m.kind != 'kasschuif')"
-
-
-def counts_at(point: str, *, adopted_only: bool = False) -> str:
-    """SQL: the effects row ``e`` of document ``d`` counts at the position ``point`` (a
-    parameter such as ``:p``): recorded (or carried) by then, not withdrawn by then, and
-    with ``adopted_only`` adopted by then."""
-    cond = f"e.since_position <= {point} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {point})"
-    return f"({cond} AND d.adopted_position <= {point})" if adopted_only else f"({cond})"
-
-
-def like_literal(text: str) -> str:
-    """Text for ``LIKE '%' || ? || '%' ESCAPE '\\'`` that matches itself only: % and _ are
-    not wildcards in a user's search."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def check_name(option: str, value: str, known: Iterable[str], what: str) -> None:
-    """Refuse a name the ledger does not have, with the closest ones it does have."""
-    known = sorted(set(known))
-    if value in known:
-        return
-    close = difflib.get_close_matches(value, known, n=3, cutoff=0.5) or known[:6]
-    hint = f"; closest: {', '.join(close)}" if close else f"; the ledger has no {what} yet"
-    raise UnknownName(f"{option} {value!r}: no such {what}{hint}")
-
-
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ledger.errors import LedgerError
+from projections.errors import QueryRefused
 
 MAX_ROWS = 100_000
 TIMEOUT_S = 60
@@ -29,10 +29,6 @@ _READ_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "forei
 # DO … are refused before they reach the server.
 _READING = {"select", "with", "values", "table", "explain", "show"}
 _LEADING = re.compile(r"(\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.S)
-
-
-class QueryRefused(LedgerError):
-    """Raised when a query would write, attach or configure, is not valid SQL, or runs too long."""
 
 
 def timeout_s() -> int:

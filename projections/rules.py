@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.errors import LedgerError, UnknownFigure
-from projections.queries import CARRIES, Views, counts_at, fold
+from projections.common import CARRIES, counts_at, fold
+from projections.errors import NoKeyInForce, UnknownFigure
+from projections.queries import Views
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 
@@ -57,7 +58,7 @@ class Rules:
     def contributions(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> dict:
         key = self.key_for(year, at)
         if key is None:
-            raise LedgerError(f"no distribution key is in force for {year}: set one with `begroting key set FILE`")
+            raise NoKeyInForce(f"no distribution key is in force for {year}: set one with `begroting key set FILE`")
         key_id, from_year, position, participants = key
         totals = self.views.show(at, adopted_only=adopted_only, years=[year])["totals"]
         total = totals["te_dekken"][year]
