@@ -8,53 +8,77 @@ import os
 import sys
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 import click
+
+from projections.readonly import EXAMPLE_QUERY
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_LEDGER = "begroting.db"
 DEMO_LEDGER = "begroting-demo.db"
+AS_OF_HELP = "A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD)."
+ADOPTED_ONLY_HELP = "Leave out documents not yet adopted."
 
 
-def _console(stderr: bool = False) -> Any:
-    from cli.render import console
+class Failure(click.ClickException):
+    """Raised when a command cannot do what was asked: every problem is printed on stderr as
+    "error: …" (a message of several lines as it is), and the command exits with 1."""
 
-    return console(stderr)
+    exit_code = 1
 
+    def __init__(self, message: str, problems: Sequence[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else None if "\n" in message else [message]
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}" if "\n" not in message else message, err=True)
-    sys.exit(1)
+    def show(self, file: IO[Any] | None = None) -> None:
+        if self.problems is None:
+            click.echo(self.message, err=True)
+        for problem in self.problems or ():
+            click.echo(f"error: {problem}", err=True)
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Turn every expected failure into one clear line per problem and exit 1."""
+def errors() -> Iterator[None]:
+    """Turn every expected failure into a Failure: one clear line per problem, exit 1."""
     from ledger.errors import InvalidInput, LedgerError
 
     try:
         yield
+    except click.ClickException:
+        raise
     except InvalidInput as e:
-        for problem in e.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
+        raise Failure(str(e), [str(problem) for problem in e.problems]) from None
     except (LedgerError, OSError, ImportError) as e:
-        _fail(str(e))
+        raise Failure(str(e)) from None
     except Exception as e:  # a bug, or a store failure we did not foresee
         from eventsourcing.persistence import PersistenceError
 
         if os.environ.get("BEGROTING_DEBUG"):
             raise
         if isinstance(e, PersistenceError) or type(e).__module__ == "sqlite3":
-            _fail(f"storage: {e}")
-        _fail(f"internal error ({type(e).__name__}: {e}); set BEGROTING_DEBUG=1 for a traceback")
+            raise Failure(f"storage: {e}") from None
+        raise Failure(f"internal error ({type(e).__name__}: {e}); set BEGROTING_DEBUG=1 for a traceback") from None
 
 
-def _with_progress(enabled: bool, description: str, work: Callable[[Any], T]) -> T:
+def console(stderr: bool = False) -> Any:
+    from cli.render import console as make
+
+    return make(stderr)
+
+
+def echo_json(answer: Any, *, compact: bool = False) -> None:
+    """Print an answer as JSON (ledger.answers.dumps: amounts as decimal euro text)."""
+    from ledger.answers import dumps
+
+    click.echo(dumps(answer, compact=compact))
+
+
+def with_progress(enabled: bool, description: str, work: Callable[[Any], T]) -> T:
     """``work(update)`` under a rich progress bar on a terminal; ``work(None)`` when piped
     or with --json."""
     if not enabled or not sys.stderr.isatty():
@@ -66,11 +90,12 @@ def _with_progress(enabled: bool, description: str, work: Callable[[Any], T]) ->
         return work(update)
 
 
-def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Ledger:
+def open_ledger(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Ledger:
+    """The ledger of ``--ledger``, its read models caught up, its notices said on stderr."""
     from ledger.application import Ledger
 
     ledger = Ledger.open(ctx.obj["ledger"], write=write)
-    _with_progress(not quiet, "catching up", ledger.catch_up)
+    with_progress(not quiet, "catching up", ledger.catch_up)
     for notice in ledger.notices:
         click.echo(f"note: {notice}", err=True)
     if ledger.views_stale:
@@ -79,31 +104,37 @@ def _open(ctx: click.Context, *, write: bool = False, quiet: bool = False) -> Le
     return ledger
 
 
-def _date(value: str | None, option: str) -> date:
+# ------------------------------------------------------------------ reading option values
+
+
+def parse_date(value: str | None, option: str) -> date:
     try:
         return date.fromisoformat(value) if value else date.today()
     except ValueError:
-        _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
-        raise
+        raise Failure(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _point(ledger: Ledger, as_of: str | None) -> int | None:
-    return ledger.views.resolve_point(as_of)
-
-
-def _whole(value: str, option: str, low: int, high: int) -> int:
+def whole(value: str, option: str, low: int, high: int) -> int:
     """A whole-number option in ASCII digits within bounds (click's int takes "²" and 10**20)."""
     text = value.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
-        _fail(f"{option} {value[:30]!r}: give a whole number from {low} to {high}")
+        raise Failure(f"{option} {value[:30]!r}: give a whole number from {low} to {high}")
     return int(text)
 
 
-def _in_horizon(ledger: Ledger, point: int | None, years: list[int]) -> None:
-    horizon = ledger.views.horizon(point)
-    for year in years:
-        if year not in horizon:
-            _fail(f"--year {year} is outside the horizon {horizon.start}-{horizon.stop - 1}")
+# ------------------------------------------------------------------ options many commands take
+
+
+def json_option(help: str = "Print as JSON.") -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def as_of_option(help: str = AS_OF_HELP) -> Callable[[F], F]:
+    return click.option("--as-of", help=help)
+
+
+def adopted_only_option(help: str = ADOPTED_ONLY_HELP) -> Callable[[F], F]:
+    return click.option("--adopted-only", is_flag=True, help=help)
 
 
 def _check_ledger_address(text: str) -> None:
@@ -116,7 +147,7 @@ def _check_ledger_address(text: str) -> None:
         location = Location.parse(text)
         getattr(location, "port", None)
     except (ValueError, RuntimeError, KeyError) as e:
-        _fail(f"--ledger: cannot read {text.split('@')[-1]!r} as a ledger address: {e}")
+        raise Failure(f"--ledger: cannot read {text.split('@')[-1]!r} as a ledger address: {e}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -155,8 +186,8 @@ def init(ctx: click.Context, organisation: str, years: str) -> None:
 
     first, _, last = (part.strip() for part in years.partition("-"))
     if not all(part.isascii() and part.isdigit() and len(part) == 4 for part in (first, last)):
-        _fail(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
-    with _errors():
+        raise Failure(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
+    with errors():
         with Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last)) as ledger:
             click.echo(f"Created ledger {ledger.location} for {organisation}, {first}-{last}.")
 
@@ -164,10 +195,10 @@ def init(ctx: click.Context, organisation: str, years: str) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check and show the effect; record nothing.")
-@click.option("--adopted-only", is_flag=True, help="Index on adopted figures only (default: proposals included).")
+@adopted_only_option("Index on adopted figures only (default: proposals included).")
 @click.option("--max-size", "max_size", default="50", show_default=True, metavar="MB",
               help="Refuse files larger than this many megabytes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@json_option("Print the outcome as JSON.")
 @click.pass_context
 def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_only: bool, max_size: str,
            as_json: bool) -> None:
@@ -184,37 +215,31 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
     from cli import render
     from ledger.parsing import read_document
 
-    max_mb = _whole(max_size, "--max-size", 1, 100_000)
-    with _errors(), _open(ctx, write=not dry_run, quiet=as_json) as ledger:
+    max_mb = whole(max_size, "--max-size", 1, 100_000)
+    with errors(), open_ledger(ctx, write=not dry_run, quiet=as_json) as ledger:
         results = []
         for path in files:
             result = ledger.record_input(read_document(path, max_mb=max_mb), dry_run=dry_run, adopted_only=adopted_only)
             results.append(result)
             if as_json:
                 continue
-            console = _console()
+            out = console()
             if result.already_recorded:
-                console.print(f"{path}: {result.document} is already recorded (same content); nothing to do.")
+                out.print(f"{path}: {result.document} is already recorded (same content); nothing to do.")
                 continue
             verb = "Would record" if dry_run else "Recorded"
             where = f" at position {result.position}" if result.position else ""
-            console.print(f"{verb} {result.document} ({result.mutation_count} mutations){where}.")
+            out.print(f"{verb} {result.document} ({result.mutation_count} mutations){where}.")
             if result.new_lines:
-                console.print(f"New lines: {', '.join(result.new_lines)}")
+                out.print(f"New lines: {', '.join(result.new_lines)}")
             if result.excluded_from_indexation:
-                console.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
+                out.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
             if dry_run:
-                console.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
+                out.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
         if as_json:
-            from ledger.money import decimal_text
+            from ledger.answers import Recorded
 
-            click.echo(render.dumps([{
-                "document": r.document, "mutations": r.mutation_count, "already_recorded": r.already_recorded,
-                "dry_run": r.dry_run, "position": r.position, "new_lines": r.new_lines,
-                "excluded_from_indexation": r.excluded_from_indexation,
-                "changes": [{"unit": u, "line": ln, "year": str(y), "before": decimal_text(b), "after": decimal_text(a)}
-                            for u, ln, y, b, a in r.changes],
-            } for r in results]))
+            echo_json([Recorded.of(r) for r in results])
 
 
 @cli.command()
@@ -229,8 +254,8 @@ def adopt(ctx: click.Context, document: str, when: str | None, decision: str) ->
     Example:
       begroting adopt kaderbrief-2024 --date 2023-03-23 --decision "IPO-bestuur 23-03-2023"
     """
-    with _errors(), _open(ctx, write=True) as ledger:
-        position = ledger.adopt(document, _date(when, "--date"), decision)
+    with errors(), open_ledger(ctx, write=True) as ledger:
+        position = ledger.adopt(document, parse_date(when, "--date"), decision)
         click.echo(f"{document} adopted ({decision}) at position {position}." if position
                    else f"{document} was already adopted ({decision}); nothing to do.")
 
@@ -247,345 +272,10 @@ def withdraw(ctx: click.Context, document: str, when: str | None, reason: str) -
     Example:
       begroting withdraw bw-3 --date 2024-05-01 --reason "Vervangen door bw-4"
     """
-    with _errors(), _open(ctx, write=True) as ledger:
-        position = ledger.withdraw(document, _date(when, "--date"), reason)
+    with errors(), open_ledger(ctx, write=True) as ledger:
+        position = ledger.withdraw(document, parse_date(when, "--date"), reason)
         click.echo(f"{document} withdrawn at position {position}." if position
                    else f"{document} was already withdrawn; nothing to do.")
-
-
-@cli.command()
-@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
-@click.option("--unit", help="Only this unit (id).")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD): the begroting as it stood then.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
-         as_json: bool) -> None:
-    """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
-
-    \b
-    Example:
-      begroting show --year 2024
-      begroting show --as-of kaderbrief-2024 --adopted-only --json
-    """
-    from cli import render
-
-    wanted = [_whole(y, "--year", 1, 9999) for y in years]
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        point = _point(ledger, as_of)
-        ledger.views.check_filters(unit=unit)
-        _in_horizon(ledger, point, wanted)
-        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit)
-        if as_json:
-            click.echo(render.dumps(render.show_json(data)))
-            return
-        title = f"Begroting {data['organisation']}"
-        if as_of:
-            title += f" — as of {as_of} (position {data['position']})"
-        if adopted_only:
-            title += " — adopted documents only"
-        _console().print(render.show_table(data, title=title))
-
-
-@cli.command()
-@click.option("--kind", help="Only this mutation kind (or lifecycle event, e.g. document_adopted).")
-@click.option("--unit", help="Only mutations touching this unit (id).")
-@click.option("--line", "line", help="Only mutations touching this line (unit/line).")
-@click.option("--document", help="Only this document (id).")
-@click.option("--document-kind", help="Only documents of this kind, e.g. voorjaarsnota.")
-@click.option("--from", "date_from", help="Effective date from (YYYY-MM-DD).")
-@click.option("--to", "date_to", help="Effective date up to and including (YYYY-MM-DD).")
-@click.option("--reference", help='Only mutations citing this paragraph or a subparagraph, e.g. "§6.1".')
-@click.option("--grep", help="Text in reason, title, reference or lines; case- and accent-insensitive.")
-@click.option("--corrections", is_flag=True, help="Only corrections, with what each corrects.")
-@click.option("--as-of", help="Only what was recorded up to this point.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | None, document: str | None,
-            document_kind: str | None, date_from: str | None, date_to: str | None, reference: str | None,
-            grep: str | None, corrections: bool, as_of: str | None, as_json: bool) -> None:
-    """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
-
-    Filters compose: every one given must hold.
-
-    \b
-    Example:
-      begroting history --kind verschuiving --unit gbo
-      begroting history --document-kind voorjaarsnota --from 2024-01-01 --to 2024-06-30
-      begroting history --reference "§6.1" --grep informatieveiligheid
-      begroting history --corrections --json
-    """
-    from cli import render
-
-    for value, option in ((date_from, "--from"), (date_to, "--to")):
-        if value is not None:
-            _date(value, option)
-    unit_id, _, line_id = (line or "").partition("/")
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
-        rows = ledger.views.history(
-            _point(ledger, as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
-            document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
-            reference=reference, grep=grep, corrections=corrections,
-        )
-        if as_json:
-            click.echo(render.dumps(render.history_json(rows)))
-        else:
-            _console().print(render.history_table(rows))
-
-
-@cli.command()
-@click.argument("document_id", metavar="DOCUMENT")
-@click.option("--as-of", help="The document as it stood at that point.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: bool) -> None:
-    """Show one document whole: header, status, decision, mutations, later corrections, effect per unit.
-
-    \b
-    Example:
-      begroting document begroting-2024
-    """
-    from cli import render
-
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        doc = ledger.views.document(document_id, _point(ledger, as_of))
-        if doc is None:
-            _fail(f"no document {document_id!r} in the ledger")
-        if as_json:
-            click.echo(render.dumps(render.document_json(doc)))
-        else:
-            _console().print(render.document_view(doc))
-
-
-@cli.command()
-@click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON objects.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")
-@click.pass_context
-def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
-    """Run one read-only SQL query over the read models (schema: docs/read-models.md).
-
-    Exactly one statement, and it can only read: the read-model file is opened read-only
-    (PostgreSQL: a READ ONLY transaction, rolled back, as the role begroting_reader that may
-    only SELECT the read models). A query is stopped after 60 s (env BEGROTING_SQL_TIMEOUT_S).
-    BLOB/bytea values print as hex. `pragma table_info(figures)` lists a table's columns.
-
-    \b
-    Example:
-      begroting sql "select unit, year, sum(amount_cents)/100.0 from figures group by 1, 2"
-    """
-    from cli import render
-    from projections.readonly import run_query
-
-    with _errors(), _open(ctx, quiet=True) as ledger:
-        columns, rows = run_query(ledger.location, query)
-    if as_json:
-        click.echo(render.dumps([dict(zip(columns, r)) for r in rows]))
-    elif as_csv:
-        import csv
-
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        _console().print(render.rows_table(columns, rows))
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.pass_context
-def rebuild(ctx: click.Context, as_json: bool) -> None:
-    """Drop the read models and rebuild them from the events alone.
-
-    \b
-    Example:
-      begroting rebuild
-    """
-    from ledger.application import Ledger
-    from ledger.storage import Location
-    from projections.db import rebuild_lock
-
-    def waiting() -> None:
-        click.echo("note: another rebuild is running; waiting for it to finish", err=True)
-
-    with _errors():
-        location = Location.parse(ctx.obj["ledger"])
-        try:
-            found = location.exists()
-        except Exception:  # server down, wrong password…: Ledger.open says which
-            found = False
-        if not found:
-            Ledger.open(ctx.obj["ledger"]).close()  # raises the usual one line
-        with rebuild_lock(location, waiting), Ledger.open(ctx.obj["ledger"]) as ledger:
-            count = _with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
-        if as_json:
-            click.echo(f'{{"events": {count}}}')
-        else:
-            click.echo(f"Rebuilt the read models from {count} events.")
-
-
-@cli.command()
-@click.argument("figure", required=False)
-@click.option("--year", "year_text", required=True, help="The year of the figure.")
-@click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
-@click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
-@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--limit", "limit_text", default="50", show_default=True,
-              help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
-@click.option("--all", "show_all", is_flag=True, help="List every mutation, however many.")
-@click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
-@click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool, contribution: str | None,
-            as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool, waterfall: bool, svg: str | None,
-            as_json: bool) -> None:
-    """Explain a figure: every mutation that made it, with running totals.
-
-    FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
-    "Faunazaken/Open-eind-regeling afhandelen faunaschades".
-
-    \b
-    Example:
-      begroting explain faunazaken/open-eind --year 2024
-      begroting explain faunazaken --year 2024
-      begroting explain --total --year 2024 --as-of kaderbrief-2024
-      begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
-      begroting explain --contribution "Provincie Utrecht" --year 2024
-    """
-    from cli import render
-    from projections.queries import Figure
-
-    year = _whole(year_text, "--year", 1, 9999)
-    limit = _whole(limit_text, "--limit", 1, 1_000_000)
-    if contribution:
-        from projections.rules import Rules
-
-        with _errors(), _open(ctx, quiet=as_json) as ledger:
-            result = Rules(ledger.views).contribution(contribution, year, _point(ledger, as_of), adopted_only=adopted_only)
-        if as_json:
-            click.echo(render.dumps(render.cents_to_text(result)))
-        else:
-            _console().print(render.contribution_view(result))
-        return
-    if not total and not figure:
-        _fail("name a FIGURE (unit or unit/line) or give --total or --contribution")
-    if svg:
-        from ledger.outputs import check_output
-        from ledger.storage import Location
-
-        with _errors():
-            check_output(svg, Location.parse(ctx.obj["ledger"]), "--svg")
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        point = _point(ledger, as_of)
-        fig = Figure("total", name=f"Totaal {ledger.views.organisation()}") if total else ledger.views.resolve_figure(figure)
-        _in_horizon(ledger, point, [year])
-        # The waterfall needs every document's part, so it takes the whole trail.
-        whole = show_all or waterfall or bool(svg)
-        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if whole else limit)
-        if svg:
-            from ledger.outputs import replacing
-
-            with replacing(svg, ledger.location, "--svg") as temporary:
-                render.waterfall_svg(result, temporary)
-        if as_json:
-            click.echo(render.dumps(render.explain_json(result)))
-            return
-        console = _console()
-        if fig.kind == "line":
-            console.print(render.explain_table(result))
-        else:
-            console.print(render.explain_tree(result))
-        if waterfall or svg:
-            console.print(render.waterfall_text(result))
-        if svg:
-            console.print(f"Wrote {svg}")
-
-
-@cli.command()
-@click.argument("start")
-@click.argument("end")
-@click.option("--all", "show_all", is_flag=True, help="Also list lines that did not change.")
-@click.option("--adopted-only", is_flag=True, help="Compare adopted figures only.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only: bool, as_json: bool) -> None:
-    """What changed between two points (documents, positions or dates), and why.
-
-    \b
-    Example:
-      begroting diff kaderbrief-2024 begroting-2024
-    """
-    from cli import render
-
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        a, b = _point(ledger, start), _point(ledger, end)
-        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all)
-        if as_json:
-            click.echo(render.dumps(render.diff_json(result)))
-        else:
-            _console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
-
-
-@cli.command()
-@click.option("--digest", help="A digest kept earlier (position:sha256): prove the ledger still extends it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.pass_context
-def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
-    """Check the ledger: walk the hash chain, replay every event and compare the read models.
-
-    Exits 1 naming the first bad position when anything was altered, removed or inserted.
-
-    \b
-    Example:
-      begroting verify
-      begroting verify --digest 412:5f2c…
-    """
-    from ledger.application import Ledger
-
-    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        report = _with_progress(not as_json, "replaying every event", lambda update: ledger.verify(digest, update))
-        if as_json:
-            from cli import render
-
-            click.echo(render.dumps({"ok": report.ok, "events": report.events, "head": report.digest,
-                                     "views_position": report.views_position, "problems": report.problems}))
-        elif report.ok:
-            behind = report.views_position is not None and report.views_position < report.head_position
-            views = (f"read models at position {report.views_position} of {report.head_position} match a replay up to there"
-                     if behind else "read models match a replay")
-            click.echo(f"ok: {report.events} events, hash chain intact, every event keeps the ledger's rules, {views}"
-                       + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
-        else:
-            for problem in report.problems:
-                click.echo(f"TAMPERED: {problem}", err=True)
-        if not report.ok:
-            sys.exit(1)
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_context
-def digest(ctx: click.Context, as_json: bool) -> None:
-    """Print the head of the hash chain (position:sha256) to keep outside the ledger.
-
-    \b
-    Example:
-      begroting digest > digest-2024-06-01.txt
-      begroting verify --digest "$(cat digest-2024-06-01.txt)"
-    """
-    from ledger.application import Ledger
-
-    with _errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
-        head = ledger.digest()
-        if as_json:
-            position, _, sha = head.partition(":")
-            click.echo(f'{{"position": {position}, "sha256": "{sha}"}}')
-        else:
-            click.echo(head)
 
 
 @cli.command()
@@ -598,7 +288,7 @@ def extend(ctx: click.Context, to_year: int) -> None:
     Example:
       begroting extend --to 2028
     """
-    with _errors(), _open(ctx, write=True) as ledger:
+    with errors(), open_ledger(ctx, write=True) as ledger:
         position = ledger.extend(to_year)
         click.echo(f"Horizon extended to {to_year} at position {position}." if position
                    else f"The horizon already runs to {to_year}; nothing to do.")
@@ -624,17 +314,288 @@ def key_set(ctx: click.Context, file: str) -> None:
     Example:
       begroting key set docs/verdeelsleutel-ipo-2024.yaml
     """
-    with _errors(), _open(ctx, write=True) as ledger:
+    with errors(), open_ledger(ctx, write=True) as ledger:
         position = ledger.set_key(file)
         click.echo(f"Key from {file} set at position {position}." if position
                    else f"{file}: this key is already set; nothing to do.")
 
 
 @cli.command()
+@click.option("--year", "years", type=int, multiple=True, help="Years to show (default: the first).")
+@click.pass_context
+def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
+    """Build the BIJ12 Begroting 2024 demo ledger from the shipped documents and show it.
+
+    Writes ./begroting-demo.db unless --ledger is given. It only ever writes a new ledger:
+    running it again on a demo ledger it built changes nothing, and any other ledger (one
+    made with `init`, or a demo someone recorded into) is refused, untouched.
+
+    \b
+    Example:
+      begroting demo
+      begroting --ledger begroting-demo.db explain "Faunazaken/Open-eind-regeling afhandelen faunaschades" --year 2024
+    """
+    from cli import render
+    from ledger.demo import build_demo
+
+    path = ctx.obj["ledger"] if ctx.obj["ledger_given"] else DEMO_LEDGER
+    with errors():
+        with build_demo(path, say=lambda text: click.echo(text, err=True)) as ledger:
+            data = ledger.views.show(None, years=list(years) or [2024])
+            console().print(render.show_table(data, title=f"Begroting {data.organisation} (demo: {path})"))
+
+
+@cli.command()
+@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
+@click.option("--unit", help="Only this unit (id).")
+@adopted_only_option()
+@as_of_option(f"{AS_OF_HELP[:-1]}: the begroting as it stood then.")
+@json_option()
+@click.pass_context
+def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
+         as_json: bool) -> None:
+    """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
+
+    \b
+    Example:
+      begroting show --year 2024
+      begroting show --as-of kaderbrief-2024 --adopted-only --json
+    """
+    from cli import render
+
+    wanted = [whole(y, "--year", 1, 9999) for y in years]
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        ledger.views.check_filters(unit=unit)
+        ledger.views.check_years(wanted, point)
+        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit)
+        if as_json:
+            echo_json(data)
+            return
+        title = f"Begroting {data.organisation}"
+        if as_of:
+            title += f" — as of {as_of} (position {data.position})"
+        if adopted_only:
+            title += " — adopted documents only"
+        console().print(render.show_table(data, title=title))
+
+
+@cli.command()
+@click.option("--kind", help="Only this mutation kind (or lifecycle event, e.g. document_adopted).")
+@click.option("--unit", help="Only mutations touching this unit (id).")
+@click.option("--line", "line", help="Only mutations touching this line (unit/line).")
+@click.option("--document", help="Only this document (id).")
+@click.option("--document-kind", help="Only documents of this kind, e.g. voorjaarsnota.")
+@click.option("--from", "date_from", help="Effective date from (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Effective date up to and including (YYYY-MM-DD).")
+@click.option("--reference", help='Only mutations citing this paragraph or a subparagraph, e.g. "§6.1".')
+@click.option("--grep", help="Text in reason, title, reference or lines; case- and accent-insensitive.")
+@click.option("--corrections", is_flag=True, help="Only corrections, with what each corrects.")
+@as_of_option("Only what was recorded up to this point.")
+@json_option()
+@click.pass_context
+def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | None, document: str | None,
+            document_kind: str | None, date_from: str | None, date_to: str | None, reference: str | None,
+            grep: str | None, corrections: bool, as_of: str | None, as_json: bool) -> None:
+    """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
+
+    Filters compose: every one given must hold.
+
+    \b
+    Example:
+      begroting history --kind verschuiving --unit gbo
+      begroting history --document-kind voorjaarsnota --from 2024-01-01 --to 2024-06-30
+      begroting history --reference "§6.1" --grep informatieveiligheid
+      begroting history --corrections --json
+    """
+    from cli import render
+
+    for value, option in ((date_from, "--from"), (date_to, "--to")):
+        if value is not None:
+            parse_date(value, option)
+    unit_id, _, line_id = (line or "").partition("/")
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
+        rows = ledger.views.history(
+            ledger.views.resolve_point(as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
+            document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
+            reference=reference, grep=grep, corrections=corrections,
+        )
+        if as_json:
+            echo_json(rows)
+        else:
+            console().print(render.history_table(rows))
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOCUMENT")
+@as_of_option("The document as it stood at that point.")
+@json_option()
+@click.pass_context
+def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: bool) -> None:
+    """Show one document whole: header, status, decision, mutations, later corrections, effect per unit.
+
+    \b
+    Example:
+      begroting document begroting-2024
+    """
+    from cli import render
+
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        doc = ledger.views.document(document_id, ledger.views.resolve_point(as_of))
+        if doc is None:
+            raise Failure(f"no document {document_id!r} in the ledger")
+        if as_json:
+            echo_json(doc)
+        else:
+            console().print(render.document_view(doc))
+
+
+SQL_HELP = """Run one read-only SQL query over the read models (schema: docs/read-models.md).
+
+    Exactly one statement, and it can only read: the read-model file is opened read-only
+    (PostgreSQL: a READ ONLY transaction, rolled back, as the role begroting_reader that may
+    only SELECT the read models). A query is stopped after 60 s (env BEGROTING_SQL_TIMEOUT_S).
+    BLOB/bytea values print as hex. `pragma table_info(figures)` lists a table's columns.
+
+    \b
+    Example:
+      begroting sql "{example}"
+    """
+
+
+@cli.command(help=SQL_HELP.format(example=EXAMPLE_QUERY))
+@click.argument("query")
+@json_option("Print rows as JSON objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
+    from cli import render
+    from projections.readonly import run_query
+
+    with errors(), open_ledger(ctx, quiet=True) as ledger:
+        columns, rows = run_query(ledger.location, query)
+    if as_json:
+        echo_json([dict(zip(columns, r)) for r in rows])
+    elif as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        console().print(render.rows_table(columns, rows))
+
+
+@cli.command()
+@click.argument("figure", required=False)
+@click.option("--year", "year_text", required=True, help="The year of the figure.")
+@click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
+@click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
+@as_of_option()
+@adopted_only_option()
+@click.option("--limit", "limit_text", default="50", show_default=True,
+              help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
+@click.option("--all", "show_all", is_flag=True, help="List every mutation, however many.")
+@click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
+@click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
+@json_option()
+@click.pass_context
+def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool, contribution: str | None,
+            as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool, waterfall: bool, svg: str | None,
+            as_json: bool) -> None:
+    """Explain a figure: every mutation that made it, with running totals.
+
+    FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
+    "Faunazaken/Open-eind-regeling afhandelen faunaschades".
+
+    \b
+    Example:
+      begroting explain faunazaken/open-eind --year 2024
+      begroting explain faunazaken --year 2024
+      begroting explain --total --year 2024 --as-of kaderbrief-2024
+      begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
+      begroting explain --contribution "Provincie Utrecht" --year 2024
+    """
+    from cli import charts, render
+
+    year = whole(year_text, "--year", 1, 9999)
+    limit = whole(limit_text, "--limit", 1, 1_000_000)
+    if contribution:
+        from projections.rules import Rules
+
+        with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+            point = ledger.views.resolve_point(as_of)
+            result = Rules(ledger.views).contribution(contribution, year, point, adopted_only=adopted_only)
+        if as_json:
+            echo_json(result)
+        else:
+            console().print(render.contribution_view(result))
+        return
+    if not total and not figure:
+        raise Failure("name a FIGURE (unit or unit/line) or give --total or --contribution")
+    if svg:
+        from ledger.outputs import check_output
+        from ledger.storage import Location
+
+        with errors():
+            check_output(svg, Location.parse(ctx.obj["ledger"]), "--svg")
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        fig = ledger.views.total_figure() if total else ledger.views.resolve_figure(figure or "")
+        ledger.views.check_years([year], point)
+        # The waterfall needs every document's part, so it takes the whole trail.
+        every_step = show_all or waterfall or bool(svg)
+        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if every_step else limit)
+        if svg:
+            from ledger.outputs import replacing
+
+            with replacing(svg, ledger.location, "--svg") as temporary:
+                charts.waterfall_svg(result, temporary)
+        if as_json:
+            echo_json(result)
+            return
+        out = console()
+        if fig.kind == "line":
+            out.print(render.explain_table(result))
+        else:
+            out.print(render.explain_tree(result))
+        if waterfall or svg:
+            out.print(render.waterfall_text(result))
+        if svg:
+            out.print(f"Wrote {svg}")
+
+
+@cli.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--all", "show_all", is_flag=True, help="Also list lines that did not change.")
+@adopted_only_option("Compare adopted figures only.")
+@json_option()
+@click.pass_context
+def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only: bool, as_json: bool) -> None:
+    """What changed between two points (documents, positions or dates), and why.
+
+    \b
+    Example:
+      begroting diff kaderbrief-2024 begroting-2024
+    """
+    from cli import render
+
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
+        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all)
+        if as_json:
+            echo_json(result)
+        else:
+            console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
+
+
+@cli.command()
 @click.option("--year", required=True, help="The year to split.")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@adopted_only_option()
+@as_of_option()
+@json_option()
 @click.pass_context
 def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
     """Split what is to be covered (te dekken) over the participants, to the cent.
@@ -643,31 +604,33 @@ def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str 
     Example:
       begroting contributions --year 2024
     """
-    _print_rule(ctx, "contributions", "contributions_table", year, as_of, adopted_only=adopted_only, as_json=as_json)
+    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.contributions,
+                draw=lambda render: render.contributions_table)
 
 
-def _print_rule(ctx: click.Context, rule: str, view: str, year_text: str, as_of: str | None, *,
-                adopted_only: bool, as_json: bool) -> None:
-    """A budget rule of projections.rules for a year, as JSON or as its cli.render view."""
+def _print_rule(ctx: click.Context, year_text: str, as_of: str | None, adopted_only: bool, as_json: bool, *,
+                ask: Callable[[Any], Callable[..., Any]], draw: Callable[[Any], Callable[[Any], Any]]) -> None:
+    """A budget rule of projections.rules for a year (``ask`` picks it from the Rules), as JSON
+    or drawn by the cli.render function that ``draw`` picks."""
     from cli import render
     from projections.rules import Rules
 
-    year = _whole(year_text, "--year", 1, 9999)
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        point = _point(ledger, as_of)
-        _in_horizon(ledger, point, [year])
-        result = getattr(Rules(ledger.views), rule)(year, point, adopted_only=adopted_only)
+    year = whole(year_text, "--year", 1, 9999)
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        ledger.views.check_years([year], point)
+        result = ask(Rules(ledger.views))(year, point, adopted_only=adopted_only)
         if as_json:
-            click.echo(render.dumps(render.cents_to_text(result)))
+            echo_json(result)
         else:
-            _console().print(getattr(render, view)(result))
+            console().print(draw(render)(result))
 
 
 @cli.command()
 @click.option("--year", required=True, help="The year to check.")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@adopted_only_option()
+@as_of_option()
+@json_option()
 @click.pass_context
 def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
     """Structural balance (structureel evenwicht): structural baten against structural lasten.
@@ -679,7 +642,99 @@ def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None
     Example:
       begroting balance --year 2025
     """
-    _print_rule(ctx, "balance", "balance_view", year, as_of, adopted_only=adopted_only, as_json=as_json)
+    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.balance,
+                draw=lambda render: render.balance_view)
+
+
+@cli.command()
+@json_option("Print the outcome as JSON.")
+@click.pass_context
+def rebuild(ctx: click.Context, as_json: bool) -> None:
+    """Drop the read models and rebuild them from the events alone.
+
+    \b
+    Example:
+      begroting rebuild
+    """
+    from ledger.answers import Rebuilt
+    from ledger.application import Ledger
+    from ledger.storage import Location
+    from projections.db import rebuild_lock
+
+    def waiting() -> None:
+        click.echo("note: another rebuild is running; waiting for it to finish", err=True)
+
+    with errors():
+        location = Location.parse(ctx.obj["ledger"])
+        try:
+            found = location.exists()
+        except Exception:  # server down, wrong password…: Ledger.open says which
+            found = False
+        if not found:
+            Ledger.open(ctx.obj["ledger"]).close()  # raises the usual one line
+        with rebuild_lock(location, waiting), Ledger.open(ctx.obj["ledger"]) as ledger:
+            count = with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
+        if as_json:
+            echo_json(Rebuilt(count), compact=True)
+        else:
+            click.echo(f"Rebuilt the read models from {count} events.")
+
+
+@cli.command()
+@click.option("--digest", help="A digest kept earlier (position:sha256): prove the ledger still extends it.")
+@json_option("Print the outcome as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
+    """Check the ledger: walk the hash chain, replay every event and compare the read models.
+
+    Exits 1 naming the first bad position when anything was altered, removed or inserted.
+
+    \b
+    Example:
+      begroting verify
+      begroting verify --digest 412:5f2c…
+    """
+    from ledger.application import Ledger
+
+    with errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
+        report = with_progress(not as_json, "replaying every event", lambda update: ledger.verify(digest, update))
+        if as_json:
+            from ledger.answers import Verified
+
+            echo_json(Verified.of(report))
+        elif report.ok:
+            behind = report.views_position is not None and report.views_position < report.head_position
+            views = (f"read models at position {report.views_position} of {report.head_position} match a replay up to there"
+                     if behind else "read models match a replay")
+            click.echo(f"ok: {report.events} events, hash chain intact, every event keeps the ledger's rules, {views}"
+                       + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
+        else:
+            for problem in report.problems:
+                click.echo(f"TAMPERED: {problem}", err=True)
+        if not report.ok:
+            sys.exit(1)
+
+
+@cli.command()
+@json_option()
+@click.pass_context
+def digest(ctx: click.Context, as_json: bool) -> None:
+    """Print the head of the hash chain (position:sha256) to keep outside the ledger.
+
+    \b
+    Example:
+      begroting digest > digest-2024-06-01.txt
+      begroting verify --digest "$(cat digest-2024-06-01.txt)"
+    """
+    from ledger.answers import Digest
+    from ledger.application import Ledger
+
+    with errors(), Ledger.open(ctx.obj["ledger"]) as ledger:
+        head = Digest.parse(ledger.digest())
+        if as_json:
+            echo_json(head, compact=True)
+        else:
+            click.echo(str(head))
 
 
 @cli.group()
@@ -707,7 +762,7 @@ def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: b
     from ledger import roles as roles_module
     from ledger.application import Ledger
 
-    with _errors():
+    with errors():
         with Ledger.open(ctx.obj["ledger"]) as ledger:
             sql = roles_module.statements(ledger.location, controller, auditor)
             for statement in sql:
@@ -720,8 +775,8 @@ def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: b
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from the file name.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@as_of_option("A document id, a ledger position or a date.")
+@adopted_only_option()
 @click.option("--bom", is_flag=True, help="CSV: write a UTF-8 byte order mark (for Excel).")
 @click.pass_context
 def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool) -> None:
@@ -738,11 +793,11 @@ def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, ad
 
     fmt = fmt or file.rsplit(".", 1)[-1].lower()
     if fmt not in ("xlsx", "csv", "json"):
-        _fail(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
-    with _errors():
+        raise Failure(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
+    with errors():
         check_output(file, Location.parse(ctx.obj["ledger"]), "FILE")
-        with _open(ctx, quiet=True) as ledger, replacing(file, ledger.location, "FILE") as temporary:
-            snapshot = exports.Snapshot(ledger, _point(ledger, as_of), adopted_only)
+        with open_ledger(ctx, quiet=True) as ledger, replacing(file, ledger.location, "FILE") as temporary:
+            snapshot = exports.Snapshot(ledger, ledger.views.resolve_point(as_of), adopted_only)
             write = {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(
                 fmt, lambda s, p: exports.write_csv(s, p, bom=bom))
             write(snapshot, temporary)
@@ -763,26 +818,18 @@ def import_(ctx: click.Context, file: str) -> None:
     Example:
       begroting --ledger copy.db import begroting-2024.json
     """
-    import json as _json
+    from ledger.transfer import import_file
 
-    from ledger.errors import InvalidInput, Problem
-    from ledger.transfer import import_history
-
-    with _errors():
-        try:
-            data = _json.loads(open(file, encoding="utf-8").read())
-        except (OSError, ValueError) as e:
-            raise InvalidInput([Problem(file, "", f"cannot read JSON: {e}")]) from None
-        history = (data or {}).get("history") or data if isinstance(data, dict) else data
-        ledger = _with_progress(True, "importing", lambda update: import_history(ctx.obj["ledger"], history, file, update))
+    with errors():
+        ledger = with_progress(True, "importing", lambda update: import_file(ctx.obj["ledger"], file, update))
         with ledger:
             click.echo(f"Imported {file} into {ledger.location} ({ledger.views.head()} events).")
 
 
 @cli.command()
 @click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False), help="The report to write.")
-@click.option("--as-of", help="A document id, a ledger position or a date.")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
+@as_of_option("A document id, a ledger position or a date.")
+@adopted_only_option()
 @click.pass_context
 def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: bool) -> None:
     """Write a self-contained HTML audit report: tables, trails, documents, digest, waterfalls.
@@ -795,10 +842,10 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
     from ledger.outputs import check_output, replacing
     from ledger.storage import Location
 
-    with _errors():
+    with errors():
         check_output(html_file, Location.parse(ctx.obj["ledger"]), "--html")
-        with _open(ctx, quiet=True) as ledger, replacing(html_file, ledger.location, "--html") as temporary:
-            exports.write_html(exports.Snapshot(ledger, _point(ledger, as_of), adopted_only), temporary)
+        with open_ledger(ctx, quiet=True) as ledger, replacing(html_file, ledger.location, "--html") as temporary:
+            exports.write_html(exports.Snapshot(ledger, ledger.views.resolve_point(as_of), adopted_only), temporary)
     click.echo(f"Wrote {html_file}.")
 
 
@@ -806,9 +853,9 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--tolerance", default="0", show_default=True,
               help="Differences up to this much (in the row's own measure) are warnings, not errors.")
-@click.option("--as-of", help="A document id, a ledger position or a date (or doc:ID, pos:N, date:YYYY-MM-DD).")
-@click.option("--adopted-only", is_flag=True, help="Leave out documents not yet adopted.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@as_of_option()
+@adopted_only_option()
+@json_option()
 @click.pass_context
 def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, adopted_only: bool, as_json: bool) -> None:
     """Compare the ledger with a published table (CSV: unit, line, year, amount[, measure]).
@@ -820,44 +867,19 @@ def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, 
     Example:
       begroting reconcile published-2024.csv --tolerance 0.05
     """
-    from cli import exports, render
-
-    limit = exports.published_amount(tolerance)
-    if limit is None or limit < 0:
-        _fail(f"--tolerance {tolerance[:30]!r}: give a plain non-negative number, e.g. 0.05")
-    with _errors(), _open(ctx, quiet=as_json) as ledger:
-        result = exports.reconcile(ledger, file, limit, _point(ledger, as_of), adopted_only)
-    if as_json:
-        click.echo(render.dumps(result))
-    else:
-        _console().print(render.reconcile_table(result))
-    if result["mismatches"]:
-        sys.exit(1)
-
-
-@cli.command()
-@click.option("--year", "years", type=int, multiple=True, help="Years to show (default: the first).")
-@click.pass_context
-def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
-    """Build the BIJ12 Begroting 2024 demo ledger from the shipped documents and show it.
-
-    Writes ./begroting-demo.db unless --ledger is given. It only ever writes a new ledger:
-    running it again on a demo ledger it built changes nothing, and any other ledger (one
-    made with `init`, or a demo someone recorded into) is refused, untouched.
-
-    \b
-    Example:
-      begroting demo
-      begroting --ledger begroting-demo.db explain "Faunazaken/Open-eind-regeling afhandelen faunaschades" --year 2024
-    """
     from cli import render
-    from ledger.demo import build_demo
+    from ledger import reconcile as reconciling
 
-    path = ctx.obj["ledger"] if ctx.obj["ledger_given"] else DEMO_LEDGER
-    with _errors():
-        with build_demo(path, say=lambda text: click.echo(text, err=True)) as ledger:
-            data = ledger.views.show(None, years=list(years) or [2024])
-            _console().print(render.show_table(data, title=f"Begroting {data['organisation']} (demo: {path})"))
+    with errors():
+        limit = reconciling.tolerance(tolerance)
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        result = reconciling.reconcile(ledger.views, file, limit, ledger.views.resolve_point(as_of), adopted_only)
+    if as_json:
+        echo_json(result)
+    else:
+        console().print(render.reconcile_table(result))
+    if result.mismatches:
+        sys.exit(1)
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from projections.errors import QueryRefused
 
+# A query to start from, shown in `begroting sql --help`.
+EXAMPLE_QUERY = "select unit, year, sum(amount_cents)/100.0 from figures group by 1, 2"
 MAX_ROWS = 100_000
 TIMEOUT_S = 60
 REFUSED = "sql: refused — only reading queries (SELECT) are allowed on the read models"
