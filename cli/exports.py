@@ -137,11 +137,11 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
         ws.column_dimensions["D"].width = 18
 
     docs = wb.create_sheet("Documenten")
-    heads = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
+    heads: tuple[str, ...] = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
     for col, head in enumerate(heads, start=1):
         text(docs, 1, col, head, font=bold)
     for r, d in enumerate(snapshot.documents, start=2):
-        values = (d.document, d.kind, d.title, d.date, d.status, d.decision, d.position, d.recorded_at, d.actor)
+        values: tuple[Any, ...] = (d.document, d.kind, d.title, d.date, d.status, d.decision, d.position, d.recorded_at, d.actor)
         for col, value in enumerate(values, start=1):
             text(docs, r, col, value)
 

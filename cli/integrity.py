@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cli.common import echo_json, errors, json_option, open_ledger, with_progress
+from cli.common import echo_json, errors, json_option, with_progress
 
 
 @click.command()

@@ -207,11 +207,11 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
 
         with errors(), open_ledger(ctx, quiet=as_json) as ledger:
             point = ledger.views.resolve_point(as_of)
-            result = Rules(ledger.views).contribution(contribution, year, point, adopted_only=adopted_only)
+            share = Rules(ledger.views).contribution(contribution, year, point, adopted_only=adopted_only)
         if as_json:
-            echo_json(result)
+            echo_json(share)
         else:
-            console().print(render.contribution_view(result))
+            console().print(render.contribution_view(share))
         return
     if not total and not figure:
         raise Failure("name a FIGURE (unit or unit/line) or give --total or --contribution")

@@ -6,7 +6,7 @@ Field order is the order of the keys in JSON."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 # Field metadata read by the JSON serializer (ledger.answers.plain).
 HIDDEN = {"hidden": True}  # not part of the JSON answer
@@ -14,7 +14,7 @@ OMIT_NONE = {"omit_none": True}  # key left out when the value is None
 AS_TEXT = {"as_text": True}  # a number (or each number of a list) written as text
 
 
-def _omitted() -> object:
+def _omitted() -> Any:
     return field(default=None, metadata=OMIT_NONE)
 
 

@@ -65,9 +65,11 @@ class FigureQueries(ViewsBase):
             ),
         )
 
-    def diff(self, a: int, b: int, *, adopted_only: bool = False, show_all: bool = False) -> Diff:
-        """Every figure that differs between the points ``a`` and ``b``, with the mutations
-        that count at one of them and not at the other."""
+    def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False) -> Diff:
+        """Every figure that differs between the points ``a`` and ``b`` (None: now), with the
+        mutations that count at one of them and not at the other."""
+        a = self.head() if a is None else a
+        b = self.head() if b is None else b
         before = self.figures(a, adopted_only=adopted_only)
         after = self.figures(b, adopted_only=adopted_only)
         names = {(r["unit"], r["line"]): r for r in self.lines(max(a, b))}

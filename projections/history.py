@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import fields
+from typing import Any
 
 from projections.answers import (
     Corrected,
@@ -33,7 +34,8 @@ class HistoryQueries(ViewsBase):
         """One row per mutation (a shift's legs together) and per lifecycle event, in ledger
         order. Filters compose (AND) and are answered from indexes; dates are effective dates."""
         p = at if at is not None else self.head()
-        where, params = ["m.position <= :p"], {"p": p}
+        where: list[str] = ["m.position <= :p"]
+        params: dict[str, Any] = {"p": p}
         for given, condition in (
             (kind, "m.kind = :kind"),
             (corrections, "m.kind = 'correctie'"),
@@ -107,10 +109,11 @@ class HistoryQueries(ViewsBase):
                 status="", kind=r["event"], lines=(), years="", structural=False,
                 amount_cents=None, reason=r["decision"] or "", reference="", corrects=None, date=r["date"],
             )
+            day = row.date or ""
             if ((kind and row.kind != kind) or (document and row.document != document)
                     or (document_kind and row.document_kind != document_kind)
-                    or ((date_from or date_to) and not row.date)
-                    or (date_from and row.date < date_from) or (date_to and row.date > date_to)
+                    or ((date_from or date_to) and not day)
+                    or (date_from and day < date_from) or (date_to and day > date_to)
                     or (grep and fold(grep) not in fold(" ".join((row.document, row.title, row.reason))))):
                 continue
             rows.append(row)

@@ -66,8 +66,10 @@ def _authorize(action: int, arg1: str | None, arg2: str | None, *_: object) -> i
 
 
 def _first_word(query: str) -> str:
-    rest = query[_LEADING.match(query).end():]
-    return re.match(r"\w*", rest).group(0).lower()
+    leading = _LEADING.match(query)  # always matches, if only the empty text
+    rest = query[leading.end():] if leading else query
+    word = re.match(r"\w*", rest)
+    return word.group(0).lower() if word else ""
 
 
 def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:
