@@ -21,22 +21,13 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
       begroting rebuild
     """
     from ledger.answers import Rebuilt
-    from ledger.application import Ledger
-    from ledger.storage import Location
-    from projections.db import rebuild_lock
+    from ledger.maintenance import opened_for_rebuild
 
     def waiting() -> None:
         click.echo("note: another rebuild is running; waiting for it to finish", err=True)
 
     with errors():
-        location = Location.parse(ctx.obj["ledger"])
-        try:
-            found = location.exists()
-        except Exception:  # server down, wrong password…: Ledger.open says which
-            found = False
-        if not found:
-            Ledger.open(ctx.obj["ledger"]).close()  # raises the usual one line
-        with rebuild_lock(location, waiting), Ledger.open(ctx.obj["ledger"]) as ledger:
+        with opened_for_rebuild(ctx.obj["ledger"], waiting) as ledger:
             count = with_progress(not as_json, "rebuilding the read models", ledger.rebuild)
         if as_json:
             echo_json(Rebuilt(count), compact=True)
