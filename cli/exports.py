@@ -1,42 +1,29 @@
 """Writing the begroting where controllers and auditors work: Excel with the history of
-every cell, CSV, JSON, a self-contained HTML audit report; and reconciling against a
-published table. Every text that came from a document is guarded: it never runs as a
-formula in a spreadsheet, and never as markup in the report."""
+every cell, CSV, JSON and a self-contained HTML audit report. Every text that came from a
+document is guarded: it never runs as a formula in a spreadsheet, and never as markup in
+the report. What is written comes from the read models' answers; nothing here queries."""
 
 from __future__ import annotations
 
 import csv
 import html
-import io
 import json
-import re
 from datetime import datetime, timezone
-from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ledger.answers import plain
 from ledger.application import Ledger
-from ledger.errors import InvalidInput, LedgerError, Problem, UnknownFigure
+from ledger.errors import LedgerError
 from ledger.money import decimal_text, euro, to_decimal
 from ledger.transfer import history
-from projections.queries import Figure
+from projections.answers import DocumentRecord, Figure, MutationRow, Step
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EURO_FORMAT = '"€" #,##0.00;[Red]-"€" #,##0.00'
 MAX_COMMENT_STEPS = 40  # per xlsx cell comment
 MAX_REPORT_STEPS = 200  # per trail in the HTML report; earlier steps are brought forward as one row
-MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
-            "millions": 1_000_000, "miljoenen": 1_000_000, "mln": 1_000_000}
-
-
-PUBLISHED_AMOUNT = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,6})?$")  # ASCII digits; no NaN, no exponent
-PUBLISHED_YEAR = re.compile(r"^[0-9]{4}$")
-
-
-def published_amount(text: str) -> Decimal | None:
-    """A published figure (or a tolerance) as a plain decimal; None when it is not one."""
-    text = (text or "").strip().replace(" ", "")
-    return Decimal(text) if PUBLISHED_AMOUNT.match(text) else None
 
 
 def explain_all(unit: str, line: str, year: int) -> str:
@@ -56,9 +43,17 @@ class Snapshot:
     def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool):
         self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
         self.show = ledger.views.show(at, adopted_only=adopted_only)
-        self.years = self.show["years"]
+        self.years = self.show.years
 
-    def trail(self, unit: str, line: str, year: int, limit: int) -> tuple[list, int, int]:
+    @cached_property
+    def documents(self) -> list[DocumentRecord]:
+        return self.ledger.views.documents(self.at)
+
+    @cached_property
+    def mutations(self) -> list[MutationRow]:
+        return self.ledger.views.mutations(self.at)
+
+    def trail(self, unit: str, line: str, year: int, limit: int) -> tuple[list[Step], int, int]:
         return self.ledger.views.trail(Figure("line", unit, line), year, self.at,
                                        adopted_only=self.adopted_only, limit=limit)
 
@@ -94,7 +89,7 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
 
     for year in snapshot.years:
         ws = wb.create_sheet(str(year))
-        title = f"Begroting {snapshot.show['organisation']} {year}"
+        title = f"Begroting {snapshot.show.organisation} {year}"
         if snapshot.at is not None:
             title += f" (stand na positie {snapshot.at})"
         if snapshot.adopted_only:
@@ -104,24 +99,22 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
             text(ws, 3, col, head, font=bold)
         row = 4
         line_rows: list[int] = []
-        by_unit: dict[str, list[dict]] = {}
-        for line in snapshot.show["lines"]:
-            by_unit.setdefault(line["unit"], []).append(line)
-        for unit in snapshot.show["units"]:
+        by_unit = snapshot.show.lines_by_unit()
+        for unit in snapshot.show.units:
             first = row
-            for line in by_unit.get(unit["unit"], []):
-                text(ws, row, 1, unit["unit_name"])
-                text(ws, row, 2, line["line_name"])
-                text(ws, row, 3, line["type"])
-                cell = ws.cell(row=row, column=4, value=to_decimal(line["years"][year]))
+            for line in by_unit.get(unit.unit, []):
+                text(ws, row, 1, unit.unit_name)
+                text(ws, row, 2, line.line_name)
+                text(ws, row, 3, line.type)
+                cell = ws.cell(row=row, column=4, value=to_decimal(line.years_cents[year]))
                 cell.number_format = EURO_FORMAT
-                cell.comment = Comment(snapshot.trail_text(line["unit"], line["line"], year), "begroting",
+                cell.comment = Comment(snapshot.trail_text(line.unit, line.line, year), "begroting",
                                        width=420, height=200)
                 line_rows.append(row)
                 row += 1
             for kind, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten")):
-                if any(line["type"] == kind for line in by_unit.get(unit["unit"], [])):
-                    text(ws, row, 1, unit["unit_name"], font=bold)
+                if any(line.type == kind for line in by_unit.get(unit.unit, [])):
+                    text(ws, row, 1, unit.unit_name, font=bold)
                     text(ws, row, 2, label, font=bold)
                     cell = ws.cell(row=row, column=4, value=f'=SUMIF(C{first}:C{row - 1},"{kind}",D{first}:D{row - 1})')
                     cell.number_format, cell.font = EURO_FORMAT, bold
@@ -144,13 +137,12 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
         ws.column_dimensions["D"].width = 18
 
     docs = wb.create_sheet("Documenten")
-    heads = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
+    heads: tuple[str, ...] = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
     for col, head in enumerate(heads, start=1):
         text(docs, 1, col, head, font=bold)
-    for r, d in enumerate(snapshot.ledger.conn.execute(
-            "SELECT document, kind, title, date, status, decision, position, recorded_at, actor FROM documents "
-            "WHERE position <= ? ORDER BY position", (snapshot.show["position"],)), start=2):
-        for col, value in enumerate(d, start=1):
+    for r, d in enumerate(snapshot.documents, start=2):
+        values: tuple[Any, ...] = (d.document, d.kind, d.title, d.date, d.status, d.decision, d.position, d.recorded_at, d.actor)
+        for col, value in enumerate(values, start=1):
             text(docs, r, col, value)
 
     muts = wb.create_sheet("Mutaties")
@@ -158,10 +150,10 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
              "structureel", "reden", "referentie", "corrigeert")
     for col, head in enumerate(heads, start=1):
         text(muts, 1, col, head, font=bold)
-    for r, m in enumerate((x for x in snapshot.ledger.views.history(snapshot.at) if x["seq"]), start=2):
-        values = (m["position"], f"{m['document']}/{m['seq']}", m["document"], m["document_kind"], m["status"], m["kind"],
-                  ", ".join(m["lines"]), m["years"], to_decimal(m["amount_cents"]), "ja" if m["structural"] else "nee",
-                  m["reason"], m["reference"], m["corrects"] or "")
+    for r, m in enumerate(snapshot.mutations, start=2):
+        values = (m.position, f"{m.document}/{m.seq}", m.document, m.document_kind, m.status, m.kind,
+                  ", ".join(m.lines), m.years, to_decimal(m.amount_cents or 0), "ja" if m.structural else "nee",
+                  m.reason, m.reference, m.corrects or "")
         for col, value in enumerate(values, start=1):
             text(muts, r, col, value)
         muts.cell(row=r, column=9).number_format = EURO_FORMAT
@@ -175,21 +167,18 @@ def write_csv(snapshot: Snapshot, path: str, *, bom: bool = False) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["unit", "unit_name", "line", "line_name", "type", "year", "amount"])
-        for line in snapshot.show["lines"]:
+        for line in snapshot.show.lines:
             for year in snapshot.years:
-                writer.writerow([csv_safe(v) for v in (line["unit"], line["unit_name"], line["line"], line["line_name"],
-                                                       line["type"], year)] + [decimal_text(line["years"][year])])
+                writer.writerow([csv_safe(v) for v in (line.unit, line.unit_name, line.line, line.line_name,
+                                                       line.type, year)] + [decimal_text(line.years_cents[year])])
 
 
 def export_data(snapshot: Snapshot) -> dict:
-    from cli import render
-
     return {
         "exported_at": datetime.now(timezone.utc).isoformat(),
-        **render.show_json(snapshot.show),
-        "documents": [dict(r) for r in snapshot.ledger.conn.execute(
-            "SELECT * FROM documents WHERE position <= ? ORDER BY position", (snapshot.show["position"],))],
-        "mutations": render.history_json([m for m in snapshot.ledger.views.history(snapshot.at) if m["seq"]]),
+        **plain(snapshot.show),
+        "documents": plain(snapshot.documents),
+        "mutations": plain(snapshot.mutations),
         "history": history(snapshot.ledger) if snapshot.at is None else None,
     }
 
@@ -201,8 +190,8 @@ def write_json(snapshot: Snapshot, path: str) -> None:
 # ------------------------------------------------------------------ html
 
 
-def _svg_waterfall(title: str, steps: list) -> str:
-    from cli.render import waterfall_svg_text
+def _svg_waterfall(title: str, steps: list[Step]) -> str:
+    from cli.charts import waterfall_svg_text
 
     svg = waterfall_svg_text(title, steps, size=(5, 3.2))
     return svg[svg.index("<svg"):]  # inline: without the XML prologue
@@ -226,7 +215,7 @@ code { background: #f0f0f0; padding: 0 .3em; }
 def write_html(snapshot: Snapshot, path: str) -> None:
     e = html.escape
     views = snapshot.ledger.views
-    org = e(snapshot.show["organisation"])
+    org = e(snapshot.show.organisation)
     try:
         digest = snapshot.ledger.digest()
     except LedgerError as err:
@@ -239,25 +228,23 @@ def write_html(snapshot: Snapshot, path: str) -> None:
            f"<style>{CSS}</style></head><body>",
            f"<h1>Auditrapport begroting {org}</h1>",
            f"<p>Opgemaakt {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}; stand na positie "
-           f"{snapshot.show['position']}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
+           f"{snapshot.show.position}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
            f"<p>Hash-chain digest: <code id='digest'>{e(digest)}</code> "
            f"(controleer met <code>begroting verify --digest {e(digest)}</code>)</p>"]
     trails = []
-    by_unit: dict[str, list[dict]] = {}
-    for line in snapshot.show["lines"]:
-        by_unit.setdefault(line["unit"], []).append(line)
+    by_unit = snapshot.show.lines_by_unit()
     out.append("<h2>Begroting</h2><table id='begroting'><thead><tr><th>Eenheid / regel</th><th>soort</th>"
                + "".join(f"<th class='amount'>{y}</th>" for y in snapshot.years) + "</tr></thead><tbody>")
-    for unit in snapshot.show["units"]:
-        out.append(f"<tr class='unit'><td colspan='{2 + len(snapshot.years)}'>{e(unit['unit_name'])}</td></tr>")
-        for line in by_unit.get(unit["unit"], []):
+    for unit in snapshot.show.units:
+        out.append(f"<tr class='unit'><td colspan='{2 + len(snapshot.years)}'>{e(unit.unit_name)}</td></tr>")
+        for line in by_unit.get(unit.unit, []):
             cells = []
             for y in snapshot.years:
-                anchor = f"trail-{line['unit']}-{line['line']}-{y}"
-                cells.append(f"<td class='amount'><a class='figure' href='#{e(anchor)}'>{amount(line['years'][y])}</a></td>")
-                steps, earlier, earlier_cents = snapshot.trail(line["unit"], line["line"], y, MAX_REPORT_STEPS)
+                anchor = f"trail-{line.unit}-{line.line}-{y}"
+                cells.append(f"<td class='amount'><a class='figure' href='#{e(anchor)}'>{amount(line.years_cents[y])}</a></td>")
+                steps, earlier, earlier_cents = snapshot.trail(line.unit, line.line, y, MAX_REPORT_STEPS)
                 rows = (f"<tr class='earlier'><td colspan='5'>{earlier} eerdere mutaties, samen "
-                        f"(alle: <code>{e(explain_all(line['unit'], line['line'], y))}</code>)</td>"
+                        f"(alle: <code>{e(explain_all(line.unit, line.line, y))}</code>)</td>"
                         f"<td class='amount'>{amount(earlier_cents)}</td><td class='amount'>{amount(earlier_cents)}</td>"
                         "</tr>") if earlier else ""
                 rows += "".join(
@@ -267,92 +254,34 @@ def write_html(snapshot: Snapshot, path: str) -> None:
                     f"<td>{e(s.reason)}</td><td>{e(s.reference)}</td><td class='amount'>{amount(s.amount_cents)}</td>"
                     f"<td class='amount'>{amount(s.running_total_cents)}</td></tr>" for s in steps)
                 trails.append(
-                    f"<section class='trail' id='{e(anchor)}'><h3>{e(unit['unit_name'])} / {e(line['line_name'])} {y}: "
-                    f"{amount(line['years'][y])}</h3><table><thead><tr><th>#</th><th>document</th><th>soort</th>"
+                    f"<section class='trail' id='{e(anchor)}'><h3>{e(unit.unit_name)} / {e(line.line_name)} {y}: "
+                    f"{amount(line.years_cents[y])}</h3><table><thead><tr><th>#</th><th>document</th><th>soort</th>"
                     f"<th>reden</th><th>referentie</th><th class='amount'>bedrag</th><th class='amount'>cumulatief</th>"
                     f"</tr></thead><tbody>{rows or '<tr><td colspan=7>geen mutaties</td></tr>'}</tbody></table></section>")
-            out.append(f"<tr><td>{e(line['line_name'])}</td><td>{e(line['type'])}</td>{''.join(cells)}</tr>")
+            out.append(f"<tr><td>{e(line.line_name)}</td><td>{e(line.type)}</td>{''.join(cells)}</tr>")
         out.append("<tr class='total'><td>Totaal lasten</td><td></td>"
-                   + "".join(f"<td class='amount'>{amount(unit['lasten'][y])}</td>" for y in snapshot.years) + "</tr>")
+                   + "".join(f"<td class='amount'>{amount(unit.lasten_cents[y])}</td>" for y in snapshot.years) + "</tr>")
     for key, label in (("lasten", "Lasten"), ("baten", "Baten"), ("saldo", "Saldo (baten − lasten)"),
                        ("te_dekken", "Te dekken door deelnemers")):
         out.append(f"<tr class='total'><td>{label}</td><td></td>"
-                   + "".join(f"<td class='amount'>{amount(snapshot.show['totals'][key][y])}</td>" for y in snapshot.years)
+                   + "".join(f"<td class='amount'>{amount(getattr(snapshot.show.totals, f'{key}_cents')[y])}</td>"
+                             for y in snapshot.years)
                    + "</tr>")
     out.append("</tbody></table>")
     out.append("<h2>Audit trail per bedrag</h2><p>Klik op een bedrag in de tabel om zijn mutaties te zien.</p>")
     out.extend(trails)
     out.append("<h2>Documenten</h2><table id='documenten'><thead><tr><th>#</th><th>document</th><th>soort</th><th>titel</th>"
                "<th>datum</th><th>status</th><th>besluit</th></tr></thead><tbody>")
-    for d in snapshot.ledger.conn.execute("SELECT * FROM documents WHERE position <= ? ORDER BY position",
-                                          (snapshot.show["position"],)):
-        out.append(f"<tr><td>{d['position']}</td><td>{e(d['document'])}</td><td>{e(d['kind'])}</td><td>{e(d['title'])}</td>"
-                   f"<td>{e(d['date'])}</td><td>{e(d['status'])}</td><td>{e(d['decision'] or '')}</td></tr>")
+    for d in snapshot.documents:
+        out.append(f"<tr><td>{d.position}</td><td>{e(d.document)}</td><td>{e(d.kind)}</td><td>{e(d.title)}</td>"
+                   f"<td>{e(d.date)}</td><td>{e(d.status)}</td><td>{e(d.decision or '')}</td></tr>")
     out.append("</tbody></table><h2>Waterval per eenheid</h2>")
     year = snapshot.years[0] if snapshot.years else None
-    for unit in snapshot.show["units"]:
+    for unit in snapshot.show.units:
         if year is None:
             break
-        steps = views.steps(Figure("unit", unit["unit"]), year, snapshot.at, adopted_only=snapshot.adopted_only)
-        title = f"{unit['unit_name']} {year} (lasten)"
+        steps = views.steps(Figure("unit", unit.unit), year, snapshot.at, adopted_only=snapshot.adopted_only)
+        title = f"{unit.unit_name} {year} (lasten)"
         out.append(f"<figure>{_svg_waterfall(title, steps)}</figure>")
     out.append("</body></html>")
     Path(path).write_text("\n".join(out), encoding="utf-8")
-
-
-# ------------------------------------------------------------------ reconcile
-
-
-def reconcile(ledger: Ledger, path: str, tolerance: Decimal, at: int | None = None, adopted_only: bool = False) -> dict:
-    """Compare the ledger with a published table (unit, line, year, amount[, measure])."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise InvalidInput([Problem(path, "", f"cannot read file: {err.strerror}")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("unit", "line", "year", "amount") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput([Problem(path, f"column {c}", "is missing") for c in missing])
-    show = ledger.views.show(at, adopted_only=adopted_only)
-    figures = {(x["unit"], x["line"]): x["years"] for x in show["lines"]}
-    units = {u["unit"]: u["lasten"] for u in show["units"]}
-    problems, rows = [], []
-    for n, r in enumerate(reader, start=2):
-        if None in r or None in r.values():
-            problems.append(Problem(path, f"row {n}", "has another number of cells than the header"))
-            continue
-        measure = (r.get("measure") or "").strip().lower()
-        published = published_amount(r["amount"])
-        year_text = (r["year"] or "").strip()
-        if measure not in MEASURES:
-            problems.append(Problem(path, f"row {n}, column measure",
-                                    f"{measure[:20]!r} is not one of euro, thousands, millions"))
-            continue
-        if published is None:
-            problems.append(Problem(path, f"row {n}, column amount",
-                                    f"{(r['amount'] or '')[:30]!r} is not a plain number (e.g. 1234.56)"))
-            continue
-        if not PUBLISHED_YEAR.match(year_text):
-            problems.append(Problem(path, f"row {n}, column year", f"{year_text[:20]!r} is not a year"))
-            continue
-        factor, year = MEASURES[measure], int(year_text)
-        address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
-        try:
-            fig = ledger.views.resolve_figure(address)
-        except UnknownFigure as err:
-            problems.append(Problem(path, f"row {n}", str(err)))
-            continue
-        ours = (figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})).get(year)
-        if ours is None:
-            problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {fig.address}"))
-            continue
-        ours_euros = to_decimal(ours)
-        difference = ours_euros - published * factor
-        status = "ok" if difference == 0 else "warning" if abs(difference) <= tolerance * factor else "mismatch"
-        rows.append({"row": n, "figure": fig.address, "name": fig.name, "year": year, "published": str(published),
-                     "measure": measure or "euro", "ledger": decimal_text(ours), "difference": str(difference),
-                     "status": status})
-    if problems:
-        raise InvalidInput(problems)
-    return {"file": path, "tolerance": str(tolerance), "rows": rows,
-            "mismatches": sum(r["status"] == "mismatch" for r in rows), "warnings": sum(r["status"] == "warning" for r in rows)}

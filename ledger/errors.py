@@ -1,9 +1,20 @@
 """What can go wrong, by name. Every error a user can cause derives from LedgerError,
-and its message is one line that the CLI prints as it is."""
+and its message is one line that the CLI prints as it is. The base and the errors of the
+read models are defined in ``projections.errors`` (the lower layer) and re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from projections.errors import (  # noqa: F401  (re-exported)
+    LedgerError,
+    NoKeyInForce,
+    NotPermitted,
+    QueryRefused,
+    UnknownFigure,
+    UnknownName,
+    UnknownPoint,
+)
 
 
 @dataclass(frozen=True)
@@ -17,10 +28,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.source}: {self.field}" if self.field else self.source
         return f"{where}: {self.message}"
-
-
-class LedgerError(Exception):
-    """Raised when a request cannot be carried out; the message is for the user."""
 
 
 class InvalidInput(LedgerError):
@@ -47,14 +54,6 @@ class LifecycleError(LedgerError):
     """Raised when a document cannot be adopted or withdrawn in its current status."""
 
 
-class UnknownFigure(LedgerError):
-    """Raised when an address names no unit or line, or more than one."""
-
-
-class UnknownPoint(LedgerError):
-    """Raised when an --as-of value is neither a document, a position nor a date."""
-
-
 class LedgerCorrupt(LedgerError):
     """Raised when the event store fails its own checks (chain or rules), so nothing may be
     computed from it until an auditor has looked."""
@@ -66,12 +65,3 @@ class StorageError(LedgerError):
 
 class WriteConflict(LedgerError):
     """Raised when concurrent writers kept clashing after every retry."""
-
-
-class NotPermitted(LedgerError):
-    """Raised when the database refuses a write to this user (an auditor recording, say)."""
-
-
-class UnknownName(LedgerError):
-    """Raised when a filter or option names a kind, unit, line, document or year the ledger
-    does not have (a typo would otherwise give an empty answer)."""

@@ -323,6 +323,18 @@ def _insert_links(conn: Any, statement: str, events: list[RawEvent]) -> None:
 # ------------------------------------------------------------------ format 1: record again
 
 
+def import_file(path: str, file: str, progress: Callable[[int, int], None] | None = None) -> Ledger:
+    """Create a ledger at ``path`` from an exported JSON file: the export itself, or an object
+    holding it under ``history`` (as `begroting export FILE.json` writes it)."""
+    try:
+        with open(file, encoding="utf-8") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError) as e:
+        raise InvalidInput([Problem(file, "", f"cannot read JSON: {e}")]) from None
+    found = (data or {}).get("history") or data if isinstance(data, dict) else data
+    return import_history(path, found, file, progress)
+
+
 def import_history(path: str, data: dict[str, Any], source: str,
                    progress: Callable[[int, int], None] | None = None) -> Ledger:
     """Create a ledger at ``path`` from an exported history: format 2 verbatim, format 1
@@ -360,7 +372,6 @@ def _check_outcomes(ledger: Ledger, mapping: dict, document: str, where: str) ->
     for seq, m in enumerate(mapping["mutations"], start=1):
         if m.get("kind") != "indexatie":
             continue
-        row = ledger.conn.execute("SELECT indexation FROM mutations WHERE document=? AND seq=?", (document, seq)).fetchone()
-        got = {f"{i['unit']}/{i['line']}": decimal_text(i["outcome_cents"]) for i in json.loads(row[0] or "[]")}
+        got = {line: decimal_text(cents) for line, cents in ledger.views.indexation_outcomes(document, seq).items()}
         if got != m.get("outcomes", got):
             raise InvalidInput([Problem(where, f"mutations.{seq}", "the indexation comes out differently than in the exported ledger")])

@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ledger.errors import NotPermitted
 from projections import schema
+from projections.errors import NotPermitted
 
 VIEWS_SCHEMA = "begroting_views"
 REBUILD_LOCK_KEY = 0x6265_6772_6F74  # PostgreSQL advisory lock taken by `rebuild` ("begrot")

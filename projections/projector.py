@@ -28,7 +28,7 @@ from events import (
     year_effects,
 )
 from projections import db
-from projections.queries import CARRIES, fold, utc_text
+from projections.common import CARRIES, fold, utc_text
 
 BATCH = 500
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ledger.errors import LedgerError
+from projections.errors import QueryRefused
 
+# A query to start from, shown in `begroting sql --help`.
+EXAMPLE_QUERY = "select unit, year, sum(amount_cents)/100.0 from figures group by 1, 2"
 MAX_ROWS = 100_000
 TIMEOUT_S = 60
 REFUSED = "sql: refused — only reading queries (SELECT) are allowed on the read models"
@@ -29,10 +31,6 @@ _READ_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "forei
 # DO … are refused before they reach the server.
 _READING = {"select", "with", "values", "table", "explain", "show"}
 _LEADING = re.compile(r"(\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.S)
-
-
-class QueryRefused(LedgerError):
-    """Raised when a query would write, attach or configure, is not valid SQL, or runs too long."""
 
 
 def timeout_s() -> int:
@@ -68,8 +66,10 @@ def _authorize(action: int, arg1: str | None, arg2: str | None, *_: object) -> i
 
 
 def _first_word(query: str) -> str:
-    rest = query[_LEADING.match(query).end():]
-    return re.match(r"\w*", rest).group(0).lower()
+    leading = _LEADING.match(query)  # always matches, if only the empty text
+    rest = query[leading.end():] if leading else query
+    word = re.match(r"\w*", rest)
+    return word.group(0).lower() if word else ""
 
 
 def _run_postgres(conninfo: str, query: str) -> tuple[list[str], list[tuple]]:

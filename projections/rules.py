@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.errors import LedgerError, UnknownFigure
-from projections.queries import CARRIES, Views, counts_at, fold
+from projections.answers import Balance, Contribution, Contributions, Incidental, Share
+from projections.common import CARRIES, counts_at, fold
+from projections.errors import NoKeyInForce, UnknownFigure
+from projections.queries import Views
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 
@@ -54,36 +56,37 @@ class Rules:
             "SELECT name, percentage FROM key_participants WHERE position=? ORDER BY seq", (row["position"],))]
         return row["key"], row["from_year"], row["position"], participants
 
-    def contributions(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> dict:
+    def contributions(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> Contributions:
         key = self.key_for(year, at)
         if key is None:
-            raise LedgerError(f"no distribution key is in force for {year}: set one with `begroting key set FILE`")
+            raise NoKeyInForce(f"no distribution key is in force for {year}: set one with `begroting key set FILE`")
         key_id, from_year, position, participants = key
-        totals = self.views.show(at, adopted_only=adopted_only, years=[year])["totals"]
-        total = totals["te_dekken"][year]
+        totals = self.views.show(at, adopted_only=adopted_only, years=[year]).totals
+        total = totals.te_dekken_cents[year]
         weights = [units_of(pct) for _, pct in participants]
         shares, adjustments = largest_remainder(total, weights)
-        return {
-            "year": year, "key": key_id, "key_from": from_year, "key_position": position,
-            "adopted_only": adopted_only, "total_cents": total,
-            "lasten_cents": totals["lasten"][year], "baten_cents": totals["baten"][year],
-            "reserves_cents": totals["reserves"][year],
-            "participants": [
-                {"name": name, "percentage": pct, "exact": str((Decimal(total) * Decimal(pct) / 100 / 100).quantize(Decimal("0.000001"))),
-                 "amount_cents": share, "rounding_cents": adj}
+        return Contributions(
+            year=year, key=key_id, key_from=from_year, key_position=position, adopted_only=adopted_only,
+            total_cents=total, lasten_cents=totals.lasten_cents[year], baten_cents=totals.baten_cents[year],
+            reserves_cents=totals.reserves_cents[year],
+            participants=tuple(
+                Share(name=name, percentage=pct,
+                      exact=str((Decimal(total) * Decimal(pct) / 100 / 100).quantize(Decimal("0.000001"))),
+                      amount_cents=share, rounding_cents=adj)
                 for (name, pct), share, adj in zip(participants, shares, adjustments)
-            ],
-        }
+            ),
+        )
 
-    def contribution(self, name: str, year: int, at: int | None = None, *, adopted_only: bool = False) -> dict:
+    def contribution(self, name: str, year: int, at: int | None = None, *, adopted_only: bool = False) -> Contribution:
         result = self.contributions(year, at, adopted_only=adopted_only)
-        found = [p for p in result["participants"] if fold(p["name"]) == fold(name)]
+        found = [p for p in result.participants if fold(p.name) == fold(name)]
         if not found:
-            names = ", ".join(p["name"] for p in result["participants"])
-            raise UnknownFigure(f"{name!r} is not a participant of key {result['key']}: {names}")
-        return {**{k: v for k, v in result.items() if k != "participants"}, "participant": found[0]}
+            names = ", ".join(p.name for p in result.participants)
+            raise UnknownFigure(f"{name!r} is not a participant of key {result.key}: {names}")
+        header = {f: getattr(result, f) for f in Contribution.__dataclass_fields__ if f != "participant"}
+        return Contribution(**header, participant=found[0])
 
-    def balance(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> dict:
+    def balance(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> Balance:
         """Structural baten versus structural lasten; incidental items listed apart."""
         p = at if at is not None else self.views.head()
         rows = self.conn.execute(
@@ -99,15 +102,16 @@ class Rules:
         for r in rows:
             sums[(r["type"], r["structural"])] += r["amount_cents"]
             if not r["structural"] and r["amount_cents"]:
-                incidental.append({"mutation": f"{r['document']}/{r['seq']}", "kind": r["kind"], "line": f"{r['unit']}/{r['line']}",
-                                   "type": r["type"], "reason": r["reason"], "amount_cents": r["amount_cents"]})
+                incidental.append(Incidental(mutation=f"{r['document']}/{r['seq']}", kind=r["kind"],
+                                             line=f"{r['unit']}/{r['line']}", type=r["type"], reason=r["reason"],
+                                             amount_cents=r["amount_cents"]))
         structural_lasten, structural_baten = sums[("lasten", 1)], sums[("baten", 1)]
-        return {
-            "year": year, "adopted_only": adopted_only,
-            "structural_lasten_cents": structural_lasten, "structural_baten_cents": structural_baten,
-            "structural_saldo_cents": structural_baten - structural_lasten,
-            "incidental_lasten_cents": sums[("lasten", 0)], "incidental_baten_cents": sums[("baten", 0)],
-            "reserves_cents": sums[("reserve", 0)] + sums[("reserve", 1)],
-            "in_balance": structural_lasten <= structural_baten,
-            "incidental": incidental,
-        }
+        return Balance(
+            year=year, adopted_only=adopted_only,
+            structural_lasten_cents=structural_lasten, structural_baten_cents=structural_baten,
+            structural_saldo_cents=structural_baten - structural_lasten,
+            incidental_lasten_cents=sums[("lasten", 0)], incidental_baten_cents=sums[("baten", 0)],
+            reserves_cents=sums[("reserve", 0)] + sums[("reserve", 1)],
+            in_balance=structural_lasten <= structural_baten,
+            incidental=tuple(incidental),
+        )

@@ -1,6 +1,6 @@
 """Crash safety, concurrent writers, idempotent re-recording and replay determinism.
 
-Counts are the minimum the issue asks for; raise them with BEGROTING_KILLS,
+Counts are the ones README.md states under Guarantees; raise them with BEGROTING_KILLS,
 BEGROTING_WRITERS / BEGROTING_DOCS_PER_WRITER and BEGROTING_REPLAY_EXAMPLES.
 """
 

@@ -1,0 +1,133 @@
+"""Commands that exchange: export the begroting (xlsx, csv, json), import a ledger from a JSON
+export, write the HTML audit report, and reconcile with a published table."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import (
+    Failure,
+    adopted_only_option,
+    as_of_option,
+    console,
+    echo_json,
+    errors,
+    json_option,
+    open_ledger,
+    with_progress,
+)
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), help="Default: from the file name.")
+@as_of_option("A document id, a ledger position or a date.")
+@adopted_only_option()
+@click.option("--bom", is_flag=True, help="CSV: write a UTF-8 byte order mark (for Excel).")
+@click.pass_context
+def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool) -> None:
+    """Export the begroting: xlsx (per-cell history), csv (a row per line and year) or json.
+
+    \b
+    Example:
+      begroting export --format xlsx begroting-2024.xlsx --adopted-only
+      begroting export begroting-2024.csv --bom
+    """
+    from cli import exports
+    from ledger.outputs import check_output, replacing
+    from ledger.storage import Location
+
+    fmt = fmt or file.rsplit(".", 1)[-1].lower()
+    if fmt not in ("xlsx", "csv", "json"):
+        raise Failure(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
+    with errors():
+        check_output(file, Location.parse(ctx.obj["ledger"]), "FILE")
+        with open_ledger(ctx, quiet=True) as ledger, replacing(file, ledger.location, "FILE") as temporary:
+            snapshot = exports.Snapshot(ledger, ledger.views.resolve_point(as_of), adopted_only)
+            write = {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(
+                fmt, lambda s, p: exports.write_csv(s, p, bom=bom))
+            write(snapshot, temporary)
+    click.echo(f"Wrote {file}.")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def import_(ctx: click.Context, file: str) -> None:
+    """Create a ledger from a JSON export: the same stored events at the same positions, same digest.
+
+    The whole file is checked first (positions, event types, every hash-chain link); any
+    problem refuses it and nothing is written. The ledger must be new or empty. Exports in
+    the older format 1 are recorded again, document by document, through the same checks.
+
+    \b
+    Example:
+      begroting --ledger copy.db import begroting-2024.json
+    """
+    from ledger.transfer import import_file
+
+    with errors():
+        ledger = with_progress(True, "importing", lambda update: import_file(ctx.obj["ledger"], file, update))
+        with ledger:
+            click.echo(f"Imported {file} into {ledger.location} ({ledger.views.head()} events).")
+
+
+@click.command()
+@click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False), help="The report to write.")
+@as_of_option("A document id, a ledger position or a date.")
+@adopted_only_option()
+@click.pass_context
+def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: bool) -> None:
+    """Write a self-contained HTML audit report: tables, trails, documents, digest, waterfalls.
+
+    \b
+    Example:
+      begroting report --html audit-2024.html
+    """
+    from cli import exports
+    from ledger.outputs import check_output, replacing
+    from ledger.storage import Location
+
+    with errors():
+        check_output(html_file, Location.parse(ctx.obj["ledger"]), "--html")
+        with open_ledger(ctx, quiet=True) as ledger, replacing(html_file, ledger.location, "--html") as temporary:
+            exports.write_html(exports.Snapshot(ledger, ledger.views.resolve_point(as_of), adopted_only), temporary)
+    click.echo(f"Wrote {html_file}.")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--tolerance", default="0", show_default=True,
+              help="Differences up to this much (in the row's own measure) are warnings, not errors.")
+@as_of_option()
+@adopted_only_option()
+@json_option()
+@click.pass_context
+def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, adopted_only: bool, as_json: bool) -> None:
+    """Compare the ledger with a published table (CSV: unit, line, year, amount[, measure]).
+
+    A blank line means the unit's lasten total; measure is euro (default), thousands or
+    millions. Exits 1 on any mismatch beyond --tolerance.
+
+    \b
+    Example:
+      begroting reconcile published-2024.csv --tolerance 0.05
+    """
+    from cli import render
+    from ledger import reconcile as reconciling
+
+    with errors():
+        limit = reconciling.tolerance(tolerance)
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        result = reconciling.reconcile(ledger.views, file, limit, ledger.views.resolve_point(as_of), adopted_only)
+    if as_json:
+        echo_json(result)
+    else:
+        console().print(render.reconcile_table(result))
+    if result.mismatches:
+        sys.exit(1)
+
+
+COMMANDS = [export, import_, report, reconcile]

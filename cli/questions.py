@@ -1,0 +1,330 @@
+"""Commands that ask: the begroting, its history, one document, the audit trail of a figure,
+what changed between two points, contributions and the structural balance, and read-only SQL.
+Each parses its options, asks the read models (``ledger.views``) one question, and renders
+the answer: ``cli.render`` for people, ``--json`` (``ledger.answers``) for machines."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import click
+
+from cli.common import (
+    AS_OF_HELP,
+    Failure,
+    adopted_only_option,
+    as_of_option,
+    console,
+    echo_json,
+    errors,
+    json_option,
+    open_ledger,
+    parse_date,
+    whole,
+)
+from projections.readonly import EXAMPLE_QUERY
+
+
+@click.command()
+@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
+@click.option("--unit", help="Only this unit (id).")
+@adopted_only_option()
+@as_of_option(f"{AS_OF_HELP[:-1]}: the begroting as it stood then.")
+@json_option()
+@click.pass_context
+def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
+         as_json: bool) -> None:
+    """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
+
+    \b
+    Example:
+      begroting show --year 2024
+      begroting show --as-of kaderbrief-2024 --adopted-only --json
+    """
+    from cli import render
+
+    wanted = [whole(y, "--year", 1, 9999) for y in years]
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        ledger.views.check_filters(unit=unit)
+        ledger.views.check_years(wanted, point)
+        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit)
+        if as_json:
+            echo_json(data)
+            return
+        title = f"Begroting {data.organisation}"
+        if as_of:
+            title += f" — as of {as_of} (position {data.position})"
+        if adopted_only:
+            title += " — adopted documents only"
+        console().print(render.show_table(data, title=title))
+
+
+@click.command()
+@click.option("--kind", help="Only this mutation kind (or lifecycle event, e.g. document_adopted).")
+@click.option("--unit", help="Only mutations touching this unit (id).")
+@click.option("--line", "line", help="Only mutations touching this line (unit/line).")
+@click.option("--document", help="Only this document (id).")
+@click.option("--document-kind", help="Only documents of this kind, e.g. voorjaarsnota.")
+@click.option("--from", "date_from", help="Effective date from (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Effective date up to and including (YYYY-MM-DD).")
+@click.option("--reference", help='Only mutations citing this paragraph or a subparagraph, e.g. "§6.1".')
+@click.option("--grep", help="Text in reason, title, reference or lines; case- and accent-insensitive.")
+@click.option("--corrections", is_flag=True, help="Only corrections, with what each corrects.")
+@as_of_option("Only what was recorded up to this point.")
+@json_option()
+@click.pass_context
+def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | None, document: str | None,
+            document_kind: str | None, date_from: str | None, date_to: str | None, reference: str | None,
+            grep: str | None, corrections: bool, as_of: str | None, as_json: bool) -> None:
+    """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
+
+    Filters compose: every one given must hold.
+
+    \b
+    Example:
+      begroting history --kind verschuiving --unit gbo
+      begroting history --document-kind voorjaarsnota --from 2024-01-01 --to 2024-06-30
+      begroting history --reference "§6.1" --grep informatieveiligheid
+      begroting history --corrections --json
+    """
+    from cli import render
+
+    for value, option in ((date_from, "--from"), (date_to, "--to")):
+        if value is not None:
+            parse_date(value, option)
+    unit_id, _, line_id = (line or "").partition("/")
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
+        rows = ledger.views.history(
+            ledger.views.resolve_point(as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
+            document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
+            reference=reference, grep=grep, corrections=corrections,
+        )
+        if as_json:
+            echo_json(rows)
+        else:
+            console().print(render.history_table(rows))
+
+
+@click.command()
+@click.argument("document_id", metavar="DOCUMENT")
+@as_of_option("The document as it stood at that point.")
+@json_option()
+@click.pass_context
+def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: bool) -> None:
+    """Show one document whole: header, status, decision, mutations, later corrections, effect per unit.
+
+    \b
+    Example:
+      begroting document begroting-2024
+    """
+    from cli import render
+
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        doc = ledger.views.document(document_id, ledger.views.resolve_point(as_of))
+        if doc is None:
+            raise Failure(f"no document {document_id!r} in the ledger")
+        if as_json:
+            echo_json(doc)
+        else:
+            console().print(render.document_view(doc))
+
+
+SQL_HELP = """Run one read-only SQL query over the read models (schema: docs/read-models.md).
+
+    Exactly one statement, and it can only read: the read-model file is opened read-only
+    (PostgreSQL: a READ ONLY transaction, rolled back, as the role begroting_reader that may
+    only SELECT the read models). A query is stopped after 60 s (env BEGROTING_SQL_TIMEOUT_S).
+    BLOB/bytea values print as hex. `pragma table_info(figures)` lists a table's columns.
+
+    \b
+    Example:
+      begroting sql "{example}"
+    """
+
+
+@click.command(help=SQL_HELP.format(example=EXAMPLE_QUERY))
+@click.argument("query")
+@json_option("Print rows as JSON objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
+    from cli import render
+    from projections.readonly import run_query
+
+    with errors(), open_ledger(ctx, quiet=True) as ledger:
+        columns, rows = run_query(ledger.location, query)
+    if as_json:
+        echo_json([dict(zip(columns, r)) for r in rows])
+    elif as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        console().print(render.rows_table(columns, rows))
+
+
+@click.command()
+@click.argument("figure", required=False)
+@click.option("--year", "year_text", required=True, help="The year of the figure.")
+@click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
+@click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
+@as_of_option()
+@adopted_only_option()
+@click.option("--limit", "limit_text", default="50", show_default=True,
+              help="List the latest N mutations; earlier ones are summed as 'brought forward'.")
+@click.option("--all", "show_all", is_flag=True, help="List every mutation, however many.")
+@click.option("--waterfall", is_flag=True, help="Draw a bridge chart, one bar per document.")
+@click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write the waterfall as an SVG image.")
+@json_option()
+@click.pass_context
+def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool, contribution: str | None,
+            as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool, waterfall: bool, svg: str | None,
+            as_json: bool) -> None:
+    """Explain a figure: every mutation that made it, with running totals.
+
+    FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
+    "Faunazaken/Open-eind-regeling afhandelen faunaschades".
+
+    \b
+    Example:
+      begroting explain faunazaken/open-eind --year 2024
+      begroting explain faunazaken --year 2024
+      begroting explain --total --year 2024 --as-of kaderbrief-2024
+      begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
+      begroting explain --contribution "Provincie Utrecht" --year 2024
+    """
+    from cli import charts, render
+
+    year = whole(year_text, "--year", 1, 9999)
+    limit = whole(limit_text, "--limit", 1, 1_000_000)
+    if contribution:
+        from projections.rules import Rules
+
+        with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+            point = ledger.views.resolve_point(as_of)
+            share = Rules(ledger.views).contribution(contribution, year, point, adopted_only=adopted_only)
+        if as_json:
+            echo_json(share)
+        else:
+            console().print(render.contribution_view(share))
+        return
+    if not total and not figure:
+        raise Failure("name a FIGURE (unit or unit/line) or give --total or --contribution")
+    if svg:
+        from ledger.outputs import check_output
+        from ledger.storage import Location
+
+        with errors():
+            check_output(svg, Location.parse(ctx.obj["ledger"]), "--svg")
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        fig = ledger.views.total_figure() if total else ledger.views.resolve_figure(figure or "")
+        ledger.views.check_years([year], point)
+        # The waterfall needs every document's part, so it takes the whole trail.
+        every_step = show_all or waterfall or bool(svg)
+        result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if every_step else limit)
+        if svg:
+            from ledger.outputs import replacing
+
+            with replacing(svg, ledger.location, "--svg") as temporary:
+                charts.waterfall_svg(result, temporary)
+        if as_json:
+            echo_json(result)
+            return
+        out = console()
+        if fig.kind == "line":
+            out.print(render.explain_table(result))
+        else:
+            out.print(render.explain_tree(result))
+        if waterfall or svg:
+            out.print(render.waterfall_text(result))
+        if svg:
+            out.print(f"Wrote {svg}")
+
+
+@click.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--all", "show_all", is_flag=True, help="Also list lines that did not change.")
+@adopted_only_option("Compare adopted figures only.")
+@json_option()
+@click.pass_context
+def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only: bool, as_json: bool) -> None:
+    """What changed between two points (documents, positions or dates), and why.
+
+    \b
+    Example:
+      begroting diff kaderbrief-2024 begroting-2024
+    """
+    from cli import render
+
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
+        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all)
+        if as_json:
+            echo_json(result)
+        else:
+            console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
+
+
+@click.command()
+@click.option("--year", required=True, help="The year to split.")
+@adopted_only_option()
+@as_of_option()
+@json_option()
+@click.pass_context
+def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+    """Split what is to be covered (te dekken) over the participants, to the cent.
+
+    \b
+    Example:
+      begroting contributions --year 2024
+    """
+    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.contributions,
+                draw=lambda render: render.contributions_table)
+
+
+def _print_rule(ctx: click.Context, year_text: str, as_of: str | None, adopted_only: bool, as_json: bool, *,
+                ask: Callable[[Any], Callable[..., Any]], draw: Callable[[Any], Callable[[Any], Any]]) -> None:
+    """A budget rule of projections.rules for a year (``ask`` picks it from the Rules), as JSON
+    or drawn by the cli.render function that ``draw`` picks."""
+    from cli import render
+    from projections.rules import Rules
+
+    year = whole(year_text, "--year", 1, 9999)
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        ledger.views.check_years([year], point)
+        result = ask(Rules(ledger.views))(year, point, adopted_only=adopted_only)
+        if as_json:
+            echo_json(result)
+        else:
+            console().print(draw(render)(result))
+
+
+@click.command()
+@click.option("--year", required=True, help="The year to check.")
+@adopted_only_option()
+@as_of_option()
+@json_option()
+@click.pass_context
+def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+    """Structural balance (structureel evenwicht): structural baten against structural lasten.
+
+    Incidental items are listed apart; a year whose structural lasten exceed its structural
+    baten is flagged.
+
+    \b
+    Example:
+      begroting balance --year 2025
+    """
+    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.balance,
+                draw=lambda render: render.balance_view)
+
+
+COMMANDS = [show, history, document, sql, explain, diff, contributions, balance]

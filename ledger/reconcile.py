@@ -1,0 +1,112 @@
+"""Reconciling the ledger with a published table (CSV: unit, line, year, amount[, measure]):
+every row is checked whole first, then compared, to the cent, within a tolerance."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ledger.errors import InvalidInput, LedgerError, Problem, UnknownFigure
+from ledger.money import decimal_text, to_decimal
+from projections.queries import Views
+
+MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
+            "millions": 1_000_000, "miljoenen": 1_000_000, "mln": 1_000_000}
+PUBLISHED_AMOUNT = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,6})?$")  # ASCII digits; no NaN, no exponent
+PUBLISHED_YEAR = re.compile(r"^[0-9]{4}$")
+
+
+def published_amount(text: str) -> Decimal | None:
+    """A published figure (or a tolerance) as a plain decimal; None when it is not one."""
+    text = (text or "").strip().replace(" ", "")
+    return Decimal(text) if PUBLISHED_AMOUNT.match(text) else None
+
+
+def tolerance(text: str) -> Decimal:
+    """``--tolerance``: a plain non-negative number."""
+    limit = published_amount(text)
+    if limit is None or limit < 0:
+        raise LedgerError(f"--tolerance {text[:30]!r}: give a plain non-negative number, e.g. 0.05")
+    return limit
+
+
+@dataclass(frozen=True)
+class ReconciledRow:
+    row: int
+    figure: str
+    name: str
+    year: int
+    published: str
+    measure: str
+    ledger: str  # euros, as decimal text
+    difference: str
+    status: str  # ok | warning | mismatch
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    file: str
+    tolerance: str
+    rows: tuple[ReconciledRow, ...]
+    mismatches: int
+    warnings: int
+
+
+def reconcile(views: Views, path: str, limit: Decimal, at: int | None = None,
+              adopted_only: bool = False) -> Reconciliation:
+    """Compare the ledger with a published table (unit, line, year, amount[, measure])."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise InvalidInput([Problem(path, "", f"cannot read file: {err.strerror}")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("unit", "line", "year", "amount") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput([Problem(path, f"column {c}", "is missing") for c in missing])
+    show = views.show(at, adopted_only=adopted_only)
+    figures = {(x.unit, x.line): x.years_cents for x in show.lines}
+    units = {u.unit: u.lasten_cents for u in show.units}
+    problems, rows = [], []
+    for n, r in enumerate(reader, start=2):
+        if None in r or None in r.values():
+            problems.append(Problem(path, f"row {n}", "has another number of cells than the header"))
+            continue
+        measure = (r.get("measure") or "").strip().lower()
+        published = published_amount(r["amount"])
+        year_text = (r["year"] or "").strip()
+        if measure not in MEASURES:
+            problems.append(Problem(path, f"row {n}, column measure",
+                                    f"{measure[:20]!r} is not one of euro, thousands, millions"))
+            continue
+        if published is None:
+            problems.append(Problem(path, f"row {n}, column amount",
+                                    f"{(r['amount'] or '')[:30]!r} is not a plain number (e.g. 1234.56)"))
+            continue
+        if not PUBLISHED_YEAR.match(year_text):
+            problems.append(Problem(path, f"row {n}, column year", f"{year_text[:20]!r} is not a year"))
+            continue
+        factor, year = MEASURES[measure], int(year_text)
+        address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
+        try:
+            fig = views.resolve_figure(address)
+        except UnknownFigure as err:
+            problems.append(Problem(path, f"row {n}", str(err)))
+            continue
+        ours = (figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})).get(year)
+        if ours is None:
+            problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {fig.address}"))
+            continue
+        difference = to_decimal(ours) - published * factor
+        status = "ok" if difference == 0 else "warning" if abs(difference) <= limit * factor else "mismatch"
+        rows.append(ReconciledRow(row=n, figure=fig.address, name=fig.name, year=year, published=str(published),
+                                  measure=measure or "euro", ledger=decimal_text(ours), difference=str(difference),
+                                  status=status))
+    if problems:
+        raise InvalidInput(problems)
+    return Reconciliation(file=path, tolerance=str(limit), rows=tuple(rows),
+                          mismatches=sum(r.status == "mismatch" for r in rows),
+                          warnings=sum(r.status == "warning" for r in rows))

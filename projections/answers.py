@@ -1,0 +1,390 @@
+"""The answers the read models give, as frozen records. Amounts are integer cents, in fields
+whose names end in ``_cents``; ``ledger.answers.plain`` turns any of them into JSON-ready data
+(the CLI's ``--json`` and, later, a web front end), and ``cli.render`` draws them for people.
+Field order is the order of the keys in JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+# Field metadata read by the JSON serializer (ledger.answers.plain).
+HIDDEN = {"hidden": True}  # not part of the JSON answer
+OMIT_NONE = {"omit_none": True}  # key left out when the value is None
+AS_TEXT = {"as_text": True}  # a number (or each number of a list) written as text
+
+
+def _omitted() -> Any:
+    return field(default=None, metadata=OMIT_NONE)
+
+
+# ------------------------------------------------------------------ addresses and trails
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What an address resolved to: a line, a unit, or the grand total."""
+
+    kind: str  # line | unit | total
+    unit: str = ""
+    line: str = ""
+    name: str = ""
+
+    @property
+    def address(self) -> str:
+        return {"line": f"{self.unit}/{self.line}", "unit": self.unit, "total": "total"}[self.kind]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of a mutation: a line and its amounts per year (years as stored, as text)."""
+
+    line: str
+    amounts_cents: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """How an indexation arrived at one line's amount: rate (percent) of base, rounded."""
+
+    base_cents: int
+    rate_percent: str
+    outcome_cents: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One mutation in the audit trail of a figure, with the running total after it."""
+
+    position: int
+    seq: int = field(metadata=HIDDEN)
+    mutation: str
+    document: str
+    title: str
+    document_kind: str
+    status: str
+    kind: str
+    reason: str
+    reference: str
+    recorded_at: str
+    date: str
+    unit: str
+    line: str
+    structural: bool
+    amount_cents: int
+    running_total_cents: int
+    corrects: str | None = _omitted()
+    carried_from: int | None = _omitted()
+    other_legs: tuple[Leg, ...] | None = _omitted()  # a shift's other legs
+    indexation: Indexed | None = _omitted()
+
+
+@dataclass(frozen=True)
+class BroughtForward:
+    """The steps before the latest ones listed, summed."""
+
+    mutations: int
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A figure in a year with every step that made it; a unit or the total also with its
+    lasten, baten and saldo, and with its parts as children."""
+
+    figure: str
+    name: str
+    kind: str
+    year: int
+    position: int
+    adopted_only: bool
+    brought_forward: BroughtForward | None = field(metadata=OMIT_NONE)
+    amount_cents: int
+    lasten_cents: int | None = _omitted()
+    baten_cents: int | None = _omitted()
+    saldo_cents: int | None = _omitted()
+    steps: tuple[Step, ...] = ()
+    children: tuple[Explanation, ...] | None = _omitted()
+
+    def mutation_count(self) -> int:
+        if self.children is not None:
+            return sum(c.mutation_count() for c in self.children)
+        return len(self.steps) + (self.brought_forward.mutations if self.brought_forward else 0)
+
+
+# ------------------------------------------------------------------ the begroting and its changes
+
+
+@dataclass(frozen=True)
+class ShowLine:
+    unit: str
+    unit_name: str
+    line: str
+    line_name: str
+    type: str
+    cost: str | None
+    years_cents: dict[int, int]  # the amount per year
+    pending_cents: dict[int, int]  # per year, the part not yet adopted (years without any left out)
+
+
+@dataclass(frozen=True)
+class UnitTotals:
+    unit: str
+    unit_name: str
+    lasten_cents: dict[int, int]
+    baten_cents: dict[int, int]
+    reserves_cents: dict[int, int]
+
+
+@dataclass(frozen=True)
+class Totals:
+    lasten_cents: dict[int, int]
+    baten_cents: dict[int, int]
+    reserves_cents: dict[int, int]
+    saldo_cents: dict[int, int]
+    te_dekken_cents: dict[int, int]
+
+
+@dataclass(frozen=True)
+class ShowTable:
+    """The begroting at a point: every line, each unit's totals and the grand totals per year."""
+
+    organisation: str
+    position: int
+    adopted_only: bool
+    years: tuple[int, ...] = field(metadata=AS_TEXT)
+    lines: tuple[ShowLine, ...]
+    units: tuple[UnitTotals, ...]
+    totals: Totals
+
+    def lines_by_unit(self) -> dict[str, list[ShowLine]]:
+        """Each unit's lines, in chart order."""
+        out: dict[str, list[ShowLine]] = {}
+        for line in self.lines:
+            out.setdefault(line.unit, []).append(line)
+        return out
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A mutation that counts at one point of a diff and not at the other."""
+
+    position: int
+    mutation: str
+    document: str
+    title: str
+    document_kind: str
+    kind: str
+    reason: str
+    reference: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    unit: str
+    line: str
+    unit_name: str
+    line_name: str
+    year: int
+    before_cents: int
+    after_cents: int
+    change_cents: int
+    causes: tuple[Cause, ...]
+
+
+@dataclass(frozen=True)
+class Diff:
+    start: int = field(metadata={"json": "from"})
+    end: int = field(metadata={"json": "to"})
+    adopted_only: bool
+    changes: tuple[DiffRow, ...]
+
+
+# ------------------------------------------------------------------ history and documents
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """The mutation a correction corrects, in brief."""
+
+    mutation: str
+    kind: str
+    reason: str
+    reference: str
+    lines: tuple[str, ...]
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class MutationRow:
+    """A mutation in the history (a shift's legs together)."""
+
+    position: int
+    seq: int
+    recorded_at: str
+    actor: str
+    document: str
+    title: str
+    document_kind: str
+    status: str
+    kind: str
+    lines: tuple[str, ...]
+    years: str
+    date: str
+    structural: bool
+    amount_cents: int | None
+    reason: str
+    reference: str
+    corrects: str | None
+    corrected: Corrected | None = _omitted()
+
+
+@dataclass(frozen=True)
+class LifecycleRow:
+    """An event in the history other than a mutation: adoption, withdrawal, a key, …"""
+
+    position: int
+    seq: int
+    recorded_at: str
+    actor: str
+    document: str
+    title: str
+    document_kind: str
+    status: str
+    kind: str
+    lines: tuple[str, ...]
+    years: str
+    structural: bool
+    amount_cents: int | None
+    reason: str
+    reference: str
+    corrects: str | None
+    date: str | None
+
+
+HistoryRow = Union[MutationRow, LifecycleRow]
+
+
+@dataclass(frozen=True)
+class DocumentMutation(MutationRow):
+    """A mutation in the view of its document, with its legs."""
+
+    legs: tuple[Leg, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    position: int
+    event: str
+    date: str
+    decision: str
+    recorded_at: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document whole: header, lifecycle, mutations, later corrections, net effect."""
+
+    document: str
+    kind: str
+    title: str
+    date: str
+    status: str
+    decision: str
+    position: int
+    recorded_at: str
+    actor: str
+    source: str
+    content_sha256: str
+    lifecycle: tuple[LifecycleEvent, ...]
+    mutations: tuple[DocumentMutation, ...]
+    corrected_by: tuple[HistoryRow, ...]
+    effect_cents: dict[str, dict[int, int]]  # unit → year → net change
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A row of the documents read model, every column (docs/read-models.md)."""
+
+    document: str
+    kind: str
+    title: str
+    date: str
+    status: str
+    decision: str
+    position: int
+    recorded_at: str
+    actor: str
+    source: str
+    content_sha256: str
+    mutation_count: int
+    adopted_position: int | None
+    adopted_date: str | None
+    withdrawn_position: int | None
+    withdrawn_date: str | None
+    withdrawn_reason: str | None
+
+
+# ------------------------------------------------------------------ budget rules
+
+
+@dataclass(frozen=True)
+class Share:
+    """A participant's contribution: the exact share and the cent it was rounded to."""
+
+    name: str
+    percentage: str
+    exact: str
+    amount_cents: int
+    rounding_cents: int
+
+
+@dataclass(frozen=True)
+class KeyTotals:
+    year: int
+    key: str
+    key_from: int
+    key_position: int
+    adopted_only: bool
+    total_cents: int  # te dekken: what the participants cover
+    lasten_cents: int
+    baten_cents: int
+    reserves_cents: int
+
+
+@dataclass(frozen=True)
+class Contributions(KeyTotals):
+    participants: tuple[Share, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contribution(KeyTotals):
+    participant: Share | None = None
+
+
+@dataclass(frozen=True)
+class Incidental:
+    mutation: str
+    kind: str
+    line: str
+    type: str
+    reason: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Structural baten against structural lasten in a year; incidental items apart."""
+
+    year: int
+    adopted_only: bool
+    structural_lasten_cents: int
+    structural_baten_cents: int
+    structural_saldo_cents: int
+    incidental_lasten_cents: int
+    incidental_baten_cents: int
+    reserves_cents: int
+    in_balance: bool
+    incidental: tuple[Incidental, ...]

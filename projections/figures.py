@@ -1,0 +1,106 @@
+"""The begroting as figures: every line and year now or as of a point (proposals included
+or adopted only), the begroting table with unit totals, and what changed between two points.
+
+Past points are answered from the ``effects`` table (one row per mutation leg and year, with
+the position from which it counts), never by rewinding state. All amounts are integer cents."""
+
+from __future__ import annotations
+
+from projections.answers import Cause, Diff, DiffRow, ShowLine, ShowTable, Totals, UnitTotals
+from projections.common import counts_at
+from projections.points import ViewsBase
+
+BUCKETS = ("lasten", "baten", "reserves")
+
+
+class FigureQueries(ViewsBase):
+    def figures(self, at: int | None = None, *, adopted_only: bool = False) -> dict[tuple[str, str, int], int]:
+        """(unit, line, year) → cents for every line and year of the horizon at that point."""
+        if at is None:
+            column = "adopted_cents" if adopted_only else "amount_cents"
+            return {(r[0], r[1], r[2]): r[3] for r in self.conn.execute(f"SELECT unit, line, year, {column} FROM figures")}
+        years = self.horizon(at)
+        out = {(r["unit"], r["line"], y): 0 for r in self.lines(at) for y in years}
+        sql = (
+            "SELECT e.unit, e.line, e.year, SUM(e.amount_cents) FROM effects e JOIN documents d ON d.position = e.position "
+            f"WHERE {counts_at(':p', adopted_only=adopted_only)} GROUP BY e.unit, e.line, e.year"
+        )
+        for unit, line, year, amount in self.conn.execute(sql, {"p": at}):
+            if year in years:
+                out[(unit, line, year)] = amount
+        return out
+
+    def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
+             unit: str | None = None) -> ShowTable:
+        """The begroting: lines, units and totals in cents (render turns cents into text)."""
+        horizon = list(self.horizon(at))
+        shown = [y for y in horizon if years is None or y in years]
+        figures = self.figures(at, adopted_only=adopted_only)
+        adopted = self.figures(at, adopted_only=True) if not adopted_only else figures
+        lines: list[ShowLine] = []
+        units: dict[str, UnitTotals] = {}
+        totals = {k: {y: 0 for y in shown} for k in BUCKETS}
+        for r in self.lines(at):
+            if unit is not None and r["unit"] != unit:
+                continue
+            amounts = {y: figures.get((r["unit"], r["line"], y), 0) for y in shown}
+            pending = {y: amounts[y] - adopted.get((r["unit"], r["line"], y), 0) for y in shown}
+            lines.append(ShowLine(r["unit"], r["unit_name"], r["line"], r["line_name"], r["type"], r["cost"],
+                                  amounts, {y: a for y, a in pending.items() if a}))
+            u = units.get(r["unit"])
+            if u is None:
+                u = units[r["unit"]] = UnitTotals(r["unit"], r["unit_name"], *({y: 0 for y in shown} for _ in BUCKETS))
+            bucket = "reserves" if r["type"] == "reserve" else r["type"]
+            per_unit = getattr(u, f"{bucket}_cents")
+            for y in shown:
+                per_unit[y] += amounts[y]
+                totals[bucket][y] += amounts[y]
+        return ShowTable(
+            organisation=self.organisation(), position=at if at is not None else self.head(),
+            adopted_only=adopted_only, years=tuple(shown), lines=tuple(lines), units=tuple(units.values()),
+            totals=Totals(
+                lasten_cents=totals["lasten"], baten_cents=totals["baten"], reserves_cents=totals["reserves"],
+                saldo_cents={y: totals["baten"][y] - totals["lasten"][y] for y in shown},
+                te_dekken_cents={y: totals["lasten"][y] - totals["baten"][y] + totals["reserves"][y] for y in shown},
+            ),
+        )
+
+    def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False) -> Diff:
+        """Every figure that differs between the points ``a`` and ``b`` (None: now), with the
+        mutations that count at one of them and not at the other."""
+        a = self.head() if a is None else a
+        b = self.head() if b is None else b
+        before = self.figures(a, adopted_only=adopted_only)
+        after = self.figures(b, adopted_only=adopted_only)
+        names = {(r["unit"], r["line"]): r for r in self.lines(max(a, b))}
+
+        causes: dict[tuple[str, str, int], list[Cause]] = {}
+        rows = self.conn.execute(
+            "SELECT e.unit, e.line, e.year, e.amount_cents, e.position, e.seq, "
+            f"{counts_at(':a', adopted_only=adopted_only)} AS at_a, "
+            f"{counts_at(':b', adopted_only=adopted_only)} AS at_b, d.document, d.title, d.kind AS document_kind, "
+            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
+            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+            f"WHERE {counts_at(':a', adopted_only=adopted_only)} != {counts_at(':b', adopted_only=adopted_only)} "
+            "ORDER BY e.position, e.seq, e.leg",
+            {"a": a, "b": b},
+        ).fetchall()
+        for r in rows:
+            sign = 1 if r["at_b"] else -1
+            causes.setdefault((r["unit"], r["line"], r["year"]), []).append(Cause(
+                position=r["position"], mutation=f"{r['document']}/{r['seq']}", document=r["document"],
+                title=r["title"], document_kind=r["document_kind"], kind=r["kind"], reason=r["reason"],
+                reference=r["reference"], amount_cents=sign * r["amount_cents"],
+            ))
+        out = []
+        order = {k: n for n, k in enumerate(names)}
+        for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
+            x, y = before.get(key, 0), after.get(key, 0)
+            if x == y and not show_all:
+                continue
+            r = names.get(key[:2])
+            out.append(DiffRow(
+                unit=key[0], line=key[1], unit_name=r["unit_name"] if r else "", line_name=r["line_name"] if r else "",
+                year=key[2], before_cents=x, after_cents=y, change_cents=y - x, causes=tuple(causes.get(key, [])),
+            ))
+        return Diff(start=a, end=b, adopted_only=adopted_only, changes=tuple(out))

@@ -1,0 +1,135 @@
+"""The audit trail of a figure: every mutation that made a line, a unit's lasten or the total
+in a year, in ledger order with running totals, and ``explain``, which puts a figure, its
+trail and (for a unit or the total) its parts together."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from projections.answers import BroughtForward, Explanation, Figure, Indexed, Leg, Step
+from projections.common import counts_at
+from projections.figures import FigureQueries
+
+
+class TrailQueries(FigureQueries):
+    def steps(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+              limit: int | None = None) -> list[Step]:
+        """Every mutation that contributes to the figure in that year, in ledger order.
+
+        With ``limit``, only the latest ``limit`` steps; the running totals then start from
+        what the earlier ones brought forward (see ``brought_forward``)."""
+        return self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)[0]
+
+    def trail(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+              limit: int | None = None) -> tuple[list[Step], int, int]:
+        """(latest steps, number of earlier steps, amount they brought forward)."""
+        p = at if at is not None else self.head()
+        where = ["e.year = :year", counts_at(":p", adopted_only=adopted_only)]
+        if fig.kind in ("line", "unit"):
+            where.append("e.unit = :unit")
+        if fig.kind == "line":
+            where.append("e.line = :line")
+        else:
+            where.append("l.type = 'lasten'")
+        params = {"year": year, "p": p, "unit": fig.unit, "line": fig.line}
+        joins = ("FROM effects e JOIN documents d ON d.position = e.position "
+                 "JOIN lines l ON l.unit = e.unit AND l.line = e.line ")
+        rows = self.conn.execute(
+            "SELECT e.position, e.seq, e.leg, e.unit, e.line, e.amount_cents, e.source_year, "
+            "m.kind, m.reason, m.reference, m.structural, m.corrects_document, m.corrects_seq, m.indexation, "
+            "d.document, d.title, d.kind AS document_kind, d.date, d.recorded_at, d.adopted_position "
+            + joins + "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+            f"WHERE {' AND '.join(where)} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
+            + (" LIMIT :limit" if limit is not None else ""),
+            {**params, "limit": limit},
+        ).fetchall()[::-1]
+        earlier_count, earlier_cents = 0, 0
+        if limit is not None and len(rows) == limit:
+            if at is None and fig.kind == "line":
+                # Now: the figures table keeps each line's total and its number of steps.
+                amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
+                total, count = self.conn.execute(
+                    f"SELECT {amount}, {steps} FROM figures WHERE unit=? AND line=? AND year=?",
+                    (fig.unit, fig.line, year)).fetchone()
+            else:
+                count, total = self.conn.execute(
+                    f"SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) {joins} WHERE {' AND '.join(where)}", params
+                ).fetchone()
+            earlier_count, earlier_cents = count - len(rows), total - sum(r["amount_cents"] for r in rows)
+        shifts = {(r["position"], r["seq"]) for r in rows if r["kind"] == "verschuiving"}
+        legs: dict[tuple[int, int], list] = {}
+        if shifts:
+            positions, seqs = sorted({p for p, _ in shifts}), sorted({s for _, s in shifts})
+            for g in self.conn.execute(  # both IN lists walk the primary key; pairs are filtered here
+                f"SELECT position, seq, leg, unit, line, amounts FROM legs WHERE position IN ({','.join('?' * len(positions))}) "
+                f"AND seq IN ({','.join('?' * len(seqs))}) ORDER BY position, seq, leg", [*positions, *seqs],
+            ):
+                if (g["position"], g["seq"]) in shifts:
+                    legs.setdefault((g["position"], g["seq"]), []).append(g)
+        out, running = [], earlier_cents
+        for r in rows:
+            running += r["amount_cents"]
+            other_legs = None
+            if r["kind"] == "verschuiving":
+                other_legs = tuple(Leg(f"{o['unit']}/{o['line']}", json.loads(o["amounts"]))
+                                   for o in legs.get((r["position"], r["seq"]), []) if o["leg"] != r["leg"]) or None
+            indexed = None
+            if r["indexation"]:
+                i = next((i for i in json.loads(r["indexation"]) if i["unit"] == r["unit"] and i["line"] == r["line"]),
+                         None)
+                indexed = Indexed(i["base_cents"], i["rate_percent"], i["outcome_cents"]) if i else None
+            out.append(Step(
+                position=r["position"], seq=r["seq"], mutation=f"{r['document']}/{r['seq']}", document=r["document"],
+                title=r["title"], document_kind=r["document_kind"],
+                status="adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed",
+                kind=r["kind"], reason=r["reason"], reference=r["reference"], recorded_at=r["recorded_at"],
+                date=r["date"], unit=r["unit"], line=r["line"], structural=bool(r["structural"]),
+                amount_cents=r["amount_cents"], running_total_cents=running,
+                corrects=f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
+                carried_from=r["source_year"] if r["source_year"] != year else None,
+                other_legs=other_legs, indexation=indexed,
+            ))
+        return out, earlier_count, earlier_cents
+
+    def explain(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
+                with_children: bool = True, limit: int | None = None) -> Explanation:
+        # The figures and the chart are read once for the whole tree, not once per node:
+        # as of a past point each read is an aggregate over the effects.
+        figures = self.figures(at, adopted_only=adopted_only)
+        lines = self.lines(at)
+        return self._explain(fig, year, at, adopted_only, with_children, limit, figures, lines)
+
+    def _explain(self, fig: Figure, year: int, at: int | None, adopted_only: bool, with_children: bool,
+                 limit: int | None, figures: dict[tuple[str, str, int], int], lines: list[sqlite3.Row]) -> Explanation:
+        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)
+        kinds = {(r["unit"], r["line"]): r["type"] for r in lines}
+
+        def amount(types: tuple[str, ...]) -> int:
+            return sum(a for (u, l, y), a in figures.items() if y == year and kinds.get((u, l)) in types
+                       and (fig.kind == "total" or u == fig.unit) and (fig.kind != "line" or l == fig.line))
+
+        lasten = baten = saldo = None
+        if fig.kind == "line":
+            total = amount(("lasten", "baten", "reserve"))
+        else:
+            total = lasten = amount(("lasten",))
+            baten = amount(("baten",))
+            saldo = baten - lasten
+        children = None
+        if fig.kind != "line" and with_children:
+            if fig.kind == "total":
+                unit_names = {r["unit"]: r["unit_name"] for r in lines}
+                parts = [Figure("unit", u, name=n) for u, n in unit_names.items()]
+            else:
+                parts = [Figure("line", r["unit"], r["line"], f"{r['unit_name']}/{r['line_name']}")
+                         for r in lines if r["unit"] == fig.unit]
+            children = tuple(self._explain(c, year, at, adopted_only, with_children, limit, figures, lines)
+                             for c in parts)
+        return Explanation(
+            figure=fig.address, name=fig.name, kind=fig.kind, year=year,
+            position=at if at is not None else self.head(), adopted_only=adopted_only, amount_cents=total,
+            lasten_cents=lasten, baten_cents=baten, saldo_cents=saldo, steps=tuple(steps),
+            brought_forward=BroughtForward(earlier_count, earlier_cents) if earlier_count else None,
+            children=children,
+        )
