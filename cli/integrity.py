@@ -57,11 +57,19 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
             from ledger.answers import Verified
 
             echo_json(Verified.of(report))
-        elif report.ok:
+            if not report.ok:
+                sys.exit(1)
+            return
+        for finding in report.findings:
+            click.echo(f"finding: {finding}")
+        if report.ok:
             behind = report.views_position is not None and report.views_position < report.head_position
-            views = (f"read models at position {report.views_position} of {report.head_position} match a replay up to there"
-                     if behind else "read models match a replay")
-            click.echo(f"ok: {report.events} events, hash chain intact, every event keeps the ledger's rules, {views}"
+            views = (f"read models at position {report.views_position} of {report.head_position} "
+                     "match a replay up to there" if behind else "read models match a replay")
+            rules = ("every event keeps the ledger's rules" if not report.findings else
+                     f"every event keeps the rules it was recorded under ({len(report.findings)} "
+                     f"finding{'s' if len(report.findings) > 1 else ''} above: allowed then, refused now)")
+            click.echo(f"ok: {report.events} events, hash chain intact, {rules}, {views}"
                        + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
         else:
             for problem in report.problems:

@@ -93,11 +93,14 @@ class Verified:
     head: str
     views_position: int | None
     problems: list[str]
+    rules: int  # the rules the ledger's last events keep (ledger.ledger_rules.RULES)
+    findings: list[str]  # what today's rules refuse in events recorded under rules that allowed it
 
     @classmethod
     def of(cls, report: Any) -> Verified:
         """From the ledger's Verification."""
-        return cls(report.ok, report.events, report.digest, report.views_position, report.problems)
+        return cls(report.ok, report.events, report.digest, report.views_position, report.problems,
+                   report.rules, report.findings)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Checks a parsed document against the ledger and turns it into the mutations to store.
 
-Every rule of DOMAIN.md that needs the ledger is here: lines exist, years lie in the
+Every budget rule that needs the ledger is here: lines exist, years lie in the
 horizon, shifts net to zero per year, a kasschuif nets to zero over the years,
 corrections name an existing mutation, reserves never go below zero, and indexation
 is computed once, here, so that replay never recomputes it.

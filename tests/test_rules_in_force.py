@@ -139,6 +139,20 @@ def test_an_older_ledger_verifies_with_findings_and_the_next_write_puts_todays_r
                 "s.yaml"))
 
 
+def test_verify_prints_the_findings_and_passes(tmp_path):
+    path = tmp_path / "oud.db"
+    _with_findings_of_every_kind(path)
+    bg = Cli(path, tmp_path)
+    result = bg("verify")
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in lines[:4]] == ["position 4", "position 5", "position 8",
+                                                                  "position 11"]
+    assert all(line.startswith("finding: ") for line in lines[:4])
+    assert lines[4].startswith("ok: ") and "(4 findings above: allowed then, refused now)" in lines[4]
+    report = bg.json("verify")
+    assert report["ok"] and report["rules"] == 1 and len(report["findings"]) == 4
+
+
 def test_a_reserve_an_older_program_left_below_zero_may_be_raised_but_not_lowered(tmp_path):
     path = tmp_path / "oud.db"
     _with_findings_of_every_kind(path)  # u/res ends at -1000.00 in 2025 and 2026
