@@ -64,6 +64,7 @@ def _record_until_killed(path: str, seed: int, acks: str) -> None:
     os._exit(0)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_shows_nothing_partial(tmp_path):
     path = tmp_path / "l.db"
     acks = str(tmp_path / "acks.txt")
@@ -135,6 +136,7 @@ def shared_ledger(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_concurrent_writers_record_everything_exactly_once(shared_ledger):
     start, errors = fork.Event(), fork.Queue()
     procs = [fork.Process(target=_writer, args=(str(shared_ledger), w, DOCS_PER_WRITER, start, errors))
@@ -148,7 +150,6 @@ def test_concurrent_writers_record_everything_exactly_once(shared_ledger):
     while not errors.empty():
         problems.append(errors.get())
     assert not problems, problems[:3]
-    assert all("database is locked" not in p for p in problems)
     recorded = stored_documents(shared_ledger)
     assert len(recorded) == 1 + WRITERS * DOCS_PER_WRITER
     assert len(set(recorded)) == len(recorded)
@@ -215,6 +216,7 @@ def _set_tz(name: str) -> None:
     time.tzset()
 
 
+@pytest.mark.slow
 @settings(max_examples=REPLAY_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 10**6), mutations=st.integers(1, 25), adopt=st.booleans())
 def test_replay_is_deterministic_for_random_histories(seed, mutations, adopt):
