@@ -118,3 +118,29 @@ def test_a_missing_event_is_named_unless_gaps_are_allowed():
     del rows[1]
     assert walk_chain(rows)[2] == "position 2: event missing (the next stored event is at 3)"
     assert walk_chain(rows, contiguous=False)[2].startswith("position 3: event does not match")
+
+
+# ---------------------------------------------------------------- SQLite's dialect to PostgreSQL's
+
+
+@pytest.mark.parametrize("sqlite, postgresql", [
+    ("SELECT amount_cents FROM figures WHERE unit = ? AND year = ?",
+     "SELECT amount_cents FROM figures WHERE unit = %s AND year = %s"),
+    ("SELECT * FROM documents WHERE id = :doc", "SELECT * FROM documents WHERE id = %(doc)s"),
+    ("SELECT name FROM lines WHERE name LIKE 'a%'", "SELECT name FROM lines WHERE name LIKE 'a%%'"),
+    ("INSERT OR IGNORE INTO log VALUES (?, ?)", "INSERT INTO log VALUES (%s, %s) ON CONFLICT DO NOTHING"),
+    ("INSERT OR REPLACE INTO tracking (name, position) VALUES ('views', ?)",
+     "INSERT INTO tracking (name, position) VALUES ('views', %s) ON CONFLICT (name) DO UPDATE SET "
+     "position = EXCLUDED.position"),
+])
+def test_statements_are_translated_to_postgresql(sqlite, postgresql):
+    from projections.db import translate
+
+    assert translate(sqlite) == postgresql
+
+
+def test_sqlite_only_statements_have_no_postgresql_meaning_and_begin_immediate_locks():
+    from projections.db import VIEWS_SCHEMA, translate
+
+    assert translate("PRAGMA journal_mode = wal") is None and translate("  vacuum") is None
+    assert translate("BEGIN IMMEDIATE") == f"BEGIN; LOCK TABLE {VIEWS_SCHEMA}.tracking IN SHARE ROW EXCLUSIVE MODE"

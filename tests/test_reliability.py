@@ -7,7 +7,6 @@ BEGROTING_WRITERS / BEGROTING_DOCS_PER_WRITER and BEGROTING_REPLAY_EXAMPLES.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import random
 import signal
@@ -25,13 +24,12 @@ from ledger.application import Ledger
 from ledger.errors import InvalidInput
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
+from tests.processes import fork, race
 
 KILLS = int(os.environ.get("BEGROTING_KILLS", "200"))
 WRITERS = int(os.environ.get("BEGROTING_WRITERS", "8"))
 DOCS_PER_WRITER = int(os.environ.get("BEGROTING_DOCS_PER_WRITER", "50"))
 REPLAY_EXAMPLES = int(os.environ.get("BEGROTING_REPLAY_EXAMPLES", "200"))
-
-fork = multiprocessing.get_context("fork")
 
 
 def stored_documents(path: Path) -> list[str]:
@@ -102,26 +100,19 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_shows_nothing_
 # ---------------------------------------------------------------- concurrent writers
 
 
-def _writer(path: str, writer: int, count: int, start, errors) -> None:
-    try:
-        start.wait()
-        with Ledger.open(path, write=True) as ledger:
-            for i in range(count):
-                doc = {"document": {"id": f"w{writer}-{i}", "kind": "begrotingswijziging", "title": "W", "date": "2025-01-01"},
-                       "mutations": [{"kind": "wijziging", "line": "alpha/personeel", "amounts": {2025: f"{writer + 1}.{i:02d}"}},
-                                     {"kind": "verschuiving", "legs": [
-                                         {"line": "alpha/personeel", "amounts": {2025: "-1"}},
-                                         {"line": f"w{writer}/l{i % 3}", "amounts": {2025: "1"}}]}]}
-                if i < 3:  # the first documents of every writer extend the chart: the ledger aggregate clashes
-                    doc["chart"] = [{"unit": f"w{writer}", "name": f"Writer {writer}",
-                                     "lines": [{"id": f"l{i}", "name": f"L{i}", "type": "lasten", "cost": "materieel"}]}]
-                result = ledger.record_input(document_from_mapping(doc, doc["document"]["id"]))
-                assert result.position and not result.already_recorded
-    except BaseException as e:  # reported to the test, never swallowed
-        errors.put(f"writer {writer}: {type(e).__name__}: {e}")
-    errors.close()
-    errors.join_thread()  # flush before the hard exit
-    os._exit(0)
+def _writer(path: str, writer: int, count: int) -> None:
+    with Ledger.open(path, write=True) as ledger:
+        for i in range(count):
+            doc = {"document": {"id": f"w{writer}-{i}", "kind": "begrotingswijziging", "title": "W", "date": "2025-01-01"},
+                   "mutations": [{"kind": "wijziging", "line": "alpha/personeel", "amounts": {2025: f"{writer + 1}.{i:02d}"}},
+                                 {"kind": "verschuiving", "legs": [
+                                     {"line": "alpha/personeel", "amounts": {2025: "-1"}},
+                                     {"line": f"w{writer}/l{i % 3}", "amounts": {2025: "1"}}]}]}
+            if i < 3:  # the first documents of every writer extend the chart: the ledger aggregate clashes
+                doc["chart"] = [{"unit": f"w{writer}", "name": f"Writer {writer}",
+                                 "lines": [{"id": f"l{i}", "name": f"L{i}", "type": "lasten", "cost": "materieel"}]}]
+            result = ledger.record_input(document_from_mapping(doc, doc["document"]["id"]))
+            assert result.position and not result.already_recorded
 
 
 @pytest.fixture
@@ -138,17 +129,7 @@ def shared_ledger(tmp_path) -> Path:
 
 @pytest.mark.slow
 def test_concurrent_writers_record_everything_exactly_once(shared_ledger):
-    start, errors = fork.Event(), fork.Queue()
-    procs = [fork.Process(target=_writer, args=(str(shared_ledger), w, DOCS_PER_WRITER, start, errors))
-             for w in range(WRITERS)]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=300)
-    problems = []
-    while not errors.empty():
-        problems.append(errors.get())
+    problems = [r for r in race(_writer, [(str(shared_ledger), w, DOCS_PER_WRITER) for w in range(WRITERS)]) if r]
     assert not problems, problems[:3]
     recorded = stored_documents(shared_ledger)
     assert len(recorded) == 1 + WRITERS * DOCS_PER_WRITER
@@ -161,28 +142,17 @@ def test_concurrent_writers_record_everything_exactly_once(shared_ledger):
         assert total == expected
 
 
-def _racer(path: str, doc: dict, start, results) -> None:
-    start.wait()
+def _racer(path: str, doc: dict) -> str:
     try:
         with Ledger.open(path, write=True) as ledger:
             r = ledger.record_input(document_from_mapping(doc, doc["document"]["id"]))
-            results.put("recorded" if not r.already_recorded else "already")
+            return "recorded" if not r.already_recorded else "already"
     except InvalidInput as e:
-        results.put("refused: " + str(e))
-    results.close()
-    results.join_thread()
-    os._exit(0)
+        return "refused: " + str(e)
 
 
 def _race(path: Path, docs: list[dict]) -> list[str]:
-    start, results = fork.Event(), fork.Queue()
-    procs = [fork.Process(target=_racer, args=(str(path), d, start, results)) for d in docs]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=60)
-    return sorted(results.get() for _ in procs)
+    return sorted(race(_racer, [(str(path), d) for d in docs], timeout=60))
 
 
 def test_two_writers_racing_for_one_document_id_one_wins_the_other_is_told(shared_ledger):

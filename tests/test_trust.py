@@ -5,7 +5,6 @@ domain's rules on every event, not only the bytes of the chain."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import random
 import sqlite3
 from datetime import date, timedelta
@@ -31,10 +30,10 @@ from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
 from tests.conftest import Cli
 from tests.forgery import insert_well_chained
+from tests.processes import race
 
 STORAGE_LIMIT_CENTS = 2**63 - 1  # what SQLite INTEGER and PostgreSQL bigint hold
 
-fork = multiprocessing.get_context("fork")
 
 BASE = """
 document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01, status: adopted, decision: AB}
@@ -122,18 +121,16 @@ def test_read_models_ahead_of_the_events_are_refused_not_rebuilt(tmp_path):
 # ---------------------------------------------------------------- checks and writes are one step
 
 
-def _withdraw_400(address: str, name: str, folder: Path, results) -> None:
+def _withdraw_400(address: str, name: str, folder: Path) -> str:
     try:
         with Ledger.open(address, write=True) as ledger:
             path = folder / f"{name}.yaml"
             path.write_text(f"document: {{id: {name}, kind: begrotingswijziging, title: W, date: 2025-02-01}}\n"
                             f"mutations:\n  - {{kind: reserve, line: u/res, amounts: {{2025: -400}}, reason: o}}\n")
             ledger.record(str(path))
-            results.put("ok")
+            return "ok"
     except LedgerError as e:
-        results.put("refused" if "below zero" in str(e) else f"error: {e}")
-    except Exception as e:  # noqa: BLE001 — reported to the test, which fails on it
-        results.put(f"error: {type(e).__name__}: {e}")
+        return "refused" if "below zero" in str(e) else f"error: {e}"
 
 
 @pytest.mark.slow
@@ -151,14 +148,8 @@ def test_racing_onttrekkingen_never_take_a_reserve_below_zero(bg: Cli, tmp_path,
             c = Cli(address, tmp_path)
             c("init", "--organisation", "Race", "--years", "2025-2026")
             c.record("base.yaml", BASE)
-            results = fork.Queue()
-            procs = [fork.Process(target=_withdraw_400, args=(address, f"w{round_}x{i}", tmp_path, results))
-                     for i in range(4)]
-            for p in procs:
-                p.start()
-            for p in procs:
-                p.join(timeout=120)
-            outcomes = sorted(results.get(timeout=5) for _ in procs)
+            outcomes = sorted(race(_withdraw_400, [(address, f"w{round_}x{i}", tmp_path) for i in range(4)],
+                                   timeout=120))
             assert outcomes == ["ok", "ok", "refused", "refused"], outcomes  # 1000 holds two of 400
             with Ledger.open(address) as ledger:
                 assert ledger.verify().ok
