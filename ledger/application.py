@@ -36,6 +36,7 @@ from ledger.errors import (
 )
 from ledger.integrity import Verification, check_events, parse_digest, walk_chain
 from ledger.keys import KeyInput, read_key
+from ledger.ledger_rules import rules_event
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location, is_permission_error
@@ -121,7 +122,7 @@ class Ledger:
             organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
         )
         try:
-            ledger.app.save(opened, WriteModel(lambda _: None).rules_event(opened.timestamp, ledger.actor))
+            ledger.app.save(opened, rules_event(0, opened.timestamp, ledger.actor))
         except IntegrityError:
             ledger.close()
             raise LedgerExists(f"{location} already holds a ledger") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,13 @@ from ledger.integrity import RuleBroken
 # point at, and a reserve taken below zero by a withdrawal, an extension or a race.
 RULES = 2
 _PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
+
+
+def rules_event(rules_version: int, timestamp: datetime, actor: str) -> RulesInForce:
+    """The event that puts this program's rules in force from here on, after ``rules_version``
+    RulesInForce events."""
+    return RulesInForce(originator_id=RULES_ID, originator_version=rules_version + 1, timestamp=timestamp,
+                        actor=actor, rules=RULES)
 
 
 def check_opened(event: LedgerOpened, ledger: LedgerState | None) -> None:

@@ -29,7 +29,6 @@ from functools import singledispatchmethod
 from typing import Any, Callable, Iterable
 
 from events import (
-    RULES_ID,
     ChartExtended,
     DocumentAdopted,
     DocumentRecorded,
@@ -47,7 +46,6 @@ from events import (
 from ledger import ledger_rules
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken, RuleBroken
-from ledger.ledger_rules import RULES
 from ledger.money import euro
 from ledger.stored import StoredDocument, as_mutations, decode
 
@@ -195,11 +193,6 @@ class WriteModel:
     def _(self, event: RulesInForce) -> None:
         ledger_rules.check_rules(event, self.rules, self.rules_version)
         self.rules, self.rules_version = event.rules, event.originator_version
-
-    def rules_event(self, timestamp: datetime, actor: str) -> RulesInForce:
-        """The event that puts this program's rules in force from here on."""
-        return RulesInForce(originator_id=RULES_ID, originator_version=self.rules_version + 1,
-                            timestamp=timestamp, actor=actor, rules=RULES)
 
     @_apply.register
     def _(self, event: ChartExtended) -> None:

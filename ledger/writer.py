@@ -28,7 +28,7 @@ from ledger.errors import (
     WriteConflict,
 )
 from ledger.integrity import ChainBroken, RuleBroken
-from ledger.ledger_rules import RULES
+from ledger.ledger_rules import RULES, rules_event
 from ledger.storage import LOCK_TIMEOUT_S, Location, is_lock_error, is_permission_error
 from ledger.stored import StoredDocument, as_mutations, decode
 from ledger.writemodel import WriteModel
@@ -94,7 +94,7 @@ class Writer:
                 # A ledger recorded by an earlier program: this program's rules hold from here on.
                 first = 0 if model.rules >= RULES else 1
                 if first:
-                    events = [model.rules_event(events[0].timestamp, self.actor), *events]
+                    events = [rules_event(model.rules_version, events[0].timestamp, self.actor), *events]
                 trial = model.fork()
                 try:
                     for event in events:
