@@ -58,6 +58,20 @@ class Cli:
         return next(x for x in show["lines"] if x["unit"] == unit and x["line"] == line)["years"]
 
 
+# A small adopted begroting with a reserve of € 1.000, a lasten and a baten line.
+RESERVE_BASE = """
+document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01, status: adopted, decision: AB}
+chart:
+  - unit: u
+    name: U
+    lines:
+      - {id: res, name: Reserve, type: reserve, opening_balance: 1000}
+      - {id: p, name: Personeel, type: lasten, cost: personeel}
+      - {id: b, name: Baten, type: baten}
+mutations:
+  - {kind: wijziging, line: u/p, amounts: {2025: 900000}, structural: true, reason: basis}
+"""
+
 PG_SERVER = os.environ.get("BEGROTING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 

@@ -38,6 +38,7 @@ from ledger.integrity import link_hash
 from ledger.mapper import PydanticMapper
 from ledger.parsing import document_from_mapping
 from ledger.storage import Location
+from tests.conftest import RESERVE_BASE as BASE
 from tests.conftest import Cli
 from tests.forgery import rechain
 
@@ -197,19 +198,6 @@ def test_a_new_ledger_keeps_todays_rules_from_its_second_event(tmp_path):
 
 
 # ---------------------------------------------------------------- one event, one reading
-
-
-BASE = """
-document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01}
-chart:
-  - unit: u
-    name: U
-    lines:
-      - {id: res, name: Reserve, type: reserve, opening_balance: 1000}
-      - {id: p, name: Personeel, type: lasten, cost: personeel}
-mutations:
-  - {kind: wijziging, line: u/p, amounts: {2025: 900000}, structural: true, reason: basis}
-"""
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from ledger.integrity import link_hash
 from ledger.mapper import PydanticMapper, event_from_stored
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
+from tests.conftest import RESERVE_BASE as BASE
 from tests.conftest import Cli
 from tests.forgery import insert_well_chained
 from tests.processes import race
@@ -35,18 +36,6 @@ from tests.processes import race
 STORAGE_LIMIT_CENTS = 2**63 - 1  # what SQLite INTEGER and PostgreSQL bigint hold
 
 
-BASE = """
-document: {id: basis, kind: begroting, title: Basis, date: 2025-01-01, status: adopted, decision: AB}
-chart:
-  - unit: u
-    name: U
-    lines:
-      - {id: res, name: Reserve, type: reserve, opening_balance: 1000}
-      - {id: p, name: Personeel, type: lasten, cost: personeel}
-      - {id: b, name: Baten, type: baten}
-mutations:
-  - {kind: wijziging, line: u/p, amounts: {2025: 900000}, structural: true, reason: basis}
-"""
 
 INDEX = """
 document: {id: idx, kind: voorjaarsnota, title: Indexatie, date: 2025-04-01}
