@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import html
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -175,7 +175,7 @@ def write_csv(snapshot: Snapshot, path: str, *, bom: bool = False) -> None:
 
 def export_data(snapshot: Snapshot) -> dict:
     return {
-        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "exported_at": datetime.now(UTC).isoformat(),
         **plain(snapshot.show),
         "documents": plain(snapshot.documents),
         "mutations": plain(snapshot.mutations),
@@ -227,7 +227,7 @@ def write_html(snapshot: Snapshot, path: str) -> None:
     out = [f"<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Auditrapport begroting {org}</title>"
            f"<style>{CSS}</style></head><body>",
            f"<h1>Auditrapport begroting {org}</h1>",
-           f"<p>Opgemaakt {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}; stand na positie "
+           f"<p>Opgemaakt {e(datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'))}; stand na positie "
            f"{snapshot.show.position}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
            f"<p>Hash-chain digest: <code id='digest'>{e(digest)}</code> "
            f"(controleer met <code>begroting verify --digest {e(digest)}</code>)</p>"]

@@ -157,7 +157,7 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
     with errors(), open_ledger(ctx, quiet=True) as ledger:
         columns, rows = run_query(ledger.location, query)
     if as_json:
-        echo_json([dict(zip(columns, r)) for r in rows])
+        echo_json([dict(zip(columns, r, strict=True)) for r in rows])
     elif as_csv:
         import csv
 

@@ -184,8 +184,9 @@ def waterfall_text(result: Explanation, width: int = 40) -> Group:
     scale = width / (hi - lo or 1)
     table = Table(title=plain(f"Waterfall {result.name or result.figure} {result.year}"), title_justify="left",
                   show_header=False, box=None)
-    table.add_column(); table.add_column(); table.add_column(justify="right")
-    for (doc, delta), (a, b) in zip(bars, levels):
+    for justify in ("left", "left", "right"):
+        table.add_column(justify=justify)
+    for (doc, delta), (a, b) in zip(bars, levels, strict=True):
         start, end = sorted(((a - lo) * scale, (b - lo) * scale))
         cells = int(round(start)), max(1, int(round(end - start)))
         bar = Text(" " * cells[0]) + Text("█" * cells[1], style="green" if delta >= 0 else "red")
@@ -232,7 +233,8 @@ def contribution_view(result: Contribution) -> Table:
     p = result.participant
     assert p is not None
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold"); table.add_column(justify="right")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
     table.add_row(plain(f"Bijdrage {p.name} {result.year}"), "")
     table.add_row("Key in force", plain(f"{result.key} (from {result.key_from}, position {result.key_position})"))
     table.add_row("Lasten", money(result.lasten_cents))
@@ -248,7 +250,8 @@ def contribution_view(result: Contribution) -> Table:
 
 def balance_view(result: Balance) -> Group:
     head = Table(title=f"Structureel evenwicht {result.year}", title_justify="left", show_header=False)
-    head.add_column(); head.add_column(justify="right", no_wrap=True)
+    head.add_column()
+    head.add_column(justify="right", no_wrap=True)
     head.add_row("Structurele baten", money(result.structural_baten_cents))
     head.add_row("Structurele lasten", money(result.structural_lasten_cents))
     head.add_row(Text("Structureel saldo", style="bold"), money(result.structural_saldo_cents, bold=True))
@@ -280,7 +283,8 @@ def reconcile_table(result: Reconciliation) -> Table:
 
 def document_view(doc: DocumentView) -> Group:
     head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold"); head.add_column()
+    head.add_column(style="bold")
+    head.add_column()
     for label, key in (("Document", "document"), ("Title", "title"), ("Kind", "kind"), ("Date", "date"),
                        ("Status", "status"), ("Decision", "decision"), ("Recorded", "recorded_at"),
                        ("By", "actor"), ("Position", "position"), ("Source", "source")):

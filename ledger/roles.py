@@ -67,9 +67,11 @@ def text(statement: Any) -> str:
     return statement.as_string(None)
 
 
-def apply(location: PostgresLocation, sql: list[Any]) -> None:
+def apply(location: Location, sql: list[Any]) -> None:
     import psycopg
 
+    if not isinstance(location, PostgresLocation):
+        raise LedgerError("roles: roles are for a PostgreSQL ledger; a SQLite file is guarded by file permissions")
     try:
         with location.connect() as conn, conn.transaction():
             for statement in sql:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 from uuid import UUID
 
 from events import (
+    EVENT_TYPES,
     ChartExtended,
     DocumentAdopted,
     DocumentRecorded,
@@ -31,16 +32,16 @@ from events import (
     Mutation,
     document_aggregate_id,
 )
-from events import EVENT_TYPES
-from ledger.application import Ledger
+from ledger.application import MAPPER, Ledger
 from ledger.errors import InvalidInput, LedgerError, LedgerExists, Problem
-from ledger.integrity import GENESIS, ChainBroken, link_hash
+from ledger.integrity import GENESIS, ChainBroken, RuleBroken, link_hash
 from ledger.keys import key_from_mapping
 from ledger.mapper import event_from_stored
 from ledger.money import decimal_text
 from ledger.parsing import document_from_mapping
 from ledger.storage import CHAIN_TABLE, Location, PostgresLocation, SqliteLocation
-from ledger.writemodel import RuleBroken, WriteModel, decode
+from ledger.stored import StoredDocument, as_mutations, decode
+from ledger.writemodel import WriteModel
 
 FORMAT = "begroting-history/2"
 FORMAT_V1 = "begroting-history/1"
@@ -53,7 +54,7 @@ def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Event
     while True:
         notifications = ledger.app.recorder.select_notifications(start, batch)
         for n in notifications:
-            yield n.id, ledger.app.mapper.to_domain_event(n)
+            yield n.id, MAPPER.to_domain_event(n)
         if len(notifications) < batch:
             return
         start = notifications[-1].id + 1
@@ -107,11 +108,12 @@ def history(ledger: Ledger) -> dict[str, Any]:
                 mapping["chart"] = charts.pop(h.id)
             events.append({"position": position, "event": "document_recorded", "recorded_at": event.timestamp.isoformat(),
                            "actor": event.actor, "source": event.source, "document": mapping})
-        elif isinstance(event, (DocumentAdopted, DocumentWithdrawn)):
-            adopted = isinstance(event, DocumentAdopted)
-            events.append({"position": position, "event": "document_adopted" if adopted else "document_withdrawn",
-                           "document": event.document, "date": event.date.isoformat(),
-                           ("decision" if adopted else "reason"): event.decision if adopted else event.reason})
+        elif isinstance(event, DocumentAdopted):
+            events.append({"position": position, "event": "document_adopted", "document": event.document,
+                           "date": event.date.isoformat(), "decision": event.decision})
+        elif isinstance(event, DocumentWithdrawn):
+            events.append({"position": position, "event": "document_withdrawn", "document": event.document,
+                           "date": event.date.isoformat(), "reason": event.reason})
         elif isinstance(event, HorizonExtended):
             events.append({"position": position, "event": "horizon_extended", "last_year": event.last_year})
         elif isinstance(event, KeySet):
@@ -163,7 +165,8 @@ def _pg_extra(location: PostgresLocation) -> dict[int, dict[str, Any]]:
         if not columns:
             return {}
         rows = conn.execute(f"SELECT notification_id, {', '.join(columns)} FROM {location.EVENTS_TABLE}").fetchall()
-    return {r[0]: {c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(columns, r[1:])} for r in rows}
+    return {r[0]: {c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(columns, r[1:], strict=True)}
+            for r in rows}
 
 
 def check_raw_events(data: Any, source: str) -> list[RawEvent]:
@@ -177,7 +180,8 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
     rows = data.get("stored_events")
     if not isinstance(rows, list) or not rows:
         raise bad("stored_events", "want a list of the ledger's stored events (format 2), none found")
-    previous, out, seen = GENESIS, [], {}
+    previous, out = GENESIS, []
+    seen: dict[tuple[UUID, int], int] = {}
     for n, row in enumerate(rows, start=1):
         where = f"stored_events[{n}]"
         if not isinstance(row, dict):
@@ -231,9 +235,13 @@ def _check_rules(events: list[RawEvent], bad: Callable[[str, str], InvalidInput]
     states = {e.originator_id: e.state for e in events
               if e.topic == DocumentRecorded.TOPIC and e.originator_version == 1}
 
-    def load_document(document: str) -> tuple | None:
+    def load_document(document: str) -> tuple[Mutation, ...] | None:
         state = states.get(document_aggregate_id(document))
-        return decode(DocumentRecorded.TOPIC, state, document_aggregate_id(document), 1).mutations if state else None
+        if state is None:
+            return None
+        recorded = decode(DocumentRecorded.TOPIC, state, document_aggregate_id(document), 1)
+        assert isinstance(recorded, (DocumentRecorded, StoredDocument))
+        return as_mutations(recorded.mutations)
 
     model = WriteModel(load_document)
     try:
@@ -374,4 +382,5 @@ def _check_outcomes(ledger: Ledger, mapping: dict, document: str, where: str) ->
             continue
         got = {line: decimal_text(cents) for line, cents in ledger.views.indexation_outcomes(document, seq).items()}
         if got != m.get("outcomes", got):
-            raise InvalidInput([Problem(where, f"mutations.{seq}", "the indexation comes out differently than in the exported ledger")])
+            raise InvalidInput([Problem(where, f"mutations.{seq}",
+                                        "the indexation comes out differently than in the exported ledger")])

@@ -6,7 +6,7 @@ Field order is the order of the keys in JSON."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 # Field metadata read by the JSON serializer (ledger.answers.plain).
 HIDDEN = {"hidden": True}  # not part of the JSON answer
@@ -263,7 +263,7 @@ class LifecycleRow:
     date: str | None
 
 
-HistoryRow = Union[MutationRow, LifecycleRow]
+HistoryRow = MutationRow | LifecycleRow
 
 
 @dataclass(frozen=True)

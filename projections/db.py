@@ -37,7 +37,7 @@ class Row(tuple):
 
     names: tuple[str, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self.names.index(key))
         return tuple.__getitem__(self, key)
@@ -126,8 +126,9 @@ class PgConnection:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         rows = list(rows)
         cursor = self.raw.cursor()
-        if rows:
-            cursor.executemany(translate(sql), rows)
+        statement = translate(sql)
+        if rows and statement is not None:
+            cursor.executemany(statement, rows)
         return cursor
 
     def close(self) -> None:
@@ -261,7 +262,8 @@ def rebuild_lock(location: Any, waiting: Callable[[], None] | None = None) -> It
         import psycopg
 
         with psycopg.connect(location.conninfo, autocommit=True, connect_timeout=10) as conn:
-            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK_KEY,)).fetchone()[0]:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK_KEY,)).fetchone()
+            if not (row and row[0]):
                 if waiting:
                     waiting()
                 conn.execute("SELECT pg_advisory_lock(%s)", (REBUILD_LOCK_KEY,))

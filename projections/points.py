@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Iterable
 
 from events import DOCUMENT_KINDS, MUTATION_KINDS
@@ -119,12 +119,12 @@ class ViewsBase:
                 if day == date.max:
                     limit, op = "9999-12-31T23:59:59.999999Z", "<="
                 else:
-                    limit = utc_text(datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc))
+                    limit = utc_text(datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC))
                     op = "<"
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=timezone.utc)
+                    moment = moment.replace(tzinfo=UTC)
                 limit, op = utc_text(moment), "<="
         except (ValueError, OverflowError):
             raise UnknownPoint(f"--as-of {given[:60]!r} is not a document id, a position or a date (YYYY-MM-DD); "

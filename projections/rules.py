@@ -35,7 +35,7 @@ def largest_remainder(total_cents: int, weights: list[int]) -> tuple[list[int], 
     adjustments = [0] * len(weights)
     for i in order[:left]:
         adjustments[i] = 1
-    return [sign * (f + a) for f, a in zip(floors, adjustments)], [sign * a for a in adjustments]
+    return [sign * (f + a) for f, a in zip(floors, adjustments, strict=True)], [sign * a for a in adjustments]
 
 
 class Rules:
@@ -73,7 +73,7 @@ class Rules:
                 Share(name=name, percentage=pct,
                       exact=str((Decimal(total) * Decimal(pct) / 100 / 100).quantize(Decimal("0.000001"))),
                       amount_cents=share, rounding_cents=adj)
-                for (name, pct), share, adj in zip(participants, shares, adjustments)
+                for (name, pct), share, adj in zip(participants, shares, adjustments, strict=True)
             ),
         )
 

@@ -102,7 +102,7 @@ def index_name(table: str, columns: list[str]) -> str:
 
 def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
     for name, spec in TABLES.items():
-        db[name].create(spec["columns"], pk=spec["pk"], not_null=None, if_not_exists=True)
+        db.table(name).create(spec["columns"], pk=spec["pk"], not_null=None, if_not_exists=True)
     if indexes:
         create_indexes(db)
     db.execute("INSERT OR IGNORE INTO ledger (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
@@ -110,4 +110,4 @@ def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
 
 def create_indexes(db: sqlite_utils.Database) -> None:
     for table, columns in INDEXES:
-        db[table].create_index(columns, if_not_exists=True)
+        db.table(table).create_index(columns, if_not_exists=True)

@@ -106,8 +106,8 @@ class TrailQueries(FigureQueries):
         kinds = {(r["unit"], r["line"]): r["type"] for r in lines}
 
         def amount(types: tuple[str, ...]) -> int:
-            return sum(a for (u, l, y), a in figures.items() if y == year and kinds.get((u, l)) in types
-                       and (fig.kind == "total" or u == fig.unit) and (fig.kind != "line" or l == fig.line))
+            return sum(a for (u, line, y), a in figures.items() if y == year and kinds.get((u, line)) in types
+                       and (fig.kind == "total" or u == fig.unit) and (fig.kind != "line" or line == fig.line))
 
         lasten = baten = saldo = None
         if fig.kind == "line":
