@@ -47,6 +47,7 @@ from ledger import ledger_rules
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken, RuleBroken
 from ledger.money import euro
+from ledger.reserves import Figures, Shifted, shortfall
 from ledger.stored import StoredDocument, as_mutations, decode
 
 # The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
@@ -248,17 +249,18 @@ class WriteModel:
         effects = list(self._effects(mutations))
         added = sum(abs(amount) for _, _, amount in effects)
         self._within_limit(added)
-        figures = dict(self.figures)
+        delta: dict[tuple[str, int], int] = defaultdict(int)
         for address, year, amount in effects:
-            figures[(address, year)] = figures.get((address, year), 0) + amount
+            delta[(address, year)] += amount
         if later:
             self._later_rule(f"document {doc!r}: {later[0]}")
         else:  # the document as a whole, whatever order its mutations take
-            self._reserves_hold(self.ledger, self.figures, figures, {a for a, _, _ in effects},
+            self._reserves_hold(self.ledger, self.figures, Shifted(self.figures, delta), {a for a, _ in delta},
                                 f"document {doc!r}")
         self.expecting = None
         self.absolute += added
-        self.figures = defaultdict(int, figures)
+        for key, amount in delta.items():
+            self.figures[key] += amount
         for address, amount, size in self._tails(mutations):
             self.tail[address] += amount
             self.tail_abs[address] += size
@@ -300,15 +302,16 @@ class WriteModel:
         live = sorted(d for d in self.corrected_by.get(event.document, ()) if self.documents[d].status != "withdrawn")
         if live:
             self._later_rule(f"{event.document!r} is corrected by {', '.join(live)}; withdraw those first")
-        figures = dict(self.figures)
+        delta: dict[tuple[str, int], int] = defaultdict(int)
         for address, year, amount in self._effects(facts.mutations):
-            figures[(address, year)] = figures.get((address, year), 0) - amount
-        tail = dict(self.tail)
-        for address, amount, _ in self._tails(facts.mutations):
-            tail[address] = tail.get(address, 0) - amount
+            delta[(address, year)] -= amount
         touched = {leg.address for m in facts.mutations for leg in m.legs if m.kind == "reserve"}
-        self._reserves_hold(self.ledger, self.figures, figures, touched, f"withdrawing {event.document!r}")
-        self.figures, self.tail = defaultdict(int, figures), defaultdict(int, tail)
+        self._reserves_hold(self.ledger, self.figures, Shifted(self.figures, delta), touched,
+                            f"withdrawing {event.document!r}")
+        for key, amount in delta.items():
+            self.figures[key] += amount
+        for address, amount, _ in self._tails(facts.mutations):
+            self.tail[address] -= amount
         for target in facts.corrects:
             self.corrected_by[target].discard(event.document)
         self.documents[event.document] = replace(facts, version=event.originator_version, status="withdrawn",
@@ -338,21 +341,6 @@ class WriteModel:
         lines, structural = targets.get(seq, (None, False))
         return facts.status, lines, structural
 
-    def reserve_shortfall(self, address: str, figures: dict[tuple[str, int], int], ledger: LedgerState,
-                          before: dict[tuple[str, int], int] | None = None) -> tuple[int, int] | None:
-        """(year, balance) of the first year a reserve's balance is below zero, or None. With
-        ``before``, only a year whose balance is also lower than with those figures counts:
-        a change may not take a reserve below zero, nor deeper below it, but it may leave
-        a reserve that an older program took below zero as it was, or raise it."""
-        balance = was = ledger.lines[address].opening_balance_cents
-        for year in ledger.years:
-            balance += figures.get((address, year), 0)
-            if before is not None:
-                was += before.get((address, year), 0)
-            if balance < 0 and (before is None or balance < was):
-                return year, balance
-        return None
-
     # ------------------------------------------------------------ helpers
 
     def _effects(self, mutations: Iterable[Mutation]) -> Iterable[tuple[str, int, int]]:
@@ -381,11 +369,11 @@ class WriteModel:
                 f"amounts of all its mutations and opening balances together at most {euro(STORAGE_LIMIT_CENTS)}; "
                 f"{euro(self.absolute)} is used)")
 
-    def _reserves_hold(self, ledger: LedgerState, before: dict[tuple[str, int], int],
-                       after: dict[tuple[str, int], int], lines: Iterable[str], what: str) -> None:
+    def _reserves_hold(self, ledger: LedgerState, before: Figures, after: Figures, lines: Iterable[str],
+                       what: str) -> None:
         for address in sorted(lines):
             if ledger.lines[address].type == "reserve":
-                low = self.reserve_shortfall(address, after, ledger, before)
+                low = shortfall(address, after, ledger, before)
                 if low is not None:
                     self._later_rule(f"{what} would take reserve {address} below zero in {low[0]} "
                                      f"(balance {euro(low[1])})")

@@ -27,6 +27,7 @@ from ledger.errors import LedgerError
 from ledger.integrity import link_hash
 from ledger.mapper import PydanticMapper, event_from_stored
 from ledger.parsing import document_from_mapping
+from ledger.reserves import shortfall
 from ledger.synthetic import HistoryGenerator
 from tests.conftest import RESERVE_BASE as BASE
 from tests.conftest import Cli
@@ -142,8 +143,8 @@ def test_racing_onttrekkingen_never_take_a_reserve_below_zero(bg: Cli, tmp_path,
             assert outcomes == ["ok", "ok", "refused", "refused"], outcomes  # 1000 holds two of 400
             with Ledger.open(address) as ledger:
                 assert ledger.verify().ok
-                assert ledger.write_model().reserve_shortfall(
-                    "u/res", ledger.write_model().figures, ledger.write_model().ledger) is None
+                model = ledger.write_model()
+                assert model.ledger is not None and shortfall("u/res", model.figures, model.ledger) is None
         finally:
             if db is not None:
                 db.drop()
