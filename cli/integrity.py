@@ -66,11 +66,18 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
             behind = report.views_position is not None and report.views_position < report.head_position
             views = (f"read models at position {report.views_position} of {report.head_position} "
                      "match a replay up to there" if behind else "read models match a replay")
-            rules = ("every event keeps the ledger's rules" if not report.findings else
-                     f"every event keeps the rules it was recorded under ({len(report.findings)} "
-                     f"finding{'s' if len(report.findings) > 1 else ''} above: allowed then, refused now)")
+            n = len(report.findings)
+            rules = ("every event keeps the ledger's rules" if not n else
+                     f"every event keeps the ledger's rules but the {n} finding{'s' if n > 1 else ''} above "
+                     "(recorded by an earlier version, acknowledged by the owner)")
             click.echo(f"ok: {report.events} events, hash chain intact, {rules}, {views}"
                        + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
+        elif report.unacknowledged:
+            for problem in report.problems:
+                click.echo(f"UNACKNOWLEDGED: {problem}", err=True)
+            click.echo(f"{report.unacknowledged} event(s) break today's rules; if an earlier version of begroting "
+                       "recorded them, the owner signs them off with "
+                       f"`begroting acknowledge --findings {report.unacknowledged}`", err=True)
         else:
             for problem in report.problems:
                 click.echo(f"TAMPERED: {problem}", err=True)
@@ -135,4 +142,29 @@ def roles_setup(ctx: click.Context, controller: str, auditor: str, print_only: b
                 click.echo(f"-- applied: {controller} may record and adopt; {auditor} may read, explain and verify.")
 
 
-COMMANDS = [verify, digest, rebuild, roles]
+@click.command()
+@click.option("--findings", "count", type=int, required=True,
+              help="How many events `verify` lists as unacknowledged: they are signed off only all together.")
+@click.pass_context
+def acknowledge(ctx: click.Context, count: int) -> None:
+    """Sign off what an earlier version of begroting recorded and today's rules refuse.
+
+    Ledgers recorded before today's rules may hold events those versions allowed (a shift
+    between lasten and baten that changes the saldo, writers' clocks seconds apart, a reserve
+    below zero, a withdrawn document still corrected). `verify` lists them and fails until
+    the owner acknowledges them: an event that names each one, word for word, and from which
+    today's rules hold. Nothing else is ever acknowledged: a forgery added later fails again.
+
+    \b
+    Example:
+      begroting verify
+      begroting acknowledge --findings 3
+    """
+    from ledger.application import Ledger
+
+    with errors(), Ledger.open(ctx.obj["ledger"], write=True) as ledger:
+        position = ledger.acknowledge(count)
+        click.echo(f"Acknowledged {count} finding(s) at position {position}; today's rules hold from here on.")
+
+
+COMMANDS = [verify, digest, rebuild, roles, acknowledge]

@@ -169,12 +169,15 @@ class RulesInForce(Event):
 
     Its own aggregate (``RULES_ID``), so that no other aggregate's versions move. ``init``
     saves it with ``LedgerOpened``; on a ledger recorded by an earlier version of the program
-    the first write saves it before its own events. Events before it are judged by the rules
-    of their time (see ``ledger.writemodel``)."""
+    the first write saves it before its own events. ``acknowledged`` lists, word for word,
+    what the events before it do that today's rules refuse and an earlier version allowed:
+    the owner's sign-off (``begroting acknowledge``) that an earlier version recorded them
+    (see ``ledger.writemodel``)."""
 
     TOPIC: ClassVar[str] = "begroting:RulesInForce"
 
     rules: int
+    acknowledged: tuple[str, ...] = ()
 
 
 class DocumentRecorded(Event):

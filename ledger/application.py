@@ -36,7 +36,7 @@ from ledger.errors import (
 )
 from ledger.integrity import Verification, check_events, parse_digest, walk_chain
 from ledger.keys import KeyInput, read_key
-from ledger.ledger_rules import rules_event
+from ledger.ledger_rules import RULES, rules_event
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location, is_permission_error
@@ -285,7 +285,7 @@ class Ledger:
         return result
 
     def _save_change(self, what: str, make: Decide, *, dry_run: bool = False, catch_up: bool = True,
-                     saved: Callable[[list], None] | None = None) -> int | None:
+                     saved: Callable[[list], None] | None = None, unacknowledged: bool = False) -> int | None:
         """Save what ``make`` decides (``Writer.save``: checks and save are one step) and catch
         the read models up. Returns the position of the first event saved, or None."""
         position = None
@@ -303,7 +303,7 @@ class Ledger:
                     raise LedgerError(f"{what}: recorded at position {position}, but the read models were not "
                                       f"updated ({reason}); the next command catches them up") from None
 
-        self.writer.save(what, make, dry_run=dry_run, after=after)
+        self.writer.save(what, make, dry_run=dry_run, unacknowledged=unacknowledged, after=after)
         return position
 
     def adopt(self, document: str, when: date, decision: str) -> int | None:
@@ -329,6 +329,24 @@ class Ledger:
     def set_key_input(self, key: KeyInput) -> int | None:
         return self._save_change("key set", lambda model: decide_key(model, key, stamp=stamp(model),
                                                                      actor=self.actor))
+
+    def acknowledge(self, count: int) -> int:
+        """Sign off, as the owner, what the events an earlier version recorded do that today's
+        rules refuse: ``count`` must be how many ``verify`` lists. Saves the RulesInForce that
+        acknowledges them word for word; returns its position."""
+
+        def decide(model: WriteModel) -> list[Event]:
+            if model.rules >= RULES:
+                raise LedgerError("acknowledge: today's rules are in force already; nothing to acknowledge")
+            found = len(model.unacknowledged)
+            if count != found:
+                raise LedgerError(f"acknowledge --findings {count}: the ledger holds {found} events that today's "
+                                  "rules refuse; `begroting verify` lists them")
+            return [rules_event(model.rules_version, stamp(model), self.actor, tuple(model.unacknowledged))]
+
+        position = self._save_change("acknowledge", decide, unacknowledged=True)
+        assert position is not None
+        return position
 
     def extend(self, last_year: int) -> int | None:
         return self._save_change(f"extend --to {last_year}", lambda model: decide_extend(

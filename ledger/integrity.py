@@ -125,8 +125,9 @@ class Verification:
     head_sha256: str
     problems: list[str] = field(default_factory=list)
     views_position: int | None = None  # the position the (compared) read models reflect
-    # What today's rules refuse in events an earlier program recorded under rules it allowed.
+    # What today's rules refuse in events an earlier program recorded, acknowledged by the owner.
     findings: list[str] = field(default_factory=list)
+    unacknowledged: int = 0  # how many of the problems an acknowledgement could settle
     rules: int = 1  # the rules the ledger's last events keep
 
     @property
@@ -169,6 +170,9 @@ def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int,
     if model.expecting is not None and not problems:
         problems.append(f"position {model.position}: chart extension for document {model.expecting!r} "
                         "is not followed by that document (removed?)")
+    unacknowledged = [] if problems else model.unacknowledged
+    problems += [f"{u} (an earlier version allowed this; if one recorded it, the owner signs it off with "
+                 "`begroting acknowledge`)" for u in unacknowledged]
     problems.sort(key=_position_of)
     head = model.position
     if orphan is not None:
@@ -184,7 +188,8 @@ def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int,
         elif position and not kept and not problems:
             problems.append(f"position {position}: no event at the digest's position (removed?)")
     return Verification(events=model.count, head_position=head, head_sha256=model.chain.previous,
-                        problems=problems, findings=model.findings, rules=model.rules)
+                        problems=problems, findings=model.findings, rules=model.rules,
+                        unacknowledged=len(unacknowledged))
 
 
 def stamp_problem(event: Any, stamp: Stamp | None) -> str | None:

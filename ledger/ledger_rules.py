@@ -17,6 +17,9 @@ from events import (
     LEDGER_ID,
     RULES_ID,
     ChartExtended,
+    DocumentAdopted,
+    DocumentRecorded,
+    DocumentWithdrawn,
     HorizonExtended,
     KeySet,
     LedgerOpened,
@@ -25,21 +28,26 @@ from events import (
 from ledger.domain import LedgerState
 from ledger.files import ID
 from ledger.integrity import RuleBroken
+from ledger.stored import StoredDocument
+from ledger.text import text_problems
 
-# The rules this program records under. Rules 1 (every ledger before RulesInForce existed)
-# did not yet refuse: a verschuiving between lasten and baten lines that changes the saldo
-# (it wanted the plain sum of the legs to be zero), a timestamp up to a few minutes before
-# the event it follows (two writers racing), withdrawing a document that live corrections
-# point at, and a reserve taken below zero by a withdrawal, an extension or a race.
+# The rules this program records under. Earlier versions (every ledger before RulesInForce
+# existed) did not all refuse: a verschuiving between lasten and baten lines that changes the
+# saldo (they wanted the plain sum of the legs to be zero), a timestamp up to a few minutes
+# before the event it follows (two writers racing), withdrawing a document that live
+# corrections point at, a reserve taken below zero by a withdrawal, an extension or a race,
+# and control or invisible characters in stored text. Such events are judged by today's rules
+# too, but what they break may be acknowledged (``RulesInForce.acknowledged``).
 RULES = 2
 _PERCENTAGE = re.compile(r"^[0-9]+(\.[0-9]{1,4})?$")
 
 
-def rules_event(rules_version: int, timestamp: datetime, actor: str) -> RulesInForce:
+def rules_event(rules_version: int, timestamp: datetime, actor: str,
+                acknowledged: tuple[str, ...] = ()) -> RulesInForce:
     """The event that puts this program's rules in force from here on, after ``rules_version``
-    RulesInForce events."""
+    RulesInForce events, acknowledging what the events before it break."""
     return RulesInForce(originator_id=RULES_ID, originator_version=rules_version + 1, timestamp=timestamp,
-                        actor=actor, rules=RULES)
+                        actor=actor, rules=RULES, acknowledged=acknowledged)
 
 
 def check_opened(event: LedgerOpened, ledger: LedgerState | None) -> None:
@@ -57,8 +65,9 @@ def check_in_sequence(event: Any, ledger: LedgerState) -> None:
                          f"(version {event.originator_version}, expected {ledger.version + 1})")
 
 
-def check_rules(event: RulesInForce, rules: int, rules_version: int) -> None:
-    """Rules move forward, one RulesInForce at a time, to rules this program knows."""
+def check_rules(event: RulesInForce, rules: int, rules_version: int, unacknowledged: list[str]) -> None:
+    """Rules move forward, one RulesInForce at a time, to rules this program knows, and it
+    acknowledges exactly what the events before it break (``unacknowledged``), no more."""
     if event.originator_id != RULES_ID or event.originator_version != rules_version + 1:
         raise RuleBroken(f"RulesInForce out of sequence (version {event.originator_version}, "
                          f"expected {rules_version + 1})")
@@ -67,6 +76,12 @@ def check_rules(event: RulesInForce, rules: int, rules_version: int) -> None:
                          "upgrade begroting")
     if event.rules <= rules:
         raise RuleBroken(f"rules {event.rules} after rules {rules}: rules only move forward")
+    if list(event.acknowledged) != unacknowledged:
+        extra = [a for a in event.acknowledged if a not in unacknowledged]
+        missing = [u for u in unacknowledged if u not in event.acknowledged]
+        raise RuleBroken("RulesInForce does not acknowledge what the events before it break: "
+                         + (f"acknowledges {extra[0]!r}, which is not there" if extra else
+                            f"leaves {missing[0]!r} unacknowledged" if missing else "another order"))
 
 
 def check_chart(event: ChartExtended, ledger: LedgerState, recorded: Container[str]) -> None:
@@ -115,3 +130,35 @@ def check_key(event: KeySet, ledger: LedgerState) -> None:
         raise RuleBroken(f"key {event.key!r}: the percentages do not sum to exactly 100")
     if event.key in ledger.keys:
         raise RuleBroken(f"key {event.key!r} is set a second time")
+    if not 1900 <= event.from_year <= 2200:
+        raise RuleBroken(f"key {event.key!r} from {event.from_year}: not a year from 1900 to 2200")
+
+
+def text_findings(event: Any) -> list[str]:
+    """What the free text and the ids of a ledger or lifecycle event break of the text rules
+    (``ledger.text``) that every door applies today; an earlier version did not check them all."""
+    texts: list[tuple[str, str, str]] = []  # (field, text, kind)
+    if isinstance(event, LedgerOpened):
+        texts.append(("organisation", event.organisation, "name"))
+    elif isinstance(event, ChartExtended):
+        texts += [(f"chart.{u.id}.name", u.name, "name") for u in event.units]
+        texts += [(f"chart.{u.id}.{line.id}.name", line.name, "name") for u in event.units for line in u.lines]
+    elif isinstance(event, KeySet):
+        if not ID.match(event.key):
+            return [f"key id {event.key[:80]!r} is not an id"]
+        texts += [(f"key.{event.key}.participant", p.name, "name") for p in event.participants]
+    elif isinstance(event, DocumentAdopted):
+        texts.append(("decision", event.decision, "decision"))
+    elif isinstance(event, DocumentWithdrawn):
+        if not event.reason.strip():
+            return ["withdrawn without a reason"]
+        texts.append(("reason", event.reason, "reason"))
+    elif isinstance(event, (DocumentRecorded, StoredDocument)):
+        h = event.header
+        if not ID.match(h.id):
+            return [f"document id {h.id[:80]!r} is not an id"]
+        texts += [(f"document {h.id!r} title", h.title, "title"), (f"document {h.id!r} decision", h.decision, "decision")]
+        for m in event.mutations:
+            texts += [(f"document {h.id!r} mutations.{m.seq}.reason", m.reason, "reason"),
+                      (f"document {h.id!r} mutations.{m.seq}.reference", m.reference, "reference")]
+    return [f"{field}: {message}" for field, text, kind in texts for message in text_problems(text, kind)]

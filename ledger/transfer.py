@@ -15,7 +15,7 @@ import binascii
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, Iterator
 from uuid import UUID
 
@@ -34,7 +34,7 @@ from events import (
 )
 from ledger.application import MAPPER, Ledger
 from ledger.errors import InvalidInput, LedgerError, LedgerExists, Problem
-from ledger.integrity import GENESIS, ChainBroken, RuleBroken, link_hash
+from ledger.integrity import GENESIS, ChainBroken, RuleBroken, link_hash, stamp_problem
 from ledger.keys import key_from_mapping
 from ledger.mapper import event_from_stored
 from ledger.money import decimal_text
@@ -218,9 +218,20 @@ def check_raw_events(data: Any, source: str) -> list[RawEvent]:
         if row["sha256"] != link:
             raise bad(f"{where}.sha256", "does not match the event and the link before it "
                                          "(the file was altered after export)")
-        # Who recorded it and when, as the source's database stamped it; an event from a store
-        # that keeps no stamps (SQLite, or written before stamping) is stamped as it says.
-        extra = {"actor": row.get("actor") or event.actor, "recorded_at": row.get("recorded_at") or event.timestamp}
+        # Who recorded it and when, as the source's database stamped it (held against the event
+        # as verify holds them); an event from a store that keeps no stamps (SQLite, or written
+        # before stamping) is stamped as it says.
+        who, when = row.get("actor"), row.get("recorded_at")
+        if who is not None and not isinstance(who, str):
+            raise bad(f"{where}.actor", "is not a name")
+        try:
+            when = datetime.fromisoformat(str(when)) if when is not None else None
+        except ValueError:
+            raise bad(f"{where}.recorded_at", f"{str(when)[:40]!r} is not a time") from None
+        odd = stamp_problem(event, (who, when))
+        if odd:
+            raise bad(where, odd)
+        extra = {"actor": who or event.actor, "recorded_at": when or event.timestamp}
         out.append(RawEvent(n, oid, row["originator_version"], row["topic"], state, link, extra))
         previous = link
     if EVENT_TYPES[out[0].topic] is not LedgerOpened:
@@ -253,6 +264,11 @@ def _check_rules(events: list[RawEvent], bad: Callable[[str, str], InvalidInput]
     if model.expecting is not None:
         raise bad(f"stored_events[{len(events)}]",
                   f"a chart extension for document {model.expecting!r} is not followed by that document")
+    if model.unacknowledged:
+        position, _, message = model.unacknowledged[0].partition(": ")
+        raise bad(f"stored_events[{position.removeprefix('position ')}]",
+                  f"breaks today's rules and nobody acknowledged it ({message}); acknowledge it in the source "
+                  "ledger first (`begroting acknowledge`)")
 
 
 def import_raw(text: str, data: dict[str, Any], source: str,
@@ -273,6 +289,7 @@ def import_raw(text: str, data: dict[str, Any], source: str,
         ledger.catch_up(progress)
     except BaseException:
         ledger.close()
+        _remove_new_sqlite_ledger(location)
         raise
     return ledger
 
@@ -351,7 +368,43 @@ def import_history(path: str, data: dict[str, Any], source: str,
         return import_raw(path, data, source, progress)
     if not isinstance(data, dict) or data.get("format") != FORMAT_V1 or not isinstance(data.get("events"), list):
         raise InvalidInput([Problem(source, "format", f"not a begroting export (want format {FORMAT!r})")])
-    ledger = Ledger.init(path, data["organisation"], int(data["first_year"]), int(data["last_year"]))
+    _check_v1(data, source)
+    ledger = Ledger.init(path, data["organisation"], data["first_year"], data["last_year"])
+    try:
+        _record_v1(ledger, data, source, progress)
+    except BaseException as e:
+        ledger.close()
+        _remove_new_sqlite_ledger(ledger.location)
+        if isinstance(e, (KeyError, TypeError, ValueError, AttributeError)):
+            raise InvalidInput([Problem(source, "events", f"malformed ({type(e).__name__}: {str(e)[:120]})")]) from None
+        raise
+    return ledger
+
+
+def _check_v1(data: dict[str, Any], source: str) -> None:
+    """What a format-1 file must hold before a ledger is made for it."""
+    if not isinstance(data.get("organisation"), str):
+        raise InvalidInput([Problem(source, "organisation", "missing or not text")])
+    for field in ("first_year", "last_year"):
+        if type(data.get(field)) is not int:
+            raise InvalidInput([Problem(source, field, "missing or not a year")])
+    for n, e in enumerate(data["events"], start=1):
+        if not isinstance(e, dict) or not isinstance(e.get("event"), str):
+            raise InvalidInput([Problem(source, f"events.{n}", "is not an exported event")])
+
+
+def _remove_new_sqlite_ledger(location: Location) -> None:
+    """A format-1 import that failed half way leaves no ledger behind (SQLite: the files it made)."""
+    if isinstance(location, SqliteLocation):
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            location.path.with_name(location.path.name + suffix).unlink(missing_ok=True)
+        for views in (location.stored_views_path, location.stored_views_path.with_name(
+                location.stored_views_path.name + "-wal")):
+            views.unlink(missing_ok=True)
+
+
+def _record_v1(ledger: Ledger, data: dict[str, Any], source: str,
+               progress: Callable[[int, int], None] | None) -> None:
     for n, e in enumerate(data["events"], start=1):
         where = f"{source}#event {n}"
         kind = e.get("event")
@@ -372,7 +425,6 @@ def import_history(path: str, data: dict[str, Any], source: str,
             raise InvalidInput([Problem(source, f"events.{n}.event", f"{kind!r} is not an exported event")])
         if progress:
             progress(n, len(data["events"]))
-    return ledger
 
 
 def _check_outcomes(ledger: Ledger, mapping: dict, document: str, where: str) -> None:

@@ -28,6 +28,8 @@ from ledger.money import euro as _euros
 from ledger.parsing import RATE, DocumentInput, MutationInput
 from ledger.stored import as_mutations
 
+MAX_SEQ = 999_999  # a mutation's number, as a CSV file gives it (six digits)
+
 if TYPE_CHECKING:
     from events import DocumentRecorded
     from ledger.stored import StoredDocument
@@ -309,8 +311,8 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
     seqs = [m.seq for m in mutations]
     if not mutations:
         problem("mutations", "a document has at least one mutation")
-    if any(s < 1 for s in seqs) or seqs != sorted(set(seqs)):
-        problem("mutations", "mutation numbers are not positive, unique and increasing")
+    if any(not 1 <= s <= MAX_SEQ for s in seqs) or seqs != sorted(set(seqs)):
+        problem("mutations", f"mutation numbers are not unique and increasing from 1 to at most {MAX_SEQ}")
     for m in mutations:
         f = f"mutations.{m.seq}"
         before = len(problems)
@@ -330,6 +332,8 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
                     problem(f"{f}.amounts.{year}", "amount beyond 10^15 euro")
         if (m.kind == "correctie") != (m.corrects is not None):
             problem(f"{f}.corrects", "only a correctie corrects, and a correctie names what it corrects")
+        elif m.corrects is not None and not 1 <= m.corrects.seq <= MAX_SEQ:
+            problem(f"{f}.corrects", f"mutation number {m.corrects.seq} is not one from 1 to {MAX_SEQ}")
         elif m.corrects is not None:
             wrong = _correction_problem(m.corrects.document, m.corrects.seq, event.header.id, m.seq, earlier,
                                         model.mutation_target, [leg.address for leg in m.legs])

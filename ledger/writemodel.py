@@ -9,11 +9,12 @@ event that breaks the chain or a rule.
 
 The rules have versions. A ``RulesInForce`` event says from where on the events keep a
 version's rules; ``init`` saves one at once, and the first write to a ledger recorded by
-an earlier program saves one before its own events. Events before any ``RulesInForce``
-were recorded under rules 1, which lacked some of today's checks (see ``RULES``). They are
-judged by rules 1: what rules 1 refused is a broken rule; what only a later version
-refuses is a *finding* that ``verify`` reports without failing, and the fold applies the
-event as it was recorded.
+an earlier program saves one before its own events. Events before it are judged by today's
+rules as well, but some of them an earlier program allowed (``ledger_rules.RULES``): what an
+event breaks of those is collected (``unacknowledged``) instead of refused, and the fold
+applies the event as it was recorded. Until a ``RulesInForce`` acknowledges exactly that
+list (the owner's ``begroting acknowledge``), ``verify`` fails on it and writes are refused;
+once acknowledged they are *findings* that ``verify`` lists and passes.
 
 Money is integer cents. ``figures`` holds every line's amount per year with proposals
 included (withdrawn documents left out), ``adopted`` the adopted documents only.
@@ -93,9 +94,10 @@ class WriteModel:
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
         self._targets: dict[str, dict[int, tuple[set[str], bool]]] = {}
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
-        self.rules = 1  # the rules the next event is judged by (RulesInForce raises it)
+        self.rules = 1  # 1 until a RulesInForce puts today's rules in force
         self.rules_version = 0  # RulesInForce events folded
-        self.findings: list[str] = []  # what later rules refuse in events recorded under rules 1
+        self.unacknowledged: list[str] = []  # what events before RulesInForce break of today's rules
+        self.findings: list[str] = []  # those that a RulesInForce acknowledged
         self._at = 0  # the position of the stored event being applied
 
     def fork(self) -> WriteModel:
@@ -108,7 +110,7 @@ class WriteModel:
         twin.tail_abs = defaultdict(int, self.tail_abs)
         twin.corrected_by = defaultdict(set, {k: set(v) for k, v in self.corrected_by.items()})
         twin._targets = dict(self._targets)
-        twin.findings = list(self.findings)
+        twin.findings, twin.unacknowledged = list(self.findings), list(self.unacknowledged)
         return twin
 
     @property
@@ -166,15 +168,18 @@ class WriteModel:
             raise RuleBroken(f"chart extension for document {self.expecting!r} is not followed by that document")
         if self.ledger is None and not isinstance(event, LedgerOpened):
             raise RuleBroken(f"{type(event).__name__} before the ledger was opened")
+        for finding in ledger_rules.text_findings(event):
+            self._later_rule(finding)
         self._apply(event)
         if self.last_timestamp is None or event.timestamp > self.last_timestamp:
             self.last_timestamp = event.timestamp
 
     def _later_rule(self, message: str) -> None:
-        """A rule that rules 1 did not have: broken under rules 2 on, a finding before."""
+        """A rule an earlier program did not have: broken once today's rules are in force,
+        to be acknowledged before."""
         if self.rules >= 2:
             raise RuleBroken(message)
-        self.findings.append(f"position {self._at}: {message} (recorded under rules 1, which allowed it)")
+        self.unacknowledged.append(f"position {self._at}: {message}")
 
     @singledispatchmethod
     def _apply(self, event: Event) -> None:
@@ -192,8 +197,9 @@ class WriteModel:
 
     @_apply.register
     def _(self, event: RulesInForce) -> None:
-        ledger_rules.check_rules(event, self.rules, self.rules_version)
+        ledger_rules.check_rules(event, self.rules, self.rules_version, self.unacknowledged)
         self.rules, self.rules_version = event.rules, event.originator_version
+        self.findings, self.unacknowledged = list(event.acknowledged), []
 
     @_apply.register
     def _(self, event: ChartExtended) -> None:
@@ -287,9 +293,15 @@ class WriteModel:
         facts = self._document_event(event)
         if not event.decision.strip():
             raise RuleBroken(f"{event.document!r} adopted without a decision")
-        assert facts.mutations is not None
+        assert facts.mutations is not None and self.ledger is not None
+        delta: dict[tuple[str, int], int] = defaultdict(int)
         for address, year, amount in self._effects(facts.mutations):
-            self.adopted[(address, year)] += amount
+            delta[(address, year)] += amount
+        # The adopted budget alone keeps every reserve at or above zero too.
+        self._reserves_hold(self.ledger, self.adopted, Shifted(self.adopted, delta), {a for a, _ in delta},
+                            f"adopting {event.document!r}")
+        for key, amount in delta.items():
+            self.adopted[key] += amount
         for address, amount, _ in self._tails(facts.mutations):
             self.adopted_tail[address] += amount
         self.documents[event.document] = replace(facts, version=event.originator_version, status="adopted",

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-from events import DocumentRecorded, Event, Mutation, document_aggregate_id
+from events import DocumentRecorded, Event, Mutation, RulesInForce, document_aggregate_id
 from ledger.errors import (
     LedgerCorrupt,
     LedgerError,
@@ -67,9 +67,11 @@ class Writer:
         assert isinstance(event, (DocumentRecorded, StoredDocument))
         return as_mutations(event.mutations)
 
-    def model(self) -> WriteModel:
+    def model(self, *, unacknowledged: bool = False) -> WriteModel:
         """The state every check runs against, folded from the event store up to its head
-        (incrementally: a long-lived writer folds only the events added since)."""
+        (incrementally: a long-lived writer folds only the events added since). A ledger
+        whose earlier events break today's rules unacknowledged fails, unless
+        ``unacknowledged`` (for the acknowledgement itself)."""
         if self._model is None:
             self._model = self.new_model()
         try:
@@ -78,21 +80,24 @@ class Writer:
             self._model = None
             raise LedgerCorrupt(f"the ledger fails verification ({e}); nothing was recorded: "
                                 "run `begroting verify`") from None
+        if self._model.unacknowledged and not unacknowledged:
+            raise LedgerCorrupt(f"the ledger fails verification ({self._model.unacknowledged[0]}, which today's rules "
+                                "refuse and nobody has acknowledged); nothing was recorded: run `begroting verify`")
         return self._model
 
-    def save(self, what: str, decide: Decide, *, dry_run: bool = False,
+    def save(self, what: str, decide: Decide, *, dry_run: bool = False, unacknowledged: bool = False,
              after: Callable[[list], None] | None = None) -> list | None:
         """Decide and save under the writer lock; ``after(recordings)`` runs still holding it.
         Returns the recordings of the decided events, or None when there was nothing to do
         (or ``dry_run``: decided and checked, not saved)."""
         with self._lock(enabled=not dry_run):
             for attempt in range(WRITE_ATTEMPTS):
-                model = self.model()
+                model = self.model(unacknowledged=unacknowledged)
                 events = decide(model)
                 if not events:
                     return None
                 # A ledger recorded by an earlier program: this program's rules hold from here on.
-                first = 0 if model.rules >= RULES else 1
+                first = 0 if model.rules >= RULES or isinstance(events[0], RulesInForce) else 1
                 if first:
                     events = [rules_event(model.rules_version, events[0].timestamp, self.actor), *events]
                 trial = model.fork()

@@ -97,7 +97,7 @@ class Projector:
                             self.document_recorded(self.decoder.to_state(n), n.id)
                         else:
                             self.apply(self.decoder.to_domain_event(n), n.id)
-                    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
+                    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as e:
                         # An event no code of ours wrote: keep everything before it, then say so.
                         db.rollback(self.conn)
                         if i:

@@ -33,7 +33,7 @@ from events import (
     document_aggregate_id,
 )
 from ledger.application import Ledger
-from ledger.errors import InvalidInput, StorageError
+from ledger.errors import InvalidInput, LedgerCorrupt, LedgerError, StorageError
 from ledger.integrity import link_hash
 from ledger.mapper import PydanticMapper
 from ledger.parsing import document_from_mapping
@@ -108,28 +108,33 @@ def _with_findings_of_every_kind(path: Path) -> None:
     old.close()
 
 
-def test_an_older_ledger_verifies_with_findings_and_the_next_write_puts_todays_rules_in_force(tmp_path):
+def test_an_older_ledger_fails_verify_until_the_owner_acknowledges_what_today_refuses(tmp_path):
     path = tmp_path / "oud.db"
     _with_findings_of_every_kind(path)
     with Ledger.open(str(path), write=True) as ledger:
         report = ledger.verify()
-        assert report.ok, report.problems
-        assert report.rules == 1
-        assert [f.split(":")[0] for f in report.findings] == ["position 4", "position 5", "position 8", "position 11"]
-        assert "the shift does not net to zero in 2025" in report.findings[0]
-        assert "before the event it follows" in report.findings[1]
-        assert "corrected by herstel" in report.findings[2]
-        assert "reserve u/res below zero in 2025" in report.findings[3]
-        assert all("recorded under rules 1, which allowed it" in f for f in report.findings)
+        assert not report.ok and report.unacknowledged == 4 and report.rules == 1
+        assert [p.split(":")[0] for p in report.problems] == ["position 4", "position 5", "position 8", "position 11"]
+        assert "the shift does not net to zero in 2025" in report.problems[0]
+        assert "before the event it follows" in report.problems[1]
+        assert "corrected by herstel" in report.problems[2]
+        assert "reserve u/res below zero in 2025" in report.problems[3]
         head = report.head_position
-
-        ledger.record_input(document_from_mapping(
+        nieuw = document_from_mapping(
             {"document": {"id": "nieuw", "kind": "voorjaarsnota", "title": "N", "date": "2025-03-01"},
-             "mutations": [{"kind": "wijziging", "line": "u/p", "amounts": {2025: "7"}}]}, "nieuw.yaml"))
-        rows = ledger.app.recorder.select_notifications(head + 1, 10)
-        assert [r.topic for r in rows] == [RulesInForce.TOPIC, DocumentRecorded.TOPIC]
+             "mutations": [{"kind": "wijziging", "line": "u/p", "amounts": {2025: "7"}}]}, "nieuw.yaml")
+        with pytest.raises(LedgerCorrupt, match="nobody has acknowledged"):
+            ledger.record_input(nieuw)
+        with pytest.raises(LedgerError, match="holds 4 events"):
+            ledger.acknowledge(3)  # all or nothing, and the owner must have counted them
+
+        position = ledger.acknowledge(4)
+        assert position == head + 1
         again = ledger.verify()
-        assert again.ok and again.rules == 2 and again.findings == report.findings
+        assert again.ok and again.rules == 2
+        assert again.findings == [p.split(" (an earlier version")[0] for p in report.problems]
+        ledger.record_input(nieuw)
+        assert ledger.verify().ok
 
         # From here on the rules of today hold: the same shift is refused.
         with pytest.raises(InvalidInput, match="does not net to zero in 2025"):
@@ -140,24 +145,63 @@ def test_an_older_ledger_verifies_with_findings_and_the_next_write_puts_todays_r
                 "s.yaml"))
 
 
-def test_verify_prints_the_findings_and_passes(tmp_path):
+def test_an_older_ledger_that_keeps_todays_rules_needs_no_acknowledgement(tmp_path):
+    path = tmp_path / "oud.db"
+    OlderProgram(path).close()
+    with Ledger.open(str(path), write=True) as ledger:
+        assert ledger.verify().ok
+        head = ledger.verify().head_position
+        ledger.record_input(document_from_mapping(
+            {"document": {"id": "nieuw", "kind": "voorjaarsnota", "title": "N", "date": "2025-03-01"},
+             "mutations": [{"kind": "wijziging", "line": "u/p", "amounts": {2025: "7"}}]}, "nieuw.yaml"))
+        rows = ledger.app.recorder.select_notifications(head + 1, 10)
+        assert [r.topic for r in rows] == [RulesInForce.TOPIC, DocumentRecorded.TOPIC]
+        assert ledger.verify().ok and ledger.verify().findings == []
+
+
+def test_an_acknowledgement_covers_exactly_what_it_names(tmp_path):
+    """A forged event added later, or an acknowledgement that names more than is there,
+    fails verify: the sign-off is of those events only."""
+    path = tmp_path / "oud.db"
+    _with_findings_of_every_kind(path)
+    with Ledger.open(str(path), write=True) as ledger:
+        ledger.acknowledge(4)
+
+    def more(rows):
+        state = json.loads(rows[-1][4])
+        state["acknowledged"].append("position 99: made up")
+        rows[-1][4] = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return rows
+
+    rechain(path, more)
+    with Ledger.open(str(path)) as ledger:
+        report = ledger.verify()
+    assert not report.ok and "acknowledges 'position 99: made up', which is not there" in report.problems[0]
+
+
+def test_verify_prints_what_needs_acknowledging_then_the_findings(tmp_path):
     path = tmp_path / "oud.db"
     _with_findings_of_every_kind(path)
     bg = Cli(path, tmp_path)
-    result = bg("verify")
-    lines = result.stdout.splitlines()
+    result = bg("verify", ok=False)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and all(line.startswith("UNACKNOWLEDGED: position ") for line in lines[:4])
+    assert "begroting acknowledge --findings 4" in lines[4]
+    assert "Acknowledged 4 finding(s)" in bg("acknowledge", "--findings", "4").stdout
+    lines = bg("verify").stdout.splitlines()
     assert [line.split(":")[1].strip() for line in lines[:4]] == ["position 4", "position 5", "position 8",
                                                                   "position 11"]
     assert all(line.startswith("finding: ") for line in lines[:4])
-    assert lines[4].startswith("ok: ") and "(4 findings above: allowed then, refused now)" in lines[4]
+    assert lines[4].startswith("ok: ") and "but the 4 findings above" in lines[4]
     report = bg.json("verify")
-    assert report["ok"] and report["rules"] == 1 and len(report["findings"]) == 4
+    assert report["ok"] and report["rules"] == 2 and len(report["findings"]) == 4
 
 
 def test_a_reserve_an_older_program_left_below_zero_may_be_raised_but_not_lowered(tmp_path):
     path = tmp_path / "oud.db"
     _with_findings_of_every_kind(path)  # u/res ends at -1000.00 in 2025 and 2026
     with Ledger.open(str(path), write=True) as ledger:
+        ledger.acknowledge(4)
         def reserve(doc: str, cents: str):
             return ledger.record_input(document_from_mapping(
                 {"document": {"id": doc, "kind": "voorjaarsnota", "title": doc, "date": "2025-03-01"},
@@ -431,3 +475,59 @@ key: {id: k, from: 2025, participants: [{name: A, percentage: 60}, {name: B, per
     _edit_state(base.ledger, position, lambda s: s.replace(b'"2025":90000000', b'"02025":1,"2025":90000000'))
     result = base("verify", ok=False)
     assert result.exit_code == 1 and f"position {position}:" in result.stderr and "not stored in the form" in result.stderr
+
+
+def test_the_adopted_budget_alone_never_takes_a_reserve_below_zero(base):
+    """A proposed toevoeging does not make room for an adopted onttrekking: adopted only,
+    the reserve of € 1.000 would be at € -500."""
+    base.record("toe.yaml", "document: {id: toe, kind: begrotingswijziging, title: T, date: 2025-02-01}\n"
+                            "mutations:\n  - {kind: reserve, line: u/res, amounts: {2025: 500}}\n")
+    before = base.event_count()
+    result = base("record", base.write("ont.yaml", """
+document: {id: ont, kind: begrotingswijziging, title: O, date: 2025-02-02, status: adopted, decision: AB}
+mutations:
+  - {kind: reserve, line: u/res, amounts: {2025: -1500}}
+"""), ok=False)
+    assert result.exit_code == 1 and "adopting 'ont' would take reserve u/res below zero in 2025" in result.stderr
+    assert base.event_count() == before
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda s: s.replace(b'"seq":1', b'"seq":9223372036854775808'), "mutation numbers are not unique and increasing"),
+    (lambda s: s.replace(b'"title":"Basis"', b'"title":"Ba\\u202esis"'), "not stored in the form"),
+])
+def test_a_forged_number_or_text_the_rules_bound_is_a_problem_not_a_crash(base, edit, expected):
+    position = _document_position(base.ledger, "basis")
+    _edit_state(base.ledger, position, edit)
+    result = base("verify", ok=False)
+    assert result.exit_code == 1 and f"position {position}:" in result.stderr and expected in result.stderr
+    assert "internal error" not in base("show", ok=False).stderr
+
+
+def test_stored_text_the_text_rules_refuse_needs_acknowledging(tmp_path):
+    """An earlier version stored a right-to-left override in a reason: today's rules refuse it,
+    so it is listed until the owner acknowledges it."""
+    path = tmp_path / "oud.db"
+    old = OlderProgram(path)
+    old.save(_document("tekst", old.tick(), Mutation(seq=1, kind="wijziging", reason="Be\u202etaling",
+                                                      legs=(_leg("u/p", {2025: 1}),))))
+    old.close()
+    with Ledger.open(str(path), write=True) as ledger:
+        report = ledger.verify()
+        assert report.unacknowledged == 1 and "mutations.1.reason: contains a right-to-left" in report.problems[0]
+        ledger.acknowledge(1)
+        assert ledger.verify().ok
+
+
+def test_import_holds_a_file_s_stamps_against_its_events(base, tmp_path):
+    """A history may carry who stored each event and when (from PostgreSQL); a stamp that
+    disagrees with its event is refused before anything is written, as verify would."""
+    exported = tmp_path / "h.json"
+    base("export", "--format", "json", str(exported))
+    data = json.loads(exported.read_text())
+    data["history"]["stored_events"][0]["actor"] = "mallory"
+    exported.write_text(json.dumps(data))
+    target = tmp_path / "moved.db"
+    result = Cli(target, tmp_path)("import", str(exported), ok=False)
+    assert result.exit_code == 1 and "stored_events[1]: the event names" in result.stderr
+    assert not target.exists()
