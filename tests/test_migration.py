@@ -151,10 +151,10 @@ def test_a_malformed_history_file_is_refused_in_one_line_and_records_nothing(tmp
 # links are about to follow: no rollback, no cleanup, just a dead writer mid-transaction.
 KILLED_HALF_WAY = """
 import os, signal, sys
-from ledger import transfer
+from ledger import rawhistory
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-transfer._insert_links = die
+rawhistory._insert_links = die
 from cli.main import cli
 cli(sys.argv[1:], prog_name="begroting")
 """
