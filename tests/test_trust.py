@@ -158,7 +158,7 @@ def test_withdrawing_a_toevoeging_that_an_onttrekking_relies_on_is_refused(bg: C
         mutations: [{kind: reserve, line: u/res, amounts: {2025: 5000}, reason: toevoeging}]
         """)
     bg.record("take.yaml", """
-        document: {id: take, kind: begrotingswijziging, title: Onttrekking, date: 2025-03-01, status: adopted, decision: AB}
+        document: {id: take, kind: begrotingswijziging, title: Onttrekking, date: 2025-03-01}
         mutations: [{kind: reserve, line: u/res, amounts: {2025: -5500}, reason: onttrekking}]
         """)
     before = bg.event_count()
