@@ -98,30 +98,41 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--contributions", "contributions_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Compare the participants' contributions instead (CSV: participant, year, amount[, measure]).")
 @click.option("--tolerance", default="0", show_default=True,
               help="Differences up to this much (in the row's own measure) are warnings, not errors.")
 @as_of_option()
 @adopted_only_option()
 @json_option()
 @click.pass_context
-def reconcile(ctx: click.Context, file: str, tolerance: str, as_of: str | None, adopted_only: bool, as_json: bool) -> None:
+def reconcile(ctx: click.Context, file: str | None, contributions_file: str | None, tolerance: str, as_of: str | None,
+              adopted_only: bool, as_json: bool) -> None:
     """Compare the ledger with a published table (CSV: unit, line, year, amount[, measure]).
 
     A blank line means the unit's lasten total; measure is euro (default), thousands or
-    millions. Exits 1 on any mismatch beyond --tolerance.
+    millions. With --contributions, the table holds participant, year, amount[, measure].
+    Exits 1 on any mismatch beyond --tolerance.
 
     \b
     Example:
       begroting reconcile published-2024.csv --tolerance 0.05
+      begroting reconcile --contributions bijdragen-2025.csv
     """
     from cli import render
     from ledger import reconcile as reconciling
 
+    if (file is None) == (contributions_file is None):
+        raise Failure("give a FILE of figures, or --contributions FILE")
     with errors():
         limit = reconciling.tolerance(tolerance)
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
-        result = reconciling.reconcile(ledger.views, file, limit, ledger.views.resolve_point(as_of), adopted_only)
+        point = ledger.views.resolve_point(as_of)
+        if contributions_file is not None:
+            result = reconciling.reconcile_contributions(ledger.views, contributions_file, limit, point, adopted_only)
+        else:
+            result = reconciling.reconcile(ledger.views, file or "", limit, point, adopted_only)
     if as_json:
         echo_json(result)
     else:

@@ -1,5 +1,5 @@
 """Commands that ask: the begroting, its history, one document, the audit trail of a figure,
-what changed between two points, contributions and the structural balance, and read-only SQL.
+what changed between two points, the structural balance, and read-only SQL.
 Each parses its options, asks the read models (``ledger.views``) one question, and renders
 the answer: ``cli.render`` for people, ``--json`` (``ledger.answers``) for machines."""
 
@@ -203,11 +203,13 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
     year = whole(year_text, "--year", 1, 9999)
     limit = whole(limit_text, "--limit", 1, 1_000_000)
     if contribution:
-        from projections.rules import Rules
+        from projections.contributions import ContributionQueries
 
         with errors(), open_ledger(ctx, quiet=as_json) as ledger:
             point = ledger.views.resolve_point(as_of)
-            share = Rules(ledger.views).contribution(contribution, year, point, adopted_only=adopted_only)
+            ledger.views.check_years([year], point)
+            share = ContributionQueries(ledger.views).contribution(contribution, year, point,
+                                                                   adopted_only=adopted_only)
         if as_json:
             echo_json(share)
         else:
@@ -272,23 +274,6 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only:
             console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
 
 
-@click.command()
-@click.option("--year", required=True, help="The year to split.")
-@adopted_only_option()
-@as_of_option()
-@json_option()
-@click.pass_context
-def contributions(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
-    """Split what is to be covered (te dekken) over the participants, to the cent.
-
-    \b
-    Example:
-      begroting contributions --year 2024
-    """
-    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.contributions,
-                draw=lambda render: render.contributions_table)
-
-
 def _print_rule(ctx: click.Context, year_text: str, as_of: str | None, adopted_only: bool, as_json: bool, *,
                 ask: Callable[[Any], Callable[..., Any]], draw: Callable[[Any], Callable[[Any], Any]]) -> None:
     """A budget rule of projections.rules for a year (``ask`` picks it from the Rules), as JSON
@@ -327,4 +312,4 @@ def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None
                 draw=lambda render: render.balance_view)
 
 
-COMMANDS = [show, history, document, sql, explain, diff, contributions, balance]
+COMMANDS = [show, history, document, sql, explain, diff, balance]

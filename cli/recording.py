@@ -22,13 +22,17 @@ from cli.common import (
 @click.command()
 @click.option("--organisation", required=True, help="The organisation whose budget this is.")
 @click.option("--years", required=True, help="The horizon, first-last, e.g. 2024-2027.")
+@click.option("--kind", type=click.Choice(["organisation", "gr"]), default="organisation", show_default=True,
+              help="gr: a joint body (gemeenschappelijke regeling) financed by its participants, whose "
+                   "contributions `balance` counts as baten.")
 @click.pass_context
-def init(ctx: click.Context, organisation: str, years: str) -> None:
+def init(ctx: click.Context, organisation: str, years: str, kind: str) -> None:
     """Create a new ledger for an organisation and a horizon of years.
 
     \b
     Example:
       begroting init --organisation "BIJ12" --years 2024-2027
+      begroting init --organisation "GR Drie" --years 2025-2028 --kind gr
     """
     from ledger.application import Ledger
 
@@ -36,7 +40,9 @@ def init(ctx: click.Context, organisation: str, years: str) -> None:
     if not all(part.isascii() and part.isdigit() and len(part) == 4 for part in (first, last)):
         raise Failure(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
     with errors():
-        with Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last)) as ledger:
+        opened = Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last),
+                             "gr" if kind == "gr" else "organisation")
+        with opened as ledger:
             click.echo(f"Created ledger {ledger.location} for {organisation}, {first}-{last}.")
 
 
@@ -142,32 +148,6 @@ def extend(ctx: click.Context, to_year: int) -> None:
                    else f"The horizon already runs to {to_year}; nothing to do.")
 
 
-@click.group()
-def key() -> None:
-    """Distribution keys (verdeelsleutels): who pays which share of what is to be covered.
-
-    \b
-    Example:
-      begroting key set verdeelsleutel-2024.yaml
-    """
-
-
-@key.command("set")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.pass_context
-def key_set(ctx: click.Context, file: str) -> None:
-    """Record a distribution key from a YAML file; it holds from its `from` year on.
-
-    \b
-    Example:
-      begroting key set docs/verdeelsleutel-ipo-2024.yaml
-    """
-    with errors(), open_ledger(ctx, write=True) as ledger:
-        position = ledger.set_key(file)
-        click.echo(f"Key from {file} set at position {position}." if position
-                   else f"{file}: this key is already set; nothing to do.")
-
-
 @click.command()
 @click.option("--year", "years", type=int, multiple=True, help="Years to show (default: the first).")
 @click.pass_context
@@ -193,4 +173,4 @@ def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
             console().print(render.show_table(data, title=f"Begroting {data.organisation} (demo: {path})"))
 
 
-COMMANDS = [init, record, adopt, withdraw, extend, key, demo]
+COMMANDS = [init, record, adopt, withdraw, extend, demo]

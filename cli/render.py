@@ -20,10 +20,13 @@ if TYPE_CHECKING:
         Balance,
         Contribution,
         Contributions,
+        ContributionsDiff,
         Diff,
         DocumentView,
         Explanation,
         HistoryRow,
+        KeyEntry,
+        SharePart,
         ShowTable,
         Step,
     )
@@ -214,37 +217,108 @@ def diff_table(result: Diff, *, title: str) -> Table:
     return table
 
 
+def _part_label(part: SharePart) -> str:
+    if part.key is None:
+        return part.category or "own split"
+    return part.key if part.scope == "general" else f"{part.key} ({part.scope})"
+
+
 def contributions_table(result: Contributions) -> Table:
-    table = Table(title=plain(f"Bijdragen {result.year} — key {result.key} (from {result.key_from}): "
-                              f"te dekken {euro(result.total_cents)}"), title_justify="left", header_style="bold")
-    for col in ("participant", "percentage", "exact share", "rounding", "contribution"):
-        table.add_column(col, justify="left" if col == "participant" else "right", no_wrap=col != "participant")
+    """One row per participant: a column per key (and per category of the mutations' own
+    splits), the contribution and its weighted percentage."""
+    key = f"key {result.key} (from {result.key_from})" if result.key else "no general key"
+    table = Table(title=plain(f"Bijdragen {result.year} — {key}: te dekken {euro(result.total_cents)}"),
+                  title_justify="left", header_style="bold")
+    labels = list(dict.fromkeys(_part_label(part) for p in result.participants for part in p.parts))
+    by = result.by
+    table.add_column("participant", ratio=1, min_width=12)
+    if by:
+        table.add_column(by)
+    for label in labels:
+        table.add_column(plain(label), justify="right", no_wrap=True)
+    for col in ("rounding", "contribution", "gewogen %"):
+        table.add_column(col, justify="right", no_wrap=True)
     for p in result.participants:
-        table.add_row(plain(p.name), p.percentage.replace(".", ",") + " %", p.exact.replace(".", ","),
-                      money(p.rounding_cents) if p.rounding_cents else "", money(p.amount_cents, bold=True))
-    table.add_row(Text("Totaal", style="bold"), "100 %", "", "",
-                  money(sum(p.amount_cents for p in result.participants), bold=True))
-    table.caption = ("shares rounded down to the cent; the cents left go to the largest remainders "
-                     "(ties: larger percentage, then key order)")
+        cells = {label: 0 for label in labels}
+        for part in p.parts:
+            cells[_part_label(part)] += part.amount_cents
+        weighted = (p.weighted_percentage or "").replace(".", ",") + " %" if p.weighted_percentage else ""
+        table.add_row(plain(p.name), *([""] if by else []), *(money(c) for c in cells.values()),
+                      money(p.rounding_cents) if p.rounding_cents else "", money(p.amount_cents, bold=True), weighted)
+        for row in p.by or ():
+            table.add_row("", plain(getattr(row, by or "") or "—"), *([""] * len(labels)), "", money(row.amount_cents), "")
+    if result.afronding_cents is not None:
+        table.add_row(Text("Afronding", style="italic"), *([""] if by else []), *([""] * len(labels)), "",
+                      money(result.afronding_cents), "")
+    table.add_row(Text("Totaal", style="bold"), *([""] if by else []),
+                  *(money(sum(part.amount_cents for p in result.participants for part in p.parts
+                              if _part_label(part) == label)) for label in labels),
+                  "", money(result.total_cents, bold=True), "100 %" if result.total_cents else "")
+    table.caption = ("each key's part rounded down to the cent; the cents left go to the largest remainders "
+                     "(ties: larger percentage, then key order)"
+                     + ("; amounts in whole euros summing to the rounded total" if result.afronding_cents is not None
+                        else ""))
     return table
 
 
-def contribution_view(result: Contribution) -> Table:
+def contribution_view(result: Contribution) -> Group:
     p = result.participant
     assert p is not None
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    table.add_row(plain(f"Bijdrage {p.name} {result.year}"), "")
-    table.add_row("Key in force", plain(f"{result.key} (from {result.key_from}, position {result.key_position})"))
-    table.add_row("Lasten", money(result.lasten_cents))
-    table.add_row("− Baten", money(result.baten_cents))
-    table.add_row("+ Mutatie reserves", money(result.reserves_cents))
-    table.add_row("= Te dekken (base)", money(result.total_cents, bold=True))
-    table.add_row("× Percentage", p.percentage.replace(".", ",") + " %")
-    table.add_row("= Exact share", "€ " + p.exact.replace(".", ","))
-    table.add_row("Rounding adjustment (largest remainder)", money(p.rounding_cents))
-    table.add_row("Contribution", money(p.amount_cents, bold=True))
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column(justify="right")
+    head.add_row(plain(f"Bijdrage {p.name} {result.year}"), "")
+    if result.key:
+        head.add_row("Key in force", plain(f"{result.key} (from {result.key_from}, position {result.key_position})"))
+    head.add_row("Lasten", money(result.lasten_cents))
+    head.add_row("− Baten", money(result.baten_cents))
+    head.add_row("+ Mutatie reserves", money(result.reserves_cents))
+    head.add_row("= Te dekken (base)", money(result.total_cents, bold=True))
+    if p.percentage is not None:
+        head.add_row("× Percentage", p.percentage.replace(".", ",") + " %")
+    for part in p.parts:
+        head.add_row(plain(f"  {_part_label(part)}"), money(part.amount_cents))
+    head.add_row("= Exact share", "€ " + p.exact.replace(".", ","))
+    head.add_row("Rounding adjustment (largest remainder)", money(p.rounding_cents))
+    head.add_row("Contribution", money(p.amount_cents, bold=True))
+    if p.weighted_percentage is not None:
+        head.add_row("Gewogen percentage", p.weighted_percentage.replace(".", ",") + " %")
+    steps = Table(title="How it arose", title_justify="left", header_style="bold")
+    for col in ("mutation", "line", "te dekken", "share", "basis", "reason"):
+        steps.add_column(col, justify="right" if col in ("te dekken", "share") else "left")
+    for s in result.steps:
+        steps.add_row(plain(s.mutation), plain(s.line), money(s.te_dekken_cents), money(s.share_cents, bold=True),
+                      plain(s.basis), plain(s.reason))
+    return Group(head, steps)
+
+
+def contributions_diff_table(result: ContributionsDiff) -> Table:
+    """Per participant and year the change, and the documents that caused it."""
+    table = Table(title=plain(f"Bijdragen: verschil van {result.from_} (position {result.from_position}) "
+                              f"naar {result.to} (position {result.to_position})"),
+                  title_justify="left", header_style="bold")
+    for col in ("participant", "year", "document", "change"):
+        table.add_column(col, justify="right" if col == "change" else "left")
+    for p in result.participants:
+        for year in result.years:
+            for c in (c for c in p.changes if c.year == year):
+                table.add_row(plain(p.name), str(year), plain(c.document), money(c.amount_cents))
+            table.add_row(Text(p.name, style="bold"), str(year), Text("total", style="bold"),
+                          money(p.total_cents.get(year, 0), bold=True))
+    return table
+
+
+def keys_table(keys: tuple[KeyEntry, ...], *, participants: bool) -> Table:
+    table = Table(title="Verdeelsleutels", title_justify="left", header_style="bold")
+    for col in ("key", "from", "scope", "participants", "position", "source"):
+        table.add_column(col)
+    for k in keys:
+        listed = ("\n".join(f"{p.name} {p.percentage.replace('.', ',')} %" for p in k.participants) if participants
+                  else str(len(k.participants)))
+        table.add_row(plain(k.id), str(k.from_year), plain(", ".join(k.scope) or "general"), plain(listed),
+                      str(k.position), plain(k.source))
+    if not keys:
+        table.caption = "no key is set: `begroting key set FILE`"
     return table
 
 
@@ -253,6 +327,8 @@ def balance_view(result: Balance) -> Group:
     head.add_column()
     head.add_column(justify="right", no_wrap=True)
     head.add_row("Structurele baten", money(result.structural_baten_cents))
+    if result.structural_contributions_cents is not None:
+        head.add_row("  waarvan bijdragen deelnemers", money(result.structural_contributions_cents))
     head.add_row("Structurele lasten", money(result.structural_lasten_cents))
     head.add_row(Text("Structureel saldo", style="bold"), money(result.structural_saldo_cents, bold=True))
     head.add_row("Incidentele baten", money(result.incidental_baten_cents))
@@ -265,6 +341,8 @@ def balance_view(result: Balance) -> Group:
         items.add_column(col, justify="right" if col == "amount" else "left")
     for i in result.incidental:
         items.add_row(plain(i.mutation), plain(i.kind), plain(i.line), money(i.amount_cents), plain(i.reason))
+    if result.note:
+        verdict = Text.assemble(verdict, "\n", Text(result.note, style="italic"))
     return Group(head, verdict, items)
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Iterator, Literal, Protocol, get_args
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
 LEDGER_ID = uuid5(NAMESPACE, "ledger")
@@ -24,6 +24,8 @@ DocumentKind = Literal[
 MutationKind = Literal["wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve"]
 LineType = Literal["lasten", "baten", "reserve"]
 CostKind = Literal["personeel", "materieel"]
+# "gr": a joint body (gemeenschappelijke regeling) whose participants' contributions are its baten.
+OrganisationKind = Literal["organisation", "gr"]
 DOCUMENT_KINDS = get_args(DocumentKind)
 MUTATION_KINDS = get_args(MutationKind)
 LINE_TYPES = get_args(LineType)
@@ -56,7 +58,40 @@ class ChartUnit(Frozen):
     lines: tuple[ChartLine, ...]
 
 
-class Leg(Frozen):
+class ParticipantAmounts(Frozen):
+    """What one participant pays of a split mutation: cents for the years it names (carried
+    like the mutation's own amounts)."""
+
+    name: str
+    amounts_cents: dict[int, int]
+
+
+class Split(Frozen):
+    """How a mutation's (or one leg's) amounts fall to the participants, instead of by the
+    key in force for its line: by the key ``key``, or in the explicit ``participants``
+    amounts, which sum to the amounts in every year. ``category`` labels a column of a
+    per-participant table (e.g. ``Wolf``)."""
+
+    key: str | None = None
+    category: str = ""
+    participants: tuple[ParticipantAmounts, ...] = ()
+
+
+class _MaySplit(Frozen):
+    """A value with an optional ``split`` that is left out of its JSON when absent, so the
+    events (and content hashes) of documents without splits read as they always have."""
+
+    split: Split | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_split(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.split is None and isinstance(data, dict):
+            data.pop("split", None)
+        return data
+
+
+class Leg(_MaySplit):
     """One line's share of a mutation: the amounts (cents) for the years it names."""
 
     unit: str
@@ -87,7 +122,7 @@ class IndexedLine(Frozen):
     outcome_cents: int
 
 
-class Mutation(Frozen):
+class Mutation(_MaySplit):
     seq: int
     kind: MutationKind
     reason: str = ""
@@ -127,6 +162,7 @@ class LedgerOpened(Event):
     first_year: int
     last_year: int
     currency: Literal["EUR"]  # v2: ledgers opened before v2 were all in euros
+    kind: OrganisationKind = "organisation"  # ledgers opened before it was added: "organisation"
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +198,9 @@ class KeySet(Event):
     from_year: int
     participants: tuple[Participant, ...]
     source: str = ""
+    # Unit ids or unit/line addresses the key covers; empty: the whole te dekken (the
+    # general key). For a line, the most specific key in force wins.
+    scope: tuple[str, ...] = ()
 
 
 class RulesInForce(Event):
@@ -266,6 +305,17 @@ def mutation_effects(mutation: Mutation, years: range | list[int]) -> Iterator[t
     for leg in mutation.legs:
         for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(mutation), years=years).items():
             yield leg, year, amount
+
+
+def is_split(mutation: Mutation) -> bool:
+    """Whether the mutation, or one of its legs, falls to the participants by a split of its own."""
+    return mutation.split is not None or any(leg.split is not None for leg in mutation.legs)
+
+
+def leg_split(mutation: Mutation, leg: Leg) -> Split | None:
+    """The split a leg falls to the participants by: its own, else the mutation's (a key split
+    on a mutation holds for each of its legs; an explicit one is only on a one-leg mutation)."""
+    return leg.split if leg.split is not None else mutation.split
 
 
 class _Carrying(Protocol):

@@ -14,7 +14,7 @@ from typing import Callable
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from events import LEDGER_ID, DocumentRecorded, Event, LedgerOpened
+from events import LEDGER_ID, DocumentRecorded, Event, LedgerOpened, OrganisationKind
 from ledger import binding
 from ledger.domain import (
     RecordResult,
@@ -107,7 +107,8 @@ class Ledger:
         return ledger
 
     @classmethod
-    def init(cls, text: str, organisation: str, first_year: int, last_year: int) -> Ledger:
+    def init(cls, text: str, organisation: str, first_year: int, last_year: int,
+             kind: OrganisationKind = "organisation") -> Ledger:
         organisation = checked_text(organisation, "--organisation", "name")
         if not organisation:
             raise LedgerError("--organisation: give the organisation's name")
@@ -119,7 +120,7 @@ class Ledger:
         ledger = cls(location, create=True)
         opened = LedgerOpened(
             originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
-            organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR",
+            organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR", kind=kind,
         )
         try:
             ledger.app.save(opened, rules_event(0, opened.timestamp, ledger.actor))

@@ -188,6 +188,8 @@ class RecordResult:
     changes: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     excluded_from_indexation: list[str] = field(default_factory=list)
     new_lines: list[str] = field(default_factory=list)
+    mutations: tuple[Mutation, ...] = ()  # what the document records (for the effect on the participants)
+    participants: object = None  # projections.answers.ContributionsDiff, filled in by a dry run
 
 
 def content_sha256(doc: DocumentInput) -> str:
@@ -212,6 +214,10 @@ def content_sha256(doc: DocumentInput) -> str:
             out["seq"] = m.seq
         if m.kind == "correctie" and not m.structural_given:
             out["structural"] = "as corrected"
+        if m.split is not None:  # only then: documents without splits hash as they always did
+            out["split"] = canonical(m.split)
+        if m.leg_splits:
+            out["leg_splits"] = {str(i): canonical(split) for i, split in sorted(m.leg_splits.items())}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -250,6 +256,7 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
         doc.id, len(checked.mutations), dry_run=dry_run, changes=changes(recorded, model),
         excluded_from_indexation=checked.excluded_from_indexation,
         new_lines=[f"{u.id}/{line.id}" for u in checked.new_units for line in u.lines],
+        mutations=recorded.mutations,
     )
     return events, result
 
@@ -284,16 +291,21 @@ def decide_withdraw(model: WriteModel, document: str, when: date, reason: str, *
 
 def decide_key(model: WriteModel, key: KeyInput, *, stamp: datetime, actor: str) -> list[Event] | None:
     state = opened(model)
+    unknown = [item for item in key.scope if item not in state.unit_names and item not in state.lines]
+    if unknown:
+        raise InvalidInput([Problem(key.source, "key.scope", f"{item!r} is not a unit or line of the ledger")
+                            for item in unknown])
     known = state.keys.get(key.id)
     if known is not None:
-        if known.from_year == key.from_year and list(known.participants) == key.participants:
+        if (known.from_year == key.from_year and list(known.participants) == key.participants
+                and known.scope == key.scope):
             return None
         raise InvalidInput([Problem(key.source, "key.id", f"{key.id!r} is already set with other contents; "
                                                           "give the new key another id")])
     return [KeySet(
         originator_id=LEDGER_ID, originator_version=state.version + 1, timestamp=stamp, actor=actor,
         key=key.id, from_year=key.from_year, participants=tuple(key.participants),
-        source=key.source.rsplit("/", 1)[-1],
+        source=key.source.rsplit("/", 1)[-1], scope=key.scope,
     )]
 
 

@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from events import Participant
 from ledger.errors import InvalidInput, Problem
-from ledger.files import load_yaml_text, read_text
+from ledger.files import ID, load_yaml_text, read_text
 from ledger.text import normalise, text_problems
 from ledger.values import Values
 
@@ -28,6 +29,7 @@ class KeyInput:
     id: str
     from_year: int
     participants: list[Participant]
+    scope: tuple[str, ...] = ()  # unit ids and unit/line addresses; empty: the general key
 
 
 def read_key(path: str | Path) -> KeyInput:
@@ -42,7 +44,7 @@ def key_from_mapping(data: object, source: str) -> KeyInput:
     key = data.get("key") if isinstance(data, dict) else None
     if not isinstance(key, dict):
         raise InvalidInput([Problem(source, "key", "must be a mapping with id, from and participants")])
-    values.unknown_keys(key, {"id", "from", "participants", "name", "decision"}, "key")
+    values.unknown_keys(key, {"id", "from", "participants", "name", "decision", "scope"}, "key")
     for k in ("name", "decision"):
         values.text(key.get(k), f"key.{k}", limit=k)
     key_id = values.ident(key.get("id"), "key.id")
@@ -79,9 +81,29 @@ def key_from_mapping(data: object, source: str) -> KeyInput:
             continue
         total += Decimal(text)
         participants.append(Participant(name=name, percentage=text))
+    scope = _scope(key.get("scope"), problem)
     if not problems and total != 100:
         problem("key.participants", f"the percentages sum to {total}, not exactly 100")
     if problems:
         raise InvalidInput(problems)
     assert from_year is not None
-    return KeyInput(source=source, id=key_id, from_year=from_year, participants=participants)
+    return KeyInput(source=source, id=key_id, from_year=from_year, participants=participants, scope=scope)
+
+
+def _scope(raw: object, problem: Callable[[str, str], None]) -> tuple[str, ...]:
+    """``scope: [unit or unit/line, …]``: what the key covers; absent, the whole te dekken."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        problem("key.scope", "must list unit ids or unit/line addresses, e.g. [faunazaken/open-eind]")
+        return ()
+    scope: list[str] = []
+    for i, item in enumerate(raw, start=1):
+        text = normalise(str(item)) if isinstance(item, (str, int)) else ""
+        if not all(ID.match(part) for part in text.split("/")) or text.count("/") > 1:
+            problem(f"key.scope.{i}", f"{text[:60]!r} is not a unit id or a unit/line address")
+        elif text in scope:
+            problem(f"key.scope.{i}", f"{text!r} appears twice")
+        else:
+            scope.append(text)
+    return tuple(sorted(scope))

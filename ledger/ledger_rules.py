@@ -132,6 +132,11 @@ def check_key(event: KeySet, ledger: LedgerState) -> None:
         raise RuleBroken(f"key {event.key!r} is set a second time")
     if not 1900 <= event.from_year <= 2200:
         raise RuleBroken(f"key {event.key!r} from {event.from_year}: not a year from 1900 to 2200")
+    if list(event.scope) != sorted(set(event.scope)):
+        raise RuleBroken(f"key {event.key!r}: its scope is not a sorted list without repeats")
+    for item in event.scope:
+        if item not in ledger.unit_names and item not in ledger.lines:
+            raise RuleBroken(f"key {event.key!r}: scope {item[:80]!r} is not a unit or line of the ledger")
 
 
 def text_findings(event: Any) -> list[str]:

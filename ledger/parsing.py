@@ -24,6 +24,8 @@ from events import (
     ChartUnit,
     LineType,
     MutationRef,
+    ParticipantAmounts,
+    Split,
 )
 from ledger.errors import InvalidInput, Problem
 from ledger.files import (
@@ -54,6 +56,8 @@ class MutationInput:
     structural_given: bool = False  # a correction without it carries like what it corrects
     corrects: MutationRef | None = None
     legs: list[tuple[str, dict[int, int], str]] = field(default_factory=list)  # (unit/line, amounts, field)
+    split: Split | None = None  # how the whole mutation falls to the participants
+    leg_splits: dict[int, Split] = field(default_factory=dict)  # or a leg (index in legs) alone
     # indexatie only
     year: int | None = None
     rates: dict[str, str] = field(default_factory=dict)
@@ -244,11 +248,11 @@ class _Checker(Values):
         if kind not in MUTATION_KINDS:
             self.problem(f"{f}.kind", f"{kind[:30]!r} is not one of {', '.join(MUTATION_KINDS)}")
             return None
-        allowed = {"kind", "reason", "reference", "structural", "line", "amounts", "legs"}
+        allowed = {"kind", "reason", "reference", "structural", "line", "amounts", "legs", "split"}
         if kind == "correctie":
             allowed.add("corrects")
         if kind == "indexatie":
-            allowed = {"kind", "reason", "reference", "structural", "year", "rates", "lines"}
+            allowed = {"kind", "reason", "reference", "structural", "year", "rates", "lines", "split"}
         self.unknown_keys(raw, allowed, f)
         m = MutationInput(
             seq=seq,
@@ -263,6 +267,8 @@ class _Checker(Values):
             self.problem(f"{f}.structural", "a kasschuif moves money between years and never carries")
         if kind == "correctie":
             m.corrects = self.reference_to(raw.get("corrects"), f"{f}.corrects")
+        if "split" in raw:
+            m.split = self.split(raw["split"], f"{f}.split")
         if kind == "indexatie":
             self.indexation(raw, m)
             return m
@@ -276,9 +282,14 @@ class _Checker(Values):
             for j, leg in enumerate(legs, start=1):
                 lf = f"{f}.legs.{j}"
                 leg = self.mapping(leg, lf)
-                self.unknown_keys(leg, {"line", "amounts"}, lf)
+                self.unknown_keys(leg, {"line", "amounts", "split"}, lf)
                 m.legs.append((self.line_ref(leg.get("line"), f"{lf}.line"),
                                self.amounts(leg.get("amounts"), f"{lf}.amounts"), lf))
+                if "split" in leg:
+                    if m.split is not None:
+                        self.problem(f"{lf}.split", "the mutation has a split already: give one or the other")
+                    elif (split := self.split(leg["split"], f"{lf}.split")) is not None:
+                        m.leg_splits[j - 1] = split
         else:
             m.legs.append((self.line_ref(raw.get("line"), f"{f}.line"),
                            self.amounts(raw.get("amounts"), f"{f}.amounts"), f))
@@ -288,6 +299,33 @@ class _Checker(Values):
             if amounts and not any(amounts.values()):
                 self.problem(f"{lf}.amounts", "amounts are zero in every year")
         return m
+
+    def split(self, raw: Any, field_: str) -> Split | None:
+        """``{key: KEY_ID}`` or ``{category: LABEL, participants: {NAME: {YEAR: amount}}}``."""
+        data = self.mapping(raw, field_)
+        self.unknown_keys(data, {"key", "category", "participants"}, field_)
+        category = self.text(data.get("category"), f"{field_}.category", limit="name")
+        if ("key" in data) == ("participants" in data):
+            self.problem(field_, "give either a key (key: KEY_ID) or the participants' amounts "
+                                 "(participants: {NAME: {YEAR: amount}})")
+            return None
+        if "key" in data:
+            return Split(key=self.ident(data["key"], f"{field_}.key"), category=category)
+        given = data["participants"]
+        if not isinstance(given, dict) or not given:
+            self.problem(f"{field_}.participants", "must map participants to their amounts, "
+                                                   "e.g. {Gemeente Een: {2025: 300}}")
+            return None
+        participants: list[ParticipantAmounts] = []
+        seen: set[str] = set()
+        for i, (name, amounts) in enumerate(given.items(), start=1):
+            name = self.text(name, f"{field_}.participants.{i}", limit="name", required=True)
+            if name.casefold() in seen:
+                self.problem(f"{field_}.participants.{i}", f"{name!r} appears twice")
+            seen.add(name.casefold())
+            cents = self.amounts(amounts, f"{field_}.participants.{name or i}")
+            participants.append(ParticipantAmounts(name=name, amounts_cents=dict(sorted(cents.items()))))
+        return Split(category=category, participants=tuple(participants))
 
     def reference_to(self, value: Any, field_: str) -> MutationRef | None:
         text = str(value or "").strip()

@@ -1,5 +1,6 @@
-"""Reconciling the ledger with a published table (CSV: unit, line, year, amount[, measure]):
-every row is checked whole first, then compared, to the cent, within a tolerance."""
+"""Reconciling the ledger with a published table (CSV: unit, line, year, amount[, measure]),
+or the participants' contributions with a published one (participant, year, amount[,
+measure]): every row is checked whole first, then compared, to the cent, within a tolerance."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from ledger.errors import InvalidInput, LedgerError, Problem, UnknownFigure
 from ledger.money import decimal_text, to_decimal
+from projections.common import fold
+from projections.contributions import ContributionQueries
+from projections.errors import NoKeyInForce
 from projections.queries import Views
 
 MEASURES = {"": 1, "euro": 1, "euros": 1, "eur": 1, "thousands": 1_000, "duizenden": 1_000, "x1000": 1_000,
@@ -59,17 +64,54 @@ class Reconciliation:
 def reconcile(views: Views, path: str, limit: Decimal, at: int | None = None,
               adopted_only: bool = False) -> Reconciliation:
     """Compare the ledger with a published table (unit, line, year, amount[, measure])."""
+    show = views.show(at, adopted_only=adopted_only)
+    figures = {(x.unit, x.line): x.years_cents for x in show.lines}
+    units = {u.unit: u.lasten_cents for u in show.units}
+
+    def ours(r: dict[str, str], year: int) -> tuple[str, str, int | None]:
+        address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
+        fig = views.resolve_figure(address)
+        amounts = figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})
+        return fig.address, fig.name, amounts.get(year)
+
+    return _compare(path, ("unit", "line", "year", "amount"), limit, ours)
+
+
+def reconcile_contributions(views: Views, path: str, limit: Decimal, at: int | None = None,
+                            adopted_only: bool = False) -> Reconciliation:
+    """Compare each participant's contribution with a published table (participant, year,
+    amount[, measure])."""
+    asked = ContributionQueries(views)
+    horizon = views.horizon(at)
+    found: dict[int, dict[str, tuple[str, int]]] = {}
+
+    def ours(r: dict[str, str], year: int) -> tuple[str, str, int | None]:
+        if year not in horizon:
+            return r["participant"].strip(), "", None
+        if year not in found:
+            result = asked.contributions(year, at, adopted_only=adopted_only)
+            found[year] = {fold(p.name): (p.name, p.amount_cents) for p in result.participants}
+        name, amount = found[year].get(fold(r["participant"]), ("", None))
+        if not name:
+            known = ", ".join(n for n, _ in found[year].values()) or "none"
+            raise UnknownFigure(f"{r['participant'].strip()[:60]!r} is not a participant in {year} ({known})")
+        return name, name, amount
+
+    return _compare(path, ("participant", "year", "amount"), limit, ours)
+
+
+def _compare(path: str, columns: tuple[str, ...], limit: Decimal,
+             ours: Callable[[dict[str, str], int], tuple[str, str, int | None]]) -> Reconciliation:
+    """Every row of the CSV file at ``path`` checked whole first, then compared with what
+    ``ours(row, year)`` says the ledger holds: (what the row names, its name, cents or None)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as err:
         raise InvalidInput([Problem(path, "", f"cannot read file: {err.strerror}")]) from None
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("unit", "line", "year", "amount") if c not in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput([Problem(path, f"column {c}", "is missing") for c in missing])
-    show = views.show(at, adopted_only=adopted_only)
-    figures = {(x.unit, x.line): x.years_cents for x in show.lines}
-    units = {u.unit: u.lasten_cents for u in show.units}
     problems, rows = [], []
     for n, r in enumerate(reader, start=2):
         if None in r or None in r.values():
@@ -90,20 +132,18 @@ def reconcile(views: Views, path: str, limit: Decimal, at: int | None = None,
             problems.append(Problem(path, f"row {n}, column year", f"{year_text[:20]!r} is not a year"))
             continue
         factor, year = MEASURES[measure], int(year_text)
-        address = f"{r['unit'].strip()}/{r['line'].strip()}" if (r["line"] or "").strip() else r["unit"].strip()
         try:
-            fig = views.resolve_figure(address)
-        except UnknownFigure as err:
+            figure, name, cents = ours(r, year)
+        except (UnknownFigure, NoKeyInForce) as err:
             problems.append(Problem(path, f"row {n}", str(err)))
             continue
-        ours = (figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})).get(year)
-        if ours is None:
-            problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {fig.address}"))
+        if cents is None:
+            problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {figure}"))
             continue
-        difference = to_decimal(ours) - published * factor
+        difference = to_decimal(cents) - published * factor
         status = "ok" if difference == 0 else "warning" if abs(difference) <= limit * factor else "mismatch"
-        rows.append(ReconciledRow(row=n, figure=fig.address, name=fig.name, year=year, published=str(published),
-                                  measure=measure or "euro", ledger=decimal_text(ours), difference=str(difference),
+        rows.append(ReconciledRow(row=n, figure=figure, name=name, year=year, published=str(published),
+                                  measure=measure or "euro", ledger=decimal_text(cents), difference=str(difference),
                                   status=status))
     if problems:
         raise InvalidInput(problems)

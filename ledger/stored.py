@@ -37,10 +37,22 @@ class _Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     pass
 
 
+class StoredParticipantAmounts(_Struct, frozen=True, kw_only=True):
+    name: str
+    amounts_cents: dict[int, int]
+
+
+class StoredSplit(_Struct, frozen=True, kw_only=True):
+    key: str | None = None
+    category: str = ""
+    participants: tuple[StoredParticipantAmounts, ...] = ()
+
+
 class StoredLeg(_Struct, frozen=True, kw_only=True):
     unit: str
     line: str
     amounts_cents: dict[int, int]
+    split: StoredSplit | None = None
 
     @property
     def address(self) -> str:
@@ -73,6 +85,7 @@ class StoredMutation(_Struct, frozen=True, kw_only=True):
     corrects: StoredRef | None = None
     legs: tuple[StoredLeg, ...]
     indexation: tuple[StoredIndexedLine, ...] = ()
+    split: StoredSplit | None = None
 
 
 class StoredHeader(_Struct, frozen=True, kw_only=True):
@@ -123,6 +136,12 @@ def stored_state(doc: StoredDocument) -> bytes:
     del state["originator_id"], state["originator_version"]
     if state["class_version"] == 1:
         del state["class_version"]
+    for m in state["mutations"]:  # as the events leave it out: see events._MaySplit
+        if m["split"] is None:
+            del m["split"]
+        for leg in m["legs"]:
+            if leg["split"] is None:
+                del leg["split"]
     return canonical_bytes(state)
 
 

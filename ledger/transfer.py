@@ -25,6 +25,7 @@ from events import (
     KeySet,
     LedgerOpened,
     Mutation,
+    Split,
 )
 from ledger.application import MAPPER, Ledger
 from ledger.errors import InvalidInput, LedgerError, Problem
@@ -52,8 +53,17 @@ def _amounts(amounts_cents: dict[int, int]) -> dict[str, str]:
     return {str(y): decimal_text(a) for y, a in sorted(amounts_cents.items())}
 
 
+def _split(split: Split) -> dict[str, Any]:
+    out: dict[str, Any] = {"category": split.category} if split.category else {}
+    if split.key is not None:
+        return {"key": split.key, **out}
+    return {**out, "participants": {p.name: _amounts(p.amounts_cents) for p in split.participants}}
+
+
 def _mutation(m: Mutation) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": m.kind, "reason": m.reason, "reference": m.reference, "structural": m.structural}
+    if m.split is not None:
+        out["split"] = _split(m.split)
     if m.kind == "indexatie":
         out["year"] = next(iter(m.legs[0].amounts_cents)) if m.legs else None
         out["rates"] = {i.cost: i.rate_percent for i in m.indexation}
@@ -63,9 +73,12 @@ def _mutation(m: Mutation) -> dict[str, Any]:
     if m.corrects:
         out["corrects"] = str(m.corrects)
     if m.kind == "verschuiving" or len(m.legs) > 1:
-        out["legs"] = [{"line": leg.address, "amounts": _amounts(leg.amounts_cents)} for leg in m.legs]
+        out["legs"] = [{"line": leg.address, "amounts": _amounts(leg.amounts_cents),
+                        **({"split": _split(leg.split)} if leg.split is not None else {})} for leg in m.legs]
     else:
         out["line"], out["amounts"] = m.legs[0].address, _amounts(m.legs[0].amounts_cents)
+        if m.legs[0].split is not None:  # a one-leg mutation's leg split reads as the mutation's
+            out["split"] = _split(m.legs[0].split)
     return out
 
 
@@ -106,7 +119,7 @@ def history(ledger: Ledger) -> dict[str, Any]:
             events.append({"position": position, "event": "horizon_extended", "last_year": event.last_year})
         elif isinstance(event, KeySet):
             events.append({"position": position, "event": "key_set", "key": {
-                "id": event.key, "from": event.from_year,
+                "id": event.key, "from": event.from_year, **({"scope": list(event.scope)} if event.scope else {}),
                 "participants": [{"name": p.name, "percentage": p.percentage} for p in event.participants]}})
     if opened is None:
         raise LedgerError("the ledger holds no LedgerOpened event")

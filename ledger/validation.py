@@ -26,6 +26,7 @@ from ledger.errors import InvalidInput, Problem
 from ledger.money import MAX_EUROS, round_half_away
 from ledger.money import euro as _euros
 from ledger.parsing import RATE, DocumentInput, MutationInput
+from ledger.splits import corrects_a_split, split_problems
 from ledger.stored import as_mutations
 
 MAX_SEQ = 999_999  # a mutation's number, as a CSV file gives it (six digits)
@@ -91,7 +92,7 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
     for m in doc.mutations:
         before = len(problems)
         legs: list[Leg] = []
-        for address, amounts, lf in m.legs:
+        for index, (address, amounts, lf) in enumerate(m.legs):
             line = lines.get(address)
             if line is None:
                 problem(f"{lf}.line", f"unknown line {address!r}: not in the ledger or this document's chart"
@@ -106,7 +107,8 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
                     problem(f"{lf}.amounts.{year}",
                             f"year {year} is outside the horizon {years.start}-{years.stop - 1}")
             unit_id, _, line_id = address.partition("/")
-            legs.append(Leg(unit=unit_id, line=line_id, amounts_cents=dict(sorted(amounts.items()))))
+            legs.append(Leg(unit=unit_id, line=line_id, amounts_cents=dict(sorted(amounts.items())),
+                            split=m.leg_splits.get(index)))
 
         if m.broken:
             continue
@@ -125,8 +127,12 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
             mutation = Mutation(
                 seq=m.seq, kind=cast(MutationKind, m.kind), reason=m.reason, reference=m.reference,
                 structural=structural, corrects=m.corrects, legs=tuple(legs), indexation=indexation,
+                split=m.split,
             )
             _check_balance(mutation, m.where, lines, years, problem)
+            for leg_index, message in split_problems(mutation, ledger.keys, years, corrects_a_split=corrects_a_split(
+                    mutation, doc.id, mutations, model.mutation_is_split)):
+                problem(f"{m.where}.split" if leg_index is None else f"{m.legs[leg_index][2]}.split", message)
             if m.kind == "reserve":
                 _check_reserves(mutation, m.where, lines, years, model.figure, pending, problem)
             mutations.append(mutation)
@@ -339,6 +345,9 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
                                         model.mutation_target, [leg.address for leg in m.legs])
             if wrong:
                 problem(f"{f}.corrects", wrong[1])
+        for index, message in split_problems(m, model.ledger.keys, years, corrects_a_split=corrects_a_split(
+                m, event.header.id, earlier, model.mutation_is_split)):
+            problem(f"{f}.split" if index is None else f"{f}.legs.{index + 1}.split", message)
         if (m.kind == "indexatie") != bool(m.indexation):
             problem(f"{f}.indexation", "only an indexatie carries indexation detail, and it always does")
         elif m.indexation:

@@ -42,6 +42,7 @@ from events import (
     RulesInForce,
     carries,
     document_aggregate_id,
+    is_split,
     year_effects,
 )
 from ledger import ledger_rules
@@ -92,7 +93,7 @@ class WriteModel:
         self.corrected_by: dict[str, set[str]] = defaultdict(set)  # live corrections pointing at a document
         self.last_timestamp: datetime | None = None
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
-        self._targets: dict[str, dict[int, tuple[set[str], bool]]] = {}
+        self._targets: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
         self.rules = 1  # 1 until a RulesInForce puts today's rules in force
         self.rules_version = 0  # RulesInForce events folded
@@ -341,17 +342,25 @@ class WriteModel:
         facts = self.documents.get(document)
         if facts is None:
             return None, None, False
+        lines, structural, _ = self._targets_of(document, facts).get(seq, (None, False, False))
+        return facts.status, lines, structural
+
+    def mutation_is_split(self, document: str, seq: int) -> bool:
+        """Whether that mutation (or one of its legs) falls to the participants by a split of its own."""
+        facts = self.documents.get(document)
+        return facts is not None and self._targets_of(document, facts).get(seq, (None, False, False))[2]
+
+    def _targets_of(self, document: str, facts: DocumentFacts) -> dict[int, tuple[set[str], bool, bool]]:
         targets = self._targets.get(document)
         if targets is None:
             mutations = facts.mutations
             if mutations is None:
                 mutations = self.load_document(document) or ()
-            targets = {m.seq: ({leg.address for leg in m.legs}, m.structural) for m in mutations}
+            targets = {m.seq: ({leg.address for leg in m.legs}, m.structural, is_split(m)) for m in mutations}
             if len(self._targets) > 256:
                 self._targets.clear()
             self._targets[document] = targets
-        lines, structural = targets.get(seq, (None, False))
-        return facts.status, lines, structural
+        return targets
 
     # ------------------------------------------------------------ helpers
 

@@ -36,6 +36,11 @@ class ViewsBase:
         row = self.conn.execute("SELECT value FROM ledger WHERE key='organisation'").fetchone()
         return row[0] if row else ""
 
+    def organisation_kind(self) -> str:
+        """"gr" for a joint body financed by its participants, else "organisation"."""
+        row = self.conn.execute("SELECT value FROM ledger WHERE key='kind'").fetchone()
+        return row[0] if row else "organisation"
+
     def horizon(self, at: int | None = None) -> range:
         row = self.conn.execute(
             "SELECT first_year, last_year FROM horizon WHERE position <= ? ORDER BY position DESC LIMIT 1",

@@ -33,6 +33,11 @@ from projections.common import CARRIES, fold, utc_text
 BATCH = 500
 
 
+def _amounts_text(amounts: dict[str, int]) -> str:
+    """Amounts per year as JSON; years are four digits, so text order is year order."""
+    return "{" + ",".join(f'"{y}":{a}' for y, a in sorted(amounts.items())) + "}"
+
+
 class UnreadableEvent(Exception):
     """A stored event that cannot be projected (an unknown topic, a state that does not
     decode): the read models stop just before it."""
@@ -160,7 +165,7 @@ class Projector:
         self._log(event, position, "ledger_opened")
         self.conn.executemany(
             "INSERT OR REPLACE INTO ledger VALUES (?, ?)",
-            [("organisation", event.organisation), ("opened_at", utc_text(event.timestamp))],
+            [("organisation", event.organisation), ("opened_at", utc_text(event.timestamp)), ("kind", event.kind)],
         )
         self.conn.execute("INSERT INTO horizon VALUES (?, ?, ?)", (position, event.first_year, event.last_year))
 
@@ -201,6 +206,17 @@ class Projector:
             for year, (amount, source) in year_effects(amounts, carries=True, years=new_years).items():
                 rows.append((r["position"], r["seq"], r["leg"], r["unit"], r["line"], year, amount, source, position))
         db.insert_rows(self.conn, "effects", rows)
+        carried_splits = self.conn.execute(
+            "SELECT p.position, p.seq, p.leg, p.name, p.amounts "
+            "FROM split_participants p JOIN mutations m USING (position, seq) JOIN documents d ON d.position = p.position "
+            f"WHERE {CARRIES} AND d.status != 'withdrawn' ORDER BY p.position, p.seq, p.leg, p.name"
+        ).fetchall()
+        db.insert_rows(self.conn, "split_effects", [
+            (r["position"], r["seq"], r["leg"], r["name"], year, amount, position)
+            for r in carried_splits
+            for year, (amount, _) in year_effects({int(y): a for y, a in json.loads(r["amounts"]).items()},
+                                                  carries=True, years=new_years).items()
+        ])
         carried_here = {"since": position}
         self._add_to_figures("since_position = :since", carried_here, adopted=False)
         self._add_to_figures("since_position = :since AND position IN "
@@ -215,6 +231,7 @@ class Projector:
             "INSERT INTO key_participants VALUES (?, ?, ?, ?, ?)",
             [(position, n, event.key, p.name, p.percentage) for n, p in enumerate(event.participants, start=1)],
         )
+        db.insert_rows(self.conn, "key_scopes", [(position, event.key, item) for item in event.scope])
 
     def document_recorded(self, state: dict[str, Any], position: int) -> None:
         """A DocumentRecorded event, from its decoded JSON: nearly all of a ledger's data, so
@@ -234,6 +251,9 @@ class Projector:
         years = self._horizon()
         search_prefix = f"{document} {h['title']}"
         mutations, legs, effects = [], [], []
+        splits: list[tuple] = []
+        split_participants: list[tuple] = []
+        split_effects: list[tuple] = []
         for m in state["mutations"]:
             seq, kind, reason, reference = m["seq"], m["kind"], m.get("reason", ""), m.get("reference", "")
             structural = m.get("structural", False)
@@ -245,12 +265,18 @@ class Projector:
                 addresses.add(f"{unit}/{line}")
                 named.update(amounts)
                 net += sum(amounts.values())
-                # Years are four digits, so text order is year order.
-                legs.append((position, seq, n, unit, line,
-                             "{" + ",".join(f'"{y}":{a}' for y, a in sorted(amounts.items())) + "}"))
+                legs.append((position, seq, n, unit, line, _amounts_text(amounts)))
                 for year, (amount, source) in year_effects({int(y): a for y, a in amounts.items()},
                                                            carries=carries, years=years).items():
                     effects.append((position, seq, n, unit, line, year, amount, source, position))
+                split = leg.get("split") or m.get("split")
+                if split:
+                    splits.append((position, seq, n, split.get("key"), split.get("category", "")))
+                    for p in split.get("participants", ()):
+                        split_participants.append((position, seq, n, p["name"], _amounts_text(p["amounts_cents"])))
+                        for year, (amount, _) in year_effects({int(y): a for y, a in p["amounts_cents"].items()},
+                                                              carries=carries, years=years).items():
+                            split_effects.append((position, seq, n, p["name"], year, amount, position))
             lines = sorted(addresses)
             indexation = m.get("indexation")
             mutations.append((
@@ -262,6 +288,10 @@ class Projector:
         db.insert_rows(self.conn, "mutations", mutations)
         db.insert_rows(self.conn, "legs", legs)
         db.insert_rows(self.conn, "effects", effects)
+        if splits:
+            db.insert_rows(self.conn, "splits", splits)
+            db.insert_rows(self.conn, "split_participants", split_participants)
+            db.insert_rows(self.conn, "split_effects", split_effects)
         self._add_to_figures("position = :position", {"position": position}, adopted=False)
 
     @apply.register

@@ -73,6 +73,24 @@ TABLES: dict[str, dict] = {
         columns={"position": int, "seq": int, "key": str, "name": str, "percentage": str},
         pk=("position", "seq"),
     ),
+    # What a key covers when it does not cover the whole te dekken: unit ids, unit/line addresses.
+    "key_scopes": dict(columns={"position": int, "key": str, "scope": str}, pk=("position", "scope")),
+    # How a leg falls to the participants when not by the key in force for its line: by the key
+    # ``key``, or in the amounts of split_participants (expanded per year in split_effects).
+    # A mutation's own split is written for each of its legs.
+    "splits": dict(
+        columns={"position": int, "seq": int, "leg": int, "key": str, "category": str},
+        pk=("position", "seq", "leg"),
+    ),
+    "split_participants": dict(
+        columns={"position": int, "seq": int, "leg": int, "name": str, "amounts": str},
+        pk=("position", "seq", "leg", "name"),
+    ),
+    "split_effects": dict(
+        columns={"position": int, "seq": int, "leg": int, "name": str, "year": int, "amount_cents": int,
+                 "since_position": int},
+        pk=("position", "seq", "leg", "name", "year"),
+    ),
     "figures": dict(
         columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int,
                  "steps": int, "adopted_steps": int},
@@ -93,6 +111,7 @@ INDEXES = [
     ("log", ["recorded_at"]),
     ("documents", ["position"]),
     ("keys", ["from_year"]),
+    ("split_effects", ["year"]),
 ]
 
 

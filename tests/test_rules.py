@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.rules import SCALE, largest_remainder, units_of
+from projections.distribution import SCALE, largest_remainder, units_of
 
 INDEX = """
 document:

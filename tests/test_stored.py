@@ -22,6 +22,10 @@ from ledger.synthetic import HistoryGenerator
 def _as_data(event) -> dict:
     data = event.model_dump(mode="json") if hasattr(event, "model_dump") else msgspec.to_builtins(event)
     data.pop("class_version", None)
+    for m in data["mutations"]:  # the events leave out a split that is not there
+        for value in (m, *m["legs"]):
+            if value.get("split", ...) is None:
+                del value["split"]
     data["originator_id"] = str(event.originator_id)
     return json.loads(json.dumps(data, sort_keys=True))
 
