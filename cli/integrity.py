@@ -60,8 +60,10 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
             if not report.ok:
                 sys.exit(1)
             return
+        from ledger.text import one_line
+
         for finding in report.findings:
-            click.echo(f"finding: {finding}")
+            click.echo(f"finding: {one_line(finding)}")
         if report.ok:
             behind = report.views_position is not None and report.views_position < report.head_position
             views = (f"read models at position {report.views_position} of {report.head_position} "
@@ -72,15 +74,16 @@ def verify(ctx: click.Context, digest: str | None, as_json: bool) -> None:
                      "(recorded by an earlier version, acknowledged by the owner)")
             click.echo(f"ok: {report.events} events, hash chain intact, {rules}, {views}"
                        + (", ledger extends the digest" if digest else "") + f". Head: {report.digest}")
-        elif report.unacknowledged:
+        elif report.problems:
             for problem in report.problems:
-                click.echo(f"UNACKNOWLEDGED: {problem}", err=True)
-            click.echo(f"{report.unacknowledged} event(s) break today's rules; if an earlier version of begroting "
-                       "recorded them, the owner signs them off with "
-                       f"`begroting acknowledge --findings {report.unacknowledged}`", err=True)
+                click.echo(f"TAMPERED: {one_line(problem)}", err=True)
         else:
-            for problem in report.problems:
-                click.echo(f"TAMPERED: {problem}", err=True)
+            for finding in report.unacknowledged:
+                click.echo(f"UNACKNOWLEDGED: {one_line(finding)}", err=True)
+            n = len(report.unacknowledged)
+            click.echo(f"{n} event(s) break today's rules; if an earlier version of begroting recorded them "
+                       "(check who recorded each, and when), the owner signs them off with "
+                       f"`begroting acknowledge --findings {n}`", err=True)
         if not report.ok:
             sys.exit(1)
 

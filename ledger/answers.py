@@ -99,8 +99,10 @@ class Verified:
     @classmethod
     def of(cls, report: Any) -> Verified:
         """From the ledger's Verification."""
-        return cls(report.ok, report.events, report.digest, report.views_position, report.problems,
-                   report.rules, report.findings)
+        unacknowledged = [f"{u} (an earlier version allowed this; if one recorded it, the owner signs it off "
+                          "with `begroting acknowledge`)" for u in report.unacknowledged]
+        return cls(report.ok, report.events, report.digest, report.views_position,
+                   report.problems + unacknowledged, report.rules, report.findings)
 
 
 @dataclass(frozen=True)

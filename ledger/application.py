@@ -243,17 +243,17 @@ class Ledger:
         head = report.head_position
         views_head = self.views.head()
         if views_head > head:
-            report.problems.append(f"position {head + 1}: the read models hold events up to {views_head}, "
-                                   f"the event store ends at {head} (events lost?)")
+            report.add_problems([f"position {head + 1}: the read models hold events up to {views_head}, "
+                                 f"the event store ends at {head} (events lost?)"])
             return
         mismatch = self.views_mismatch()
         if mismatch:
-            report.problems.append(f"the read models do not reflect this event store ({mismatch})")
+            report.add_problems([f"the read models do not reflect this event store ({mismatch})"])
             return
         self.catch_up()
         report.views_position = self.views.head()
-        report.problems += binding.replay_differences(self.conn, self.app.recorder, MAPPER,
-                                                      report.views_position, progress)
+        report.add_problems(binding.replay_differences(self.conn, self.app.recorder, MAPPER,
+                                                       report.views_position, progress))
 
     # ------------------------------------------------------------ the proven state and commands
 
@@ -339,6 +339,10 @@ class Ledger:
         def decide(model: WriteModel) -> list[Event]:
             if model.rules >= RULES:
                 raise LedgerError("acknowledge: today's rules are in force already; nothing to acknowledge")
+            owner = model.ledger.opened_by if model.ledger else ""
+            if self.location.kind == "postgresql" and owner and self.actor != owner:
+                raise NotPermitted(f"acknowledge: only the ledger's owner ({owner}) signs off what an earlier "
+                                   f"version recorded, not {self.actor}")
             found = len(model.unacknowledged)
             if count != found:
                 raise LedgerError(f"acknowledge --findings {count}: the ledger holds {found} events that today's "

@@ -62,6 +62,7 @@ class LedgerState:
     unit_names: dict[str, str] = field(default_factory=dict)
     lines: dict[str, ChartLine] = field(default_factory=dict)  # "unit/line" -> line
     keys: dict[str, KeySet] = field(default_factory=dict)
+    opened_by: str = ""  # the actor that opened the ledger: on PostgreSQL, its owner
 
     @property
     def years(self) -> range:
@@ -94,6 +95,7 @@ def _(event: LedgerOpened, _: None) -> LedgerState:
         organisation=event.organisation,
         first_year=event.first_year,
         last_year=event.last_year,
+        opened_by=event.actor,
     )
 
 

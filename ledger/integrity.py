@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from uuid import UUID
 
+from events import RulesInForce
+
 if TYPE_CHECKING:
     from ledger.writemodel import WriteModel
 
@@ -123,16 +125,24 @@ class Verification:
     events: int
     head_position: int
     head_sha256: str
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # tampering, forgery, read models that differ
     views_position: int | None = None  # the position the (compared) read models reflect
     # What today's rules refuse in events an earlier program recorded, acknowledged by the owner.
     findings: list[str] = field(default_factory=list)
-    unacknowledged: int = 0  # how many of the problems an acknowledgement could settle
+    # The same, not yet acknowledged: what the owner's acknowledgement could settle, and only
+    # when nothing else is wrong (then the list is left empty: tampering comes first).
+    unacknowledged: list[str] = field(default_factory=list)
     rules: int = 1  # the rules the ledger's last events keep
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.unacknowledged
+
+    def add_problems(self, problems: list[str]) -> None:
+        """More that is wrong besides what an acknowledgement could settle."""
+        self.problems += problems
+        if self.problems:
+            self.unacknowledged = []
 
     @property
     def digest(self) -> str:
@@ -158,6 +168,8 @@ def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int,
             kept.append(model.chain.previous)
         if stamps is not None and not problems:
             odd = stamp_problem(event, stamps.get(position))
+            if odd is None and isinstance(event, RulesInForce) and event.acknowledged:
+                odd = _not_the_owner(event, stamps.get(position), stamps.get(1), model)
             if odd:
                 problems.append(f"position {position}: {odd}")
         if progress:
@@ -170,9 +182,6 @@ def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int,
     if model.expecting is not None and not problems:
         problems.append(f"position {model.position}: chart extension for document {model.expecting!r} "
                         "is not followed by that document (removed?)")
-    unacknowledged = [] if problems else model.unacknowledged
-    problems += [f"{u} (an earlier version allowed this; if one recorded it, the owner signs it off with "
-                 "`begroting acknowledge`)" for u in unacknowledged]
     problems.sort(key=_position_of)
     head = model.position
     if orphan is not None:
@@ -189,7 +198,17 @@ def check_events(model: WriteModel, rows: Iterable[tuple], *, digest: tuple[int,
             problems.append(f"position {position}: no event at the digest's position (removed?)")
     return Verification(events=model.count, head_position=head, head_sha256=model.chain.previous,
                         problems=problems, findings=model.findings, rules=model.rules,
-                        unacknowledged=len(unacknowledged))
+                        unacknowledged=[] if problems else list(model.unacknowledged))
+
+
+def _not_the_owner(event: Any, stamp: Stamp | None, opened: Stamp | None, model: WriteModel) -> str | None:
+    """Why an acknowledgement was not the owner's, or None: on a shared ledger only the role
+    that opened it signs off what an earlier version recorded."""
+    who = stamp[0] if stamp and stamp[0] else event.actor
+    owner = opened[0] if opened and opened[0] else (model.ledger.opened_by if model.ledger else None)
+    if owner is not None and who != owner:
+        return f"the findings are acknowledged by {who!r}, not by the ledger's owner {owner!r}"
+    return None
 
 
 def stamp_problem(event: Any, stamp: Stamp | None) -> str | None:

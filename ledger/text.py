@@ -46,6 +46,14 @@ def character_problem(value: str) -> str | None:
     return None
 
 
+def one_line(value: str) -> str:
+    """``value`` for a message on one line of a terminal: every control, format, line- or
+    paragraph-separator character escaped (``\\n``, ``\\x1b``, ``\\u202e``), so stored text
+    cannot start a line of its own or move the cursor."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in value)
+
+
 def text_problems(value: str, kind: str) -> list[str]:
     """Every reason the (normalised) text cannot be stored as a text of this kind."""
     out = []

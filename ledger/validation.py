@@ -30,6 +30,7 @@ from ledger.splits import corrects_a_split, split_problems
 from ledger.stored import as_mutations
 
 MAX_SEQ = 999_999  # a mutation's number, as a CSV file gives it (six digits)
+RESERVE_BELOW_ZERO = "would go below zero"  # the words of a mutation that takes a reserve below zero
 
 if TYPE_CHECKING:
     from events import DocumentRecorded
@@ -242,7 +243,7 @@ def _check_reserves(
             before += figure(address, year) + pending.get((address, year), 0)
             after += figure(address, year) + pending.get((address, year), 0) + change.get((address, year), 0)
             if after < min(before, 0):
-                problem(f"{field_}.amounts", f"reserve {address} would go below zero in {year} "
+                problem(f"{field_}.amounts", f"reserve {address} {RESERVE_BELOW_ZERO} in {year} "
                                              f"(balance {_euros(after)})")
                 return
 

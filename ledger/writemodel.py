@@ -51,6 +51,7 @@ from ledger.integrity import Chain, ChainBroken, RuleBroken
 from ledger.money import euro
 from ledger.reserves import Figures, Shifted, shortfall
 from ledger.stored import StoredDocument, as_mutations, decode
+from ledger.text import one_line
 
 # The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
 # bigint). Every sum any query makes is a sum of some of them, so as long as the absolute
@@ -95,6 +96,7 @@ class WriteModel:
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
         self._targets: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
+        self._stamp: tuple[str, datetime] | None = None  # the actor and time of the event being applied
         self.rules = 1  # 1 until a RulesInForce puts today's rules in force
         self.rules_version = 0  # RulesInForce events folded
         self.unacknowledged: list[str] = []  # what events before RulesInForce break of today's rules
@@ -161,7 +163,8 @@ class WriteModel:
         if self.last_timestamp is not None and event.timestamp < self.last_timestamp:
             message = (f"recorded at {event.timestamp.isoformat()}, before the event it follows "
                        f"({self.last_timestamp.isoformat()})")
-            if self.last_timestamp - event.timestamp > _RACE_SKEW:
+            # No earlier program wrote a RulesInForce: its own time is never acknowledgeable.
+            if self.last_timestamp - event.timestamp > _RACE_SKEW or isinstance(event, RulesInForce):
                 raise RuleBroken(message)
             self._later_rule(message)
         if self.expecting is not None and not (
@@ -169,6 +172,7 @@ class WriteModel:
             raise RuleBroken(f"chart extension for document {self.expecting!r} is not followed by that document")
         if self.ledger is None and not isinstance(event, LedgerOpened):
             raise RuleBroken(f"{type(event).__name__} before the ledger was opened")
+        self._stamp = (event.actor, event.timestamp)
         for finding in ledger_rules.text_findings(event):
             self._later_rule(finding)
         self._apply(event)
@@ -177,10 +181,12 @@ class WriteModel:
 
     def _later_rule(self, message: str) -> None:
         """A rule an earlier program did not have: broken once today's rules are in force,
-        to be acknowledged before."""
+        to be acknowledged before. The finding names who recorded the event and when, so the
+        owner can tell an old event from one added since, and shows stored text escaped."""
         if self.rules >= 2:
             raise RuleBroken(message)
-        self.unacknowledged.append(f"position {self._at}: {message}")
+        who = f" [recorded {self._stamp[1].isoformat()} by {self._stamp[0]!r}]" if self._stamp else ""
+        self.unacknowledged.append(one_line(f"position {self._at}: {message}{who}"))
 
     @singledispatchmethod
     def _apply(self, event: Event) -> None:
@@ -241,7 +247,7 @@ class WriteModel:
     @_apply.register(DocumentRecorded)
     @_apply.register(StoredDocument)
     def _(self, event: DocumentRecorded | StoredDocument) -> None:
-        from ledger.validation import check_recorded
+        from ledger.validation import RESERVE_BELOW_ZERO, check_recorded
 
         assert self.ledger is not None
         doc = event.header.id
@@ -259,9 +265,10 @@ class WriteModel:
         delta: dict[tuple[str, int], int] = defaultdict(int)
         for address, year, amount in effects:
             delta[(address, year)] += amount
-        if later:
-            self._later_rule(f"document {doc!r}: {later[0]}")
-        else:  # the document as a whole, whatever order its mutations take
+        for message in later:
+            self._later_rule(f"document {doc!r}: {message}")
+        if not any(RESERVE_BELOW_ZERO in message for message in later):
+            # The document as a whole, whatever order its mutations take.
             self._reserves_hold(self.ledger, self.figures, Shifted(self.figures, delta), {a for a, _ in delta},
                                 f"document {doc!r}")
         self.expecting = None
@@ -314,7 +321,7 @@ class WriteModel:
         assert facts.mutations is not None and self.ledger is not None
         live = sorted(d for d in self.corrected_by.get(event.document, ()) if self.documents[d].status != "withdrawn")
         if live:
-            self._later_rule(f"{event.document!r} is corrected by {', '.join(live)}; withdraw those first")
+            self._later_rule(f"{event.document!r} is corrected by {', '.join(map(repr, live))}; withdraw those first")
         delta: dict[tuple[str, int], int] = defaultdict(int)
         for address, year, amount in self._effects(facts.mutations):
             delta[(address, year)] -= amount

@@ -51,9 +51,9 @@ def _leg(address: str, amounts: dict[int, int]) -> Leg:
     return Leg(unit=unit, line=line, amounts_cents=amounts)
 
 
-def _document(doc: str, at: datetime, *mutations: Mutation) -> DocumentRecorded:
+def _document(doc: str, at: datetime, *mutations: Mutation, actor: str = "oud") -> DocumentRecorded:
     return DocumentRecorded(
-        originator_id=document_aggregate_id(doc), originator_version=1, timestamp=at, actor="oud",
+        originator_id=document_aggregate_id(doc), originator_version=1, timestamp=at, actor=actor,
         header=DocumentHeader(id=doc, kind="begrotingswijziging", title=doc, date=date(2025, 1, 1)),
         mutations=mutations, content_sha256="0" * 64)
 
@@ -62,19 +62,19 @@ class OlderProgram:
     """Saves events as a program from before RulesInForce did: through the chained store,
     with only the checks that program made (none here: each test keeps rules 1)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str, *, actor: str = "oud", clock: datetime = T0):
         self.ledger = Ledger(Location.parse(str(path)), create=True)
-        self.clock = T0
-        self.save(LedgerOpened(originator_id=LEDGER_ID, originator_version=1, timestamp=self.clock, actor="oud",
+        self.clock = clock
+        self.save(LedgerOpened(originator_id=LEDGER_ID, originator_version=1, timestamp=self.clock, actor=actor,
                                organisation="Oud", first_year=2025, last_year=2026, currency="EUR"))
-        chart = ChartExtended(originator_id=LEDGER_ID, originator_version=2, timestamp=self.tick(), actor="oud",
+        chart = ChartExtended(originator_id=LEDGER_ID, originator_version=2, timestamp=self.tick(), actor=actor,
                               document="basis", units=(ChartUnit(id="u", name="U", lines=(
                                   ChartLine(id="p", name="Personeel", type="lasten", cost="personeel"),
                                   ChartLine(id="b", name="Baten", type="baten"),
                                   ChartLine(id="res", name="Reserve", type="reserve", opening_balance_cents=100_000),
                               )),))
         self.save(chart, _document("basis", self.clock, Mutation(seq=1, kind="wijziging", structural=True,
-                                                                 legs=(_leg("u/p", {2025: 90_000_000}),))))
+                                                                 legs=(_leg("u/p", {2025: 90_000_000}),)), actor=actor))
 
     def tick(self, seconds: float = 1) -> datetime:
         self.clock += timedelta(seconds=seconds)
@@ -113,12 +113,14 @@ def test_an_older_ledger_fails_verify_until_the_owner_acknowledges_what_today_re
     _with_findings_of_every_kind(path)
     with Ledger.open(str(path), write=True) as ledger:
         report = ledger.verify()
-        assert not report.ok and report.unacknowledged == 4 and report.rules == 1
-        assert [p.split(":")[0] for p in report.problems] == ["position 4", "position 5", "position 8", "position 11"]
-        assert "the shift does not net to zero in 2025" in report.problems[0]
-        assert "before the event it follows" in report.problems[1]
-        assert "corrected by herstel" in report.problems[2]
-        assert "reserve u/res below zero in 2025" in report.problems[3]
+        assert not report.ok and len(report.unacknowledged) == 4 and report.rules == 1 and not report.problems
+        found = report.unacknowledged
+        assert [p.split(":")[0] for p in found] == ["position 4", "position 5", "position 8", "position 11"]
+        assert "the shift does not net to zero in 2025" in found[0]
+        assert "before the event it follows" in found[1]
+        assert "corrected by 'herstel'" in found[2]
+        assert "reserve u/res below zero in 2025" in found[3]
+        assert all(f.endswith("by 'oud']") for f in found)  # who recorded it, and when
         head = report.head_position
         nieuw = document_from_mapping(
             {"document": {"id": "nieuw", "kind": "voorjaarsnota", "title": "N", "date": "2025-03-01"},
@@ -132,7 +134,7 @@ def test_an_older_ledger_fails_verify_until_the_owner_acknowledges_what_today_re
         assert position == head + 1
         again = ledger.verify()
         assert again.ok and again.rules == 2
-        assert again.findings == [p.split(" (an earlier version")[0] for p in report.problems]
+        assert again.findings == found
         ledger.record_input(nieuw)
         assert ledger.verify().ok
 
@@ -514,7 +516,8 @@ def test_stored_text_the_text_rules_refuse_needs_acknowledging(tmp_path):
     old.close()
     with Ledger.open(str(path), write=True) as ledger:
         report = ledger.verify()
-        assert report.unacknowledged == 1 and "mutations.1.reason: contains a right-to-left" in report.problems[0]
+        assert "mutations.1.reason: contains a right-to-left" in report.unacknowledged[0]
+        assert len(report.unacknowledged) == 1
         ledger.acknowledge(1)
         assert ledger.verify().ok
 
@@ -531,3 +534,103 @@ def test_import_holds_a_file_s_stamps_against_its_events(base, tmp_path):
     result = Cli(target, tmp_path)("import", str(exported), ok=False)
     assert result.exit_code == 1 and "stored_events[1]: the event names" in result.stderr
     assert not target.exists()
+
+
+# ---------------------------------------------------------------- a hostile review's findings
+
+
+def test_every_rule_a_document_breaks_is_named_not_only_the_first(tmp_path):
+    """One older document with a saldo-changing shift and a reserve taken below zero: both
+    need acknowledging, word for word; acknowledging the first alone would hide the second."""
+    path = tmp_path / "oud.db"
+    old = OlderProgram(path)
+    old.save(_document("dubbel", old.tick(),
+                       Mutation(seq=1, kind="verschuiving", legs=(_leg("u/p", {2025: 10_000}), _leg("u/b", {2025: -10_000}))),
+                       Mutation(seq=2, kind="reserve", legs=(_leg("u/res", {2025: -150_000}),))))
+    old.close()
+    with Ledger.open(str(path), write=True) as ledger:
+        report = ledger.verify()
+    assert len(report.unacknowledged) == 2, report.unacknowledged
+    assert "the shift does not net to zero" in report.unacknowledged[0]
+    assert "below zero" in report.unacknowledged[1]
+
+
+def test_tampering_on_top_of_findings_is_tampering_not_something_to_acknowledge(tmp_path):
+    path = tmp_path / "oud.db"
+    _with_findings_of_every_kind(path)
+    with Ledger.open(str(path), write=True) as ledger:
+        last = ledger.verify().head_position
+    with sqlite3.connect(path) as conn:  # the last event goes; its chain link stays
+        conn.execute("DELETE FROM stored_events WHERE rowid = ?", (last,))
+    result = Cli(path, tmp_path)("verify", ok=False)
+    assert result.exit_code == 1 and "TAMPERED: " in result.stderr and "chain link without its event" in result.stderr
+    assert "acknowledge" not in result.stderr and "UNACKNOWLEDGED" not in result.stderr
+
+
+def test_a_finding_shows_stored_text_escaped_so_verify_cannot_be_made_to_print_lines(tmp_path):
+    path = tmp_path / "oud.db"
+    old = OlderProgram(path)
+    old.save(_document("fout", old.tick(), Mutation(seq=1, kind="wijziging", legs=(_leg("u/p", {2025: 500}),))))
+    forged = "x\nok: 99 events, hash chain intact\x1b[2K"
+    old.save(_document(forged, old.tick(), Mutation(seq=1, kind="correctie", corrects=MutationRef(
+        document="fout", seq=1), legs=(_leg("u/p", {2025: -100}),))))
+    old.save(DocumentWithdrawn(originator_id=document_aggregate_id("fout"), originator_version=2,
+                               timestamp=old.tick(), actor="oud", document="fout", date=date(2025, 2, 1), reason="x"))
+    old.close()
+    bg = Cli(path, tmp_path)
+    result = bg("verify", ok=False)
+    assert "\x1b" not in result.stderr and not any(line.startswith("ok:") for line in result.stderr.splitlines())
+    bg("acknowledge", "--findings", "2")
+    result = bg("verify")
+    assert [line for line in result.stdout.splitlines() if line.startswith("ok:")] == [result.stdout.splitlines()[-1]]
+    assert "\x1b" not in result.stdout
+
+
+def test_a_rules_event_recorded_before_the_event_it_follows_is_refused_not_acknowledgeable(tmp_path):
+    path = tmp_path / "oud.db"
+    old = OlderProgram(path)
+    clock = old.clock
+    finding = (f"position 4: recorded at {(clock - timedelta(minutes=4)).isoformat()}, before the event it follows "
+               f"({clock.isoformat()})")
+    old.save(RulesInForce(originator_id=RULES_ID, originator_version=1, timestamp=clock - timedelta(minutes=4),
+                          actor="oud", rules=2, acknowledged=(finding,)))
+    old.close()
+    with Ledger.open(str(path)) as ledger:
+        report = ledger.verify()
+    assert not report.ok and report.problems and "before the event it follows" in report.problems[0]
+
+
+def test_on_postgresql_only_the_owner_acknowledges(tmp_path):
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from ledger.ledger_rules import rules_event
+    from tests.conftest import PG_SERVER, FreshDatabase
+    from tests.test_postgres import url_for
+
+    db = FreshDatabase()
+    suffix = uuid.uuid4().hex[:8]
+    controller, auditor = f"ctl_{suffix}", f"aud_{suffix}"
+    try:
+        old = OlderProgram(db.url, actor="postgres", clock=datetime.now(UTC))  # the database stamps its own time
+        old.save(_document("schuif", old.tick(), Mutation(seq=1, kind="verschuiving", legs=(
+            _leg("u/p", {2025: 10_000}), _leg("u/b", {2025: -10_000}))), actor="postgres"))
+        old.close()
+        owner = Cli(db.url, tmp_path)
+        owner("roles", "setup", "--controller", controller, "--auditor", auditor)
+        ctl = Cli(url_for(db, controller), tmp_path)
+        result = ctl("acknowledge", "--findings", "1", ok=False)
+        assert result.exit_code == 1 and "only the ledger's owner" in result.stderr
+        # Saved by hand through the library, past the command's check: verify still fails.
+        with Ledger.open(url_for(db, controller), write=True) as ledger:
+            model = ledger.writer.model(unacknowledged=True)
+            ledger.app.save(rules_event(0, old.tick(), controller, tuple(model.unacknowledged)))
+        result = owner("verify", ok=False)
+        assert result.exit_code == 1 and "acknowledged by" in result.stderr and controller in result.stderr
+    finally:
+        db.drop()
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            for role in (controller, auditor):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {0}").format(sql.Identifier(role)))

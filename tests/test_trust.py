@@ -430,7 +430,7 @@ def test_a_document_with_live_corrections_cannot_be_withdrawn(bg: Cli):
         """)
     before = bg.event_count()
     result = bg("withdraw", "w", "--reason", "vervalt", ok=False)
-    assert result.exit_code == 1 and "corrected by c; withdraw those first" in result.stderr
+    assert result.exit_code == 1 and "corrected by 'c'; withdraw those first" in result.stderr
     assert bg.event_count() == before
     bg("withdraw", "c", "--reason", "vervalt")
     bg("withdraw", "w", "--reason", "vervalt")
