@@ -90,6 +90,9 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
                 out.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
             if dry_run:
                 out.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
+                if result.participants:
+                    out.print(render.participants_effect_table(result.participants,
+                                                               title=f"What {result.document} costs each participant"))
         if as_json:
             from ledger.answers import Recorded
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Explanation,
         HistoryRow,
         KeyEntry,
+        ParticipantDiff,
         SharePart,
         ShowTable,
         Step,
@@ -224,40 +225,33 @@ def _part_label(part: SharePart) -> str:
 
 
 def contributions_table(result: Contributions) -> Table:
-    """One row per participant: a column per key (and per category of the mutations' own
-    splits), the contribution and its weighted percentage."""
+    """One row per participant: its contribution, its weighted percentage and what it is
+    made of (its share of each key, its own split amounts per category)."""
     key = f"key {result.key} (from {result.key_from})" if result.key else "no general key"
     table = Table(title=plain(f"Bijdragen {result.year} — {key}: te dekken {euro(result.total_cents)}"),
                   title_justify="left", header_style="bold")
-    labels = list(dict.fromkeys(_part_label(part) for p in result.participants for part in p.parts))
-    by = result.by
-    table.add_column("participant", ratio=1, min_width=12)
-    if by:
-        table.add_column(by)
-    for label in labels:
-        table.add_column(plain(label), justify="right", no_wrap=True)
-    for col in ("rounding", "contribution", "gewogen %"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("participant", no_wrap=True)
+    table.add_column("contribution", justify="right", no_wrap=True)
+    table.add_column("gewogen %", justify="right", no_wrap=True)
+    several = len({_part_label(part) for p in result.participants for part in p.parts}) > 1 or result.by
+    if several:
+        table.add_column(f"by {result.by}" if result.by else "made up of")
     for p in result.participants:
-        cells = {label: 0 for label in labels}
-        for part in p.parts:
-            cells[_part_label(part)] += part.amount_cents
-        weighted = (p.weighted_percentage or "").replace(".", ",") + " %" if p.weighted_percentage else ""
-        table.add_row(plain(p.name), *([""] if by else []), *(money(c) for c in cells.values()),
-                      money(p.rounding_cents) if p.rounding_cents else "", money(p.amount_cents, bold=True), weighted)
-        for row in p.by or ():
-            table.add_row("", plain(getattr(row, by or "") or "—"), *([""] * len(labels)), "", money(row.amount_cents), "")
+        weighted = p.weighted_percentage.replace(".", ",") + " %" if p.weighted_percentage else ""
+        made = Table.grid(padding=(0, 1), expand=True)
+        made.add_column(ratio=1, overflow="ellipsis", no_wrap=True)
+        made.add_column(justify="right", no_wrap=True)
+        for label, cents in ([(getattr(row, result.by) or "—", row.amount_cents) for row in p.by or ()] if result.by
+                             else [(_part_label(part), part.amount_cents) for part in p.parts]):
+            made.add_row(plain(label), money(cents))
+        table.add_row(plain(p.name), money(p.amount_cents, bold=True), weighted, *([made] if several else []))
     if result.afronding_cents is not None:
-        table.add_row(Text("Afronding", style="italic"), *([""] if by else []), *([""] * len(labels)), "",
-                      money(result.afronding_cents), "")
-    table.add_row(Text("Totaal", style="bold"), *([""] if by else []),
-                  *(money(sum(part.amount_cents for p in result.participants for part in p.parts
-                              if _part_label(part) == label)) for label in labels),
-                  "", money(result.total_cents, bold=True), "100 %" if result.total_cents else "")
-    table.caption = ("each key's part rounded down to the cent; the cents left go to the largest remainders "
-                     "(ties: larger percentage, then key order)"
-                     + ("; amounts in whole euros summing to the rounded total" if result.afronding_cents is not None
-                        else ""))
+        table.add_row(Text("Afronding", style="italic"), money(result.afronding_cents), "", *([""] if several else []))
+    table.add_row(Text("Totaal", style="bold"), money(result.total_cents, bold=True),
+                  "100 %" if result.total_cents else "", *([""] if several else []))
+    rounding = ("; amounts in whole euros summing to the rounded total" if result.afronding_cents is not None else "")
+    table.caption = ("each key's part is split to the cent by largest remainder (ties: larger percentage, "
+                     "then key order)" + rounding)
     return table
 
 
@@ -305,6 +299,18 @@ def contributions_diff_table(result: ContributionsDiff) -> Table:
                 table.add_row(plain(p.name), str(year), plain(c.document), money(c.amount_cents))
             table.add_row(Text(p.name, style="bold"), str(year), Text("total", style="bold"),
                           money(p.total_cents.get(year, 0), bold=True))
+    return table
+
+
+def participants_effect_table(participants: tuple[ParticipantDiff, ...], *, title: str) -> Table:
+    """A dry run's change for each participant, per year."""
+    years = sorted({y for p in participants for y in p.total_cents})
+    table = Table(title=plain(title), title_justify="left", header_style="bold")
+    table.add_column("participant")
+    for year in years:
+        table.add_column(str(year), justify="right", no_wrap=True)
+    for p in participants:
+        table.add_row(plain(p.name), *(money(p.total_cents.get(y, 0)) for y in years))
     return table
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from ledger.money import decimal_text
-from projections.answers import AS_TEXT
+from projections.answers import AS_TEXT, OMIT_NONE, ParticipantDiff
 
 
 def plain(value: Any) -> Any:
@@ -75,13 +75,15 @@ class Recorded:
     new_lines: list[str]
     excluded_from_indexation: list[str]
     changes: tuple[Change, ...]
+    # A dry run: what the document would change for each participant, per year.
+    participants: tuple[ParticipantDiff, ...] | None = field(default=None, metadata=OMIT_NONE)
 
     @classmethod
     def of(cls, result: Any) -> Recorded:
         """From the ledger's RecordResult."""
         return cls(result.document, result.mutation_count, result.already_recorded, result.dry_run,
                    result.position, result.new_lines, result.excluded_from_indexation,
-                   tuple(Change(*c) for c in result.changes))
+                   tuple(Change(*c) for c in result.changes), result.participants)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from ledger.text import checked_text
 from ledger.writemodel import WriteModel
 from ledger.writer import Decide, Writer, now, stamp
 from projections.db import drop_tables, rollback
+from projections.errors import NoKeyInForce
 from projections.projector import Projector, UnreadableEvent
 from projections.queries import Views
 
@@ -283,7 +284,21 @@ class Ledger:
                                    if isinstance(r.domain_event, DocumentRecorded))
 
         self._save_change(doc.source, make, dry_run=dry_run, catch_up=catch_up, saved=saved)
+        if dry_run and result.mutations:
+            result.participants = self._participants_effect(result, adopted_only=adopted_only)
         return result
+
+    def _participants_effect(self, result: RecordResult, *, adopted_only: bool) -> tuple | None:
+        """What the document a dry run checked would change for each participant (None when
+        no key covers the ledger's te dekken)."""
+        from projections.contributions import ContributionQueries
+        from projections.distribution import items_of
+
+        items = items_of(result.document, result.mutations, result.line_types, self.views.horizon())
+        try:
+            return ContributionQueries(self.views).effect(result.document, items, adopted_only=adopted_only) or None
+        except NoKeyInForce:
+            return None
 
     def _save_change(self, what: str, make: Decide, *, dry_run: bool = False, catch_up: bool = True,
                      saved: Callable[[list], None] | None = None, unacknowledged: bool = False) -> int | None:

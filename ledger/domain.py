@@ -191,7 +191,8 @@ class RecordResult:
     excluded_from_indexation: list[str] = field(default_factory=list)
     new_lines: list[str] = field(default_factory=list)
     mutations: tuple[Mutation, ...] = ()  # what the document records (for the effect on the participants)
-    participants: object = None  # projections.answers.ContributionsDiff, filled in by a dry run
+    line_types: dict[str, str] = field(default_factory=dict)  # "unit/line" -> type, new lines included
+    participants: tuple | None = None  # projections.answers.ParticipantDiff: a dry run's effect on each
 
 
 def content_sha256(doc: DocumentInput) -> str:
@@ -259,6 +260,8 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
         excluded_from_indexation=checked.excluded_from_indexation,
         new_lines=[f"{u.id}/{line.id}" for u in checked.new_units for line in u.lines],
         mutations=recorded.mutations,
+        line_types={**{a: line.type for a, line in ledger.lines.items()},
+                    **{f"{u.id}/{line.id}": line.type for u in checked.new_units for line in u.lines}},
     )
     return events, result
 

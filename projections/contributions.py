@@ -232,6 +232,23 @@ class ContributionQueries:
             ) for name in names),
         )
 
+    def effect(self, document: str, extra: list[Item], *, adopted_only: bool = False) -> tuple[ParticipantDiff, ...]:
+        """What adding ``extra`` (a document not recorded yet) would change for each participant,
+        per year, under the keys in force now; nothing when no key is set."""
+        head = self.views.head()
+        rules = self.rules(head)
+        if not rules:
+            return ()
+        years = list(self.views.horizon(head))
+        before = self.amounts(years, head, rules, adopted_only=adopted_only)
+        after = self.amounts(years, head, rules, adopted_only=adopted_only, extra=extra)
+        names = list(dict.fromkeys([n for n, _ in before] + [n for n, _ in after]))
+        change = {(n, y): after.get((n, y), 0) - before.get((n, y), 0) for n in names for y in years}
+        return tuple(ParticipantDiff(name=n, total_cents={y: change[(n, y)] for y in years},
+                                     changes=tuple(ParticipantChange(document, y, change[(n, y)])
+                                                   for y in years if change[(n, y)]))
+                     for n in names)
+
     def amounts(self, years: list[int], at: int, rules: list[KeyRule], *, adopted_only: bool = False,
                 extra: Iterable[Item] = ()) -> dict[tuple[str, int], int]:
         """{(participant, year): cents} at ``at`` under ``rules``."""

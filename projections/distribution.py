@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor
-from typing import Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable
+
+from events import kind_carries, leg_split, year_effects
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 SIGN = {"lasten": 1, "reserve": 1, "baten": -1}  # how a line's amount counts in te dekken
@@ -261,5 +263,22 @@ def _order(pool: Pool) -> tuple[int, int]:
     return (len(pool.rule.scope) > 0, pool.rule.position)
 
 
-def te_dekken(item_type: str, cents: int) -> int:
-    return SIGN[item_type] * cents
+def items_of(document: str, mutations: Iterable[Any], line_types: dict[str, str], years: range) -> list[Item]:
+    """The items of mutations (``events.Mutation``) that are not in the read models yet: what
+    a dry run adds, to show what a document would cost each participant."""
+    out = []
+    for m in mutations:
+        carry = kind_carries(m.kind, structural=m.structural)
+        for leg in m.legs:
+            sign = SIGN[line_types[leg.address]]
+            split = leg_split(m, leg)
+            common = dict(unit=leg.unit, line=leg.line, type=line_types[leg.address], document=document,
+                          category=split.category if split else "")
+            if split is not None and split.key is None:
+                for p in split.participants:
+                    for year, (cents, _) in year_effects(p.amounts_cents, carries=carry, years=years).items():
+                        out.append(Item(year=year, cents=sign * cents, participant=p.name, **common))
+                continue
+            for year, (cents, _) in year_effects(leg.amounts_cents, carries=carry, years=years).items():
+                out.append(Item(year=year, cents=sign * cents, split_key=split.key if split else None, **common))
+    return out

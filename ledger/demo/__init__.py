@@ -14,10 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from events import ChartExtended, DocumentAdopted, DocumentRecorded, LedgerOpened, RulesInForce
+from events import ChartExtended, DocumentAdopted, DocumentRecorded, KeySet, LedgerOpened, RulesInForce
 from ledger.application import Ledger
 from ledger.domain import content_sha256
 from ledger.errors import LedgerError
+from ledger.keys import read_key
 from ledger.parsing import read_document
 from ledger.storage import Location
 
@@ -34,6 +35,15 @@ class NotADemoLedger(LedgerError):
 
 
 def documents() -> list[Path]:
+    return [p for p in _files() if not p.name.startswith("key-")]
+
+
+def keys() -> list[Path]:
+    """The demo's distribution keys, set before its documents (whose splits name the provinces)."""
+    return [p for p in _files() if p.name.startswith("key-")]
+
+
+def _files() -> list[Path]:
     folder = resources.files("ledger.demo")
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
 
@@ -71,6 +81,9 @@ def build_demo(path: str, say: Callable[[str], None] = lambda _: None) -> Ledger
 
 
 def _record_all(ledger: Ledger, say: Callable[[str], None]) -> None:
+    for key in keys():
+        position = ledger.set_key(str(key))
+        say(f"{key.name}: " + (f"key set at position {position}" if position else "already set"))
     for doc in documents():
         result = ledger.record(str(doc))
         say(f"{doc.name}: " + ("already recorded" if result.already_recorded
@@ -87,6 +100,7 @@ def _check_is_demo(path: str, location: Location) -> None:
 
     parsed = [read_document(str(doc)) for doc in documents()]
     demo = {content_sha256(doc) for doc in parsed}
+    demo_keys = [read_key(str(key)) for key in keys()]
     ids = {doc.id for doc in parsed}
     found: set[str] = set()
     refusal = NotADemoLedger(f"--ledger {location}: already holds a ledger that is not a demo ledger; "
@@ -105,6 +119,9 @@ def _check_is_demo(path: str, location: Location) -> None:
                 ok = event.document in ids
             elif isinstance(event, RulesInForce):
                 ok = True
+            elif isinstance(event, KeySet):
+                ok = any((event.key, event.from_year, list(event.participants), event.scope)
+                         == (k.id, k.from_year, k.participants, k.scope) for k in demo_keys)
             else:
                 ok = False
             if not ok:
