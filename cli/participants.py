@@ -94,7 +94,7 @@ def _show_keys(ctx: click.Context, key_id: str | None, as_json: bool) -> None:
 @click.option("--by", type=click.Choice(["document", "unit", "line", "category"]),
               help="Break each participant's amount down (with --year).")
 @click.option("--round", "rounding", type=click.Choice(["euro"]),
-              help="Round to whole euros that sum to the rounded total; the rest is the afronding (with --year).")
+              help="Round to whole euros that sum to the rounded total; the rest is the afronding.")
 @adopted_only_option()
 @as_of_option()
 @json_option()
@@ -116,8 +116,8 @@ def contributions(ctx: click.Context, year: str | None, points: tuple[str, str] 
 
     if (year is None) == (points is None):
         raise Failure("give --year Y, or --diff A B")
-    if points is not None and (by or rounding or as_of):
-        raise Failure("--by, --round and --as-of go with --year, not with --diff")
+    if points is not None and (by or as_of):
+        raise Failure("--by and --as-of go with --year, not with --diff")
     shown: object
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         ask = ContributionQueries(ledger.views)
@@ -125,7 +125,7 @@ def contributions(ctx: click.Context, year: str | None, points: tuple[str, str] 
             a, b = (ledger.views.resolve_point(p) for p in points)
             head = ledger.views.head()
             changed = ask.diff(head if a is None else a, head if b is None else b, a_label=points[0],
-                               b_label=points[1], adopted_only=adopted_only)
+                               b_label=points[1], adopted_only=adopted_only, round_euro=rounding == "euro")
             shown = changed if as_json else render.contributions_diff_table(changed)
         else:
             number = whole(year or "", "--year", 1, 9999)

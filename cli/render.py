@@ -286,20 +286,32 @@ def contribution_view(result: Contribution) -> Group:
     return Group(head, steps)
 
 
-def contributions_diff_table(result: ContributionsDiff) -> Table:
-    """Per participant and year the change, and the documents that caused it."""
-    table = Table(title=plain(f"Bijdragen: verschil van {result.from_} (position {result.from_position}) "
-                              f"naar {result.to} (position {result.to_position})"),
-                  title_justify="left", header_style="bold")
-    for col in ("participant", "year", "document", "change"):
-        table.add_column(col, justify="right" if col == "change" else "left")
-    for p in result.participants:
-        for year in result.years:
-            for c in (c for c in p.changes if c.year == year):
-                table.add_row(plain(p.name), str(year), plain(c.document), money(c.amount_cents))
-            table.add_row(Text(p.name, style="bold"), str(year), Text("total", style="bold"),
-                          money(p.total_cents.get(year, 0), bold=True))
-    return table
+def contributions_diff_table(result: ContributionsDiff) -> Group:
+    """Per year a table as joint bodies publish it ("verschil met vastgestelde begroting"):
+    a row per participant, a column per document that changed what it pays, and the total."""
+    tables = []
+    for year in result.years:
+        documents = list(dict.fromkeys(c.document for p in result.participants for c in p.changes if c.year == year))
+        rounding = [r for r in result.afronding or () if r.year == year]
+        if not documents and not any(p.total_cents.get(year) for p in result.participants):
+            continue
+        table = Table(title=plain(f"Bijdragen {year}: verschil van {result.from_} naar {result.to}"),
+                      title_justify="left", header_style="bold")
+        table.add_column("participant", no_wrap=True)
+        for document in documents:
+            table.add_column(plain(document), justify="right", no_wrap=True)
+        table.add_column("totaal", justify="right", no_wrap=True)
+        for p in result.participants:
+            cells = [sum(c.amount_cents for c in p.changes if c.year == year and c.document == d) for d in documents]
+            table.add_row(plain(p.name), *(money(c) for c in cells), money(p.total_cents.get(year, 0), bold=True))
+        if result.afronding is not None:
+            table.add_row(Text("Afronding", style="italic"),
+                          *(money(sum(r.amount_cents for r in rounding if r.document == d)) for d in documents),
+                          money(sum(r.amount_cents for r in rounding)))
+        tables.append(table)
+    if not tables:
+        return Group(Text(f"No participant's contribution changed from {result.from_} to {result.to}."))
+    return Group(*tables)
 
 
 def participants_effect_table(participants: tuple[ParticipantDiff, ...], *, title: str) -> Table:

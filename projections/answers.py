@@ -465,6 +465,8 @@ class ContributionsDiff:
     adopted_only: bool = False
     years: tuple[int, ...] = ()
     participants: tuple[ParticipantDiff, ...] = ()
+    # --round euro: per document and year, the exact change less the whole euros shown.
+    afronding: tuple[ParticipantChange, ...] | None = _omitted()
 
 
 @dataclass(frozen=True)

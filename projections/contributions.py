@@ -198,13 +198,16 @@ class ContributionQueries:
                                                    "total_cents", "lasten_cents", "baten_cents", "reserves_cents")}
         return Contribution(**header, participant=share, steps=tuple(steps))
 
-    def diff(self, a: int, b: int, *, a_label: str, b_label: str, adopted_only: bool = False) -> ContributionsDiff:
+    def diff(self, a: int, b: int, *, a_label: str, b_label: str, adopted_only: bool = False,
+             round_euro: bool = False) -> ContributionsDiff:
         """What changed for each participant from point ``a`` to point ``b``, per year, split by
         the documents in between: each document's change is what the participant pays just
         after its event less just before, so the changes sum exactly to the total change.
         Every point is distributed by the keys as set at the later point: documents change
         what the participants pay, keys only how it is divided (compare ``contributions
-        --as-of`` before and after a key for what a key changes)."""
+        --as-of`` before and after a key for what a key changes). ``round_euro``: each
+        document's changes in whole euros that sum to its rounded total, the rest per document
+        and year in ``afronding``, as published difference tables are."""
         low, high = min(a, b), max(a, b)
         years = list(self.views.horizon(high))
         rules = self.rules(high)
@@ -222,14 +225,18 @@ class ContributionQueries:
             before = after
         sign = 1 if b >= a else -1
         names = list(dict.fromkeys([n for n, _ in start] + [n for n, _ in before]))
+        if b < a:
+            changes = {n: [ParticipantChange(c.document, c.year, -c.amount_cents) for c in cs] for n, cs in changes.items()}
+        afronding = _round_columns(changes, names) if round_euro else None
         return ContributionsDiff(
             from_=a_label, to=b_label, from_position=a, to_position=b, adopted_only=adopted_only, years=tuple(years),
             participants=tuple(ParticipantDiff(
                 name=name,
-                total_cents={y: sign * (before.get((name, y), 0) - start.get((name, y), 0)) for y in years},
-                changes=tuple(ParticipantChange(c.document, c.year, sign * c.amount_cents)
-                              for c in sorted(changes.get(name, ()), key=lambda c: c.year)),
+                total_cents={y: sum(c.amount_cents for c in changes.get(name, ()) if c.year == y) if round_euro
+                             else sign * (before.get((name, y), 0) - start.get((name, y), 0)) for y in years},
+                changes=tuple(sorted(changes.get(name, ()), key=lambda c: c.year)),
             ) for name in names),
+            afronding=afronding,
         )
 
     def effect(self, document: str, extra: list[Item], *, adopted_only: bool = False) -> tuple[ParticipantDiff, ...]:
@@ -269,6 +276,27 @@ def distribute(year: int, items: list[Item], rules: list[KeyRule]) -> Distributi
         what = f"line {e.item.unit}/{e.item.line}" if general is None and rules else "te dekken"
         raise NoKeyInForce(f"no distribution key is in force for {what} in {year}: "
                            "set one with `begroting key set FILE`") from None
+
+
+def _round_columns(changes: dict[str, list[ParticipantChange]], names: list[str]) -> tuple[ParticipantChange, ...]:
+    """Round each document's changes in each year to whole euros summing to the document's
+    rounded total (largest remainder), in place; returns what rounding left per column."""
+    columns: dict[tuple[str, int], dict[str, int]] = {}
+    for name, found in changes.items():
+        for c in found:
+            columns.setdefault((c.document, c.year), {})[name] = c.amount_cents
+    rounded: dict[str, list[ParticipantChange]] = {name: [] for name in names}
+    left = []
+    for (document, year), exact in columns.items():
+        cents = [exact.get(name, 0) for name in names]
+        euros = apportion(_round_half_up(Fraction(sum(cents), 100)), [Fraction(c, 100) for c in cents])
+        for name, whole in zip(names, euros, strict=True):
+            if whole or exact.get(name):
+                rounded[name].append(ParticipantChange(document, year, whole * 100))
+        left.append(ParticipantChange(document, year, sum(cents) - 100 * sum(euros)))
+    changes.clear()
+    changes.update(rounded)
+    return tuple(left)
 
 
 def _round_half_up(value: Fraction) -> int:
