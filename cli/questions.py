@@ -58,7 +58,8 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_o
             title += f" — as of {as_of} (position {data.position})"
         if adopted_only:
             title += " — adopted documents only"
-        console().print(render.show_table(data, title=title))
+        out = console()
+        out.print(render.show_table(data, title=title, width=out.width))
 
 
 @click.command()

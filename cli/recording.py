@@ -173,7 +173,8 @@ def demo(ctx: click.Context, years: tuple[int, ...]) -> None:
     with errors():
         with build_demo(path, say=lambda text: click.echo(text, err=True)) as ledger:
             data = ledger.views.show(None, years=list(years) or [2024])
-            console().print(render.show_table(data, title=f"Begroting {data.organisation} (demo: {path})"))
+            out = console()
+            out.print(render.show_table(data, title=f"Begroting {data.organisation} (demo: {path})", width=out.width))
 
 
 COMMANDS = [init, record, adopt, withdraw, extend, demo]

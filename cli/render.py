@@ -4,9 +4,12 @@ integer cents."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
         Contributions,
         ContributionsDiff,
         Diff,
+        DiffRow,
         DocumentView,
         Explanation,
         HistoryRow,
@@ -33,9 +37,17 @@ if TYPE_CHECKING:
     )
 
 
+PIPED_WIDTH = 200  # output that goes to a file or a pipe, when COLUMNS does not say
+
+
 def console(stderr: bool = False) -> Console:
-    # Stored text is printed as it is: never read as rich markup ("[/x]") or emoji codes (":x:").
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+    """Stored text is printed as it is: never read as rich markup ("[/x]") or emoji codes
+    (":x:"). The width is COLUMNS when set, else the terminal's; output to a pipe or a file
+    is not cut at 80 columns."""
+    out = Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out.width = PIPED_WIDTH
+    return out
 
 
 def plain(value: Any) -> Text:
@@ -57,48 +69,69 @@ def progress_bar(description: str) -> tuple[Any, Any]:
     return progress, update
 
 
-def money(cents: int | None, *, bold: bool = False) -> Text:
+def money(cents: int | None, *, bold: bool = False, symbol: bool = True) -> Text:
     if cents is None:
         return Text("")
     style = "red" if cents < 0 else ""
     if bold:
         style = (style + " bold").strip()
-    return Text(euro(cents), style=style)
+    return Text(euro(cents, symbol=symbol), style=style)
 
 
 # ------------------------------------------------------------------ show
 
 
-def show_table(data: ShowTable, *, title: str) -> Table:
+def show_table(data: ShowTable, *, title: str, width: int = 80) -> Table:
+    """Units and their lines with an amount column per year; amounts never break. Lines show
+    their name and the id commands take (and the type when it is not lasten); when ``width``
+    leaves too little room for names beside the years, lines show their id alone and units
+    their name on a row of its own (``explain`` gives any line's name)."""
     years = data.years
-    table = Table(title=plain(title), title_justify="left", show_lines=False, header_style="bold")
-    table.add_column("Unit / line")
-    table.add_column("type", style="dim")
+    widest = max([len(euro(a)) for t in ("lasten", "baten", "te_dekken") for a in getattr(data.totals, f"{t}_cents").values()]
+                 + [len(euro(a)) for line in data.lines for a in line.years_cents.values()] + [4])
+    room = width - len(years) * (widest + 2)  # an amount column takes its padding and a separator
+    names = room >= 30
+    # Narrow: every amount is in euros, so the € goes to the title and ids stand for names.
+    sign = room >= 24
+    if not sign:
+        title += " (bedragen in €)"
+    table = Table(title=plain(title), title_justify="left", show_lines=False, header_style="bold",
+                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1), show_edge=False)
+    table.add_column("unit / line (id)" if names else "unit / line id", overflow="fold")
     for y in years:
         table.add_column(str(y), justify="right", no_wrap=True)
     by_unit = data.lines_by_unit()
     any_pending = False
     for u in data.units:
-        table.add_row(Text(u.unit_name, style="bold"))
+        head = Text(u.unit_name, style="bold")
+        head.append(f" ({u.unit})", style="dim")
+        table.add_row(head)
         for line in by_unit.get(u.unit, []):
             cells = []
             for y in years:
-                cell = money(line.years_cents[y])
+                cell = money(line.years_cents[y], symbol=sign)
                 if line.pending_cents.get(y):
                     cell.append(" *", style="yellow")
                     any_pending = True
                 cells.append(cell)
-            table.add_row(plain(f"  {line.line_name}"), line.type, *cells)
+            kind = "" if line.type == "lasten" else line.type
+            if names:
+                name = plain(f"  {line.line_name}")
+                name.append(f" ({line.line}{', ' + kind if kind else ''})", style="dim")
+            else:
+                name = plain(f"  {line.line}")
+                name.append(f" {kind}".rstrip(), style="dim")
+            table.add_row(name, *cells)
         for bucket, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten"), ("reserves", "Mutatie reserves")):
             amounts = getattr(u, f"{bucket}_cents")
             if any(amounts.values()):
-                table.add_row(Text(f"  {label}", style="italic"), "", *[money(amounts[y], bold=True) for y in years])
+                table.add_row(Text(f"  {label}", style="italic"), *[money(amounts[y], bold=True, symbol=sign) for y in years])
         table.add_section()
     for key, label in (("lasten", "Lasten"), ("baten", "Baten"), ("saldo", "Saldo (baten − lasten)"),
                        ("reserves", "Mutatie reserves (+ toevoeging, − onttrekking)"),
                        ("te_dekken", "Te dekken door deelnemers")):
         amounts = getattr(data.totals, f"{key}_cents")
-        table.add_row(Text(label, style="bold"), "", *[money(amounts[y], bold=True) for y in years])
+        table.add_row(Text(label, style="bold"), *[money(amounts[y], bold=True, symbol=sign) for y in years])
     if any_pending:
         table.caption = "* includes proposed (not yet adopted) documents; use --adopted-only to leave them out"
     return table
@@ -129,9 +162,9 @@ def explain_table(result: Explanation) -> Table:
     title = f"{result.name or result.figure} — {result.year}: {euro(result.amount_cents)}"
     table = Table(title=plain(title), title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
-    table.add_column("document", max_width=30)
-    table.add_column("kind")
-    table.add_column("reason (reference)", ratio=1)
+    table.add_column("document", max_width=30, overflow="fold")
+    table.add_column("kind", overflow="fold")
+    table.add_column("reason (reference)", ratio=1, overflow="fold")
     table.add_column("amount", justify="right", no_wrap=True)
     table.add_column("running total", justify="right", no_wrap=True)
     earlier = result.brought_forward
@@ -204,18 +237,33 @@ def waterfall_text(result: Explanation, width: int = 40) -> Group:
 # ------------------------------------------------------------------ diff, history, record
 
 
-def diff_table(result: Diff, *, title: str) -> Table:
-    table = Table(title=plain(title), title_justify="left", header_style="bold")
-    for col in ("line", "year", "before", "after", "change", "caused by"):
-        table.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
-    for c in result.changes:
-        causes = Text("\n".join(f"{x.mutation} {x.kind} {euro(x.amount_cents)} {x.reason}".strip()
-                                for x in c.causes))
-        table.add_row(plain(f"{c.unit_name}/{c.line_name}"), str(c.year), money(c.before_cents),
-                      money(c.after_cents), money(c.change_cents, bold=True), causes)
+def diff_table(result: Diff, *, title: str) -> Group:
+    """Per changed line: its name, the change in each year side by side, and the mutations
+    that caused it, each once. Names and reasons wrap at any width; amounts never break."""
+    parts: list[Any] = [Text(title, style="bold")]
     if not result.changes:
-        table.caption = "no figure changed"
-    return table
+        return Group(*parts, Text("no figure changed"))
+    years = sorted({c.year for c in result.changes})
+    lines: dict[tuple[str, str], list[DiffRow]] = {}
+    for c in result.changes:
+        lines.setdefault((c.unit, c.line), []).append(c)
+    for (unit, line), rows in lines.items():
+        label = Text(f"\n{rows[0].unit_name}/{rows[0].line_name}", style="bold")
+        label.append(f" ({unit}/{line})", style="dim")
+        parts.append(label)
+        changes = Table.grid(padding=(0, 2))
+        by_year = {r.year: r for r in rows}
+        shown = [y for y in years if y in by_year]
+        for _ in shown:
+            changes.add_column(justify="right", no_wrap=True)
+        changes.add_row(*(Text(str(y), style="dim") for y in shown))
+        changes.add_row(*(money(by_year[y].change_cents, bold=True) for y in shown))
+        parts.append(Padding(changes, (0, 0, 0, 2), expand=False))
+        for x in {x.mutation: x for r in rows for x in r.causes}.values():
+            cause = Text(f"  ← {x.mutation} {x.kind} {euro(x.amount_cents)}: ", style="dim")
+            cause.append(plain(x.reason or "—"))
+            parts.append(cause)
+    return Group(*parts)
 
 
 def _part_label(part: SharePart) -> str:
@@ -436,10 +484,10 @@ def rows_table(columns: list[str], rows: list[tuple]) -> Table:
 def history_table(rows: list[HistoryRow]) -> Table:
     table = Table(title="History", title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
-    table.add_column("document")
-    table.add_column("mutation")
+    table.add_column("document", overflow="fold")
+    table.add_column("mutation", overflow="fold")
     table.add_column("amount", justify="right", no_wrap=True)
-    table.add_column("reason (reference)", ratio=1)
+    table.add_column("reason (reference)", ratio=1, overflow="fold")
     for r in rows:
         doc = Text(f"{r.document}/{r.seq}" if r.seq else r.document)
         doc.append(f"\n{r.document_kind} {r.status}".rstrip(), style="dim")

@@ -36,8 +36,8 @@ GROUPS: dict[str, Callable[[Item], Hashable]] = {
     "category": lambda i: i.category,
     "mutation": lambda i: (i.mutation, f"{i.unit}/{i.line}"),
 }
-# The events that can change what a participant pays (the log's names).
-CHANGING = ("document_recorded", "document_adopted", "document_withdrawn", "key_set", "horizon_extended")
+# The events that change what a participant pays under given keys (the log's names).
+CHANGING = ("document_recorded", "document_adopted", "document_withdrawn", "horizon_extended")
 
 
 class ContributionQueries:
