@@ -31,32 +31,42 @@ from projections.readonly import EXAMPLE_QUERY
 @click.option("--unit", help="Only this unit (id).")
 @adopted_only_option()
 @as_of_option(f"{AS_OF_HELP[:-1]}: the begroting as it stood then.")
+@click.option("--adopted-on", "adopted_on", metavar="DATE",
+              help="The adopted begroting on that day by decision date (YYYY-MM-DD): documents adopted by a "
+                   "decision dated on or before it, whenever that was recorded.")
 @json_option()
 @click.pass_context
 def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
-         as_json: bool) -> None:
+         adopted_on: str | None, as_json: bool) -> None:
     """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
+
+    Two time axes: --as-of is when something was recorded (a document, a position, or a
+    recording date); --adopted-on is the date of the decision that adopted a document.
 
     \b
     Example:
       begroting show --year 2024
-      begroting show --as-of kaderbrief-2024 --adopted-only --json
+      begroting show --as-of begroting-2024 --adopted-only --json
+      begroting show --adopted-on 2023-03-23
     """
     from cli import render
 
     wanted = [whole(y, "--year", 1, 9999) for y in years]
+    decided = parse_date(adopted_on, "--adopted-on").isoformat() if adopted_on is not None else None
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_filters(unit=unit)
         ledger.views.check_years(wanted, point)
-        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit)
+        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit, adopted_on=decided)
         if as_json:
             echo_json(data)
             return
         title = f"Begroting {data.organisation}"
         if as_of:
-            title += f" — as of {as_of} (position {data.position})"
-        if adopted_only:
+            title += f" — as recorded at {as_of} (position {data.position})"
+        if decided:
+            title += f" — as adopted on {decided} (by decision date)"
+        elif adopted_only:
             title += " — adopted documents only"
         out = console()
         out.print(render.show_table(data, title=title, width=out.width))

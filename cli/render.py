@@ -277,8 +277,8 @@ def contributions_table(result: Contributions) -> Table:
     made of (its share of each key, its own split amounts per category)."""
     key = f"key {result.key} (from {result.key_from})" if result.key else "no general key"
     table = Table(title=plain(f"Bijdragen {result.year} — {key}: te dekken {euro(result.total_cents)}"),
-                  title_justify="left", header_style="bold")
-    table.add_column("participant", no_wrap=True)
+                  title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("participant", overflow="fold")
     table.add_column("contribution", justify="right", no_wrap=True)
     table.add_column("gewogen %", justify="right", no_wrap=True)
     several = len({_part_label(part) for p in result.participants for part in p.parts}) > 1 or result.by
@@ -287,7 +287,7 @@ def contributions_table(result: Contributions) -> Table:
     for p in result.participants:
         weighted = p.weighted_percentage.replace(".", ",") + " %" if p.weighted_percentage else ""
         made = Table.grid(padding=(0, 1), expand=True)
-        made.add_column(ratio=1, overflow="ellipsis", no_wrap=True)
+        made.add_column(ratio=1, overflow="fold")
         made.add_column(justify="right", no_wrap=True)
         for label, cents in ([(getattr(row, result.by) or "—", row.amount_cents) for row in p.by or ()] if result.by
                              else [(_part_label(part), part.amount_cents) for part in p.parts]):
@@ -325,12 +325,16 @@ def contribution_view(result: Contribution) -> Group:
     head.add_row("Contribution", money(p.amount_cents, bold=True))
     if p.weighted_percentage is not None:
         head.add_row("Gewogen percentage", p.weighted_percentage.replace(".", ",") + " %")
-    steps = Table(title="How it arose", title_justify="left", header_style="bold")
-    for col in ("mutation", "line", "te dekken", "share", "basis", "reason"):
-        steps.add_column(col, justify="right" if col in ("te dekken", "share") else "left")
+    steps = Table(title="How it arose", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    steps.add_column("mutation, line", overflow="fold")
+    steps.add_column("te dekken", justify="right", no_wrap=True)
+    steps.add_column("share", justify="right", no_wrap=True)
+    steps.add_column("basis and reason", overflow="fold", ratio=1)
     for s in result.steps:
-        steps.add_row(plain(s.mutation), plain(s.line), money(s.te_dekken_cents), money(s.share_cents, bold=True),
-                      plain(s.basis), plain(s.reason))
+        why = plain(s.basis)
+        why.append(f"\n{s.reason}" if s.reason else "", style="dim")
+        steps.add_row(plain(f"{s.mutation}\n{s.line}"), money(s.te_dekken_cents), money(s.share_cents, bold=True), why)
     return Group(head, steps)
 
 

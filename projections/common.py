@@ -28,11 +28,14 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def counts_at(point: str, *, adopted_only: bool = False) -> str:
+def counts_at(point: str, *, adopted_only: bool = False, adopted_on: str | None = None) -> str:
     """SQL: the effects row ``e`` of document ``d`` counts at the position ``point`` (a
     parameter such as ``:p``): recorded (or carried) by then, not withdrawn by then, and
-    with ``adopted_only`` adopted by then."""
+    with ``adopted_only`` adopted by then; with ``adopted_on`` (a parameter holding an ISO
+    date) adopted by a decision dated on or before it, whenever that was recorded."""
     cond = f"e.since_position <= {point} AND (d.withdrawn_position IS NULL OR d.withdrawn_position > {point})"
+    if adopted_on is not None:
+        return f"({cond} AND d.adopted_position <= {point} AND d.adopted_date <= {adopted_on})"
     return f"({cond} AND d.adopted_position <= {point})" if adopted_only else f"({cond})"
 
 

@@ -14,28 +14,34 @@ BUCKETS = ("lasten", "baten", "reserves")
 
 
 class FigureQueries(ViewsBase):
-    def figures(self, at: int | None = None, *, adopted_only: bool = False) -> dict[tuple[str, str, int], int]:
-        """(unit, line, year) → cents for every line and year of the horizon at that point."""
-        if at is None:
+    def figures(self, at: int | None = None, *, adopted_only: bool = False,
+                adopted_on: str | None = None) -> dict[tuple[str, str, int], int]:
+        """(unit, line, year) → cents for every line and year of the horizon at that point;
+        ``adopted_on`` (an ISO date): adopted by a decision dated on or before it."""
+        if at is None and adopted_on is None:
             column = "adopted_cents" if adopted_only else "amount_cents"
             return {(r[0], r[1], r[2]): r[3] for r in self.conn.execute(f"SELECT unit, line, year, {column} FROM figures")}
+        at = self.head() if at is None else at
         years = self.horizon(at)
         out = {(r["unit"], r["line"], y): 0 for r in self.lines(at) for y in years}
+        counts = counts_at(':p', adopted_only=adopted_only, adopted_on=":on" if adopted_on is not None else None)
         sql = (
             "SELECT e.unit, e.line, e.year, SUM(e.amount_cents) FROM effects e JOIN documents d ON d.position = e.position "
-            f"WHERE {counts_at(':p', adopted_only=adopted_only)} GROUP BY e.unit, e.line, e.year"
+            f"WHERE {counts} GROUP BY e.unit, e.line, e.year"
         )
-        for unit, line, year, amount in self.conn.execute(sql, {"p": at}):
+        for unit, line, year, amount in self.conn.execute(sql, {"p": at, "on": adopted_on}):
             if year in years:
                 out[(unit, line, year)] = amount
         return out
 
     def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
-             unit: str | None = None) -> ShowTable:
-        """The begroting: lines, units and totals in cents (render turns cents into text)."""
+             unit: str | None = None, adopted_on: str | None = None) -> ShowTable:
+        """The begroting: lines, units and totals in cents (render turns cents into text).
+        ``adopted_on`` (an ISO date): the adopted budget on that day, by decision date."""
         horizon = list(self.horizon(at))
         shown = [y for y in horizon if years is None or y in years]
-        figures = self.figures(at, adopted_only=adopted_only)
+        adopted_only = adopted_only or adopted_on is not None
+        figures = self.figures(at, adopted_only=adopted_only, adopted_on=adopted_on)
         adopted = self.figures(at, adopted_only=True) if not adopted_only else figures
         lines: list[ShowLine] = []
         units: dict[str, UnitTotals] = {}
