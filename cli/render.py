@@ -69,6 +69,15 @@ def progress_bar(description: str) -> tuple[Any, Any]:
     return progress, update
 
 
+def exact_euro(text: str) -> str:
+    """An exact share in euros (decimal text, up to six decimals) in Dutch notation, with the
+    decimals it needs but at least two: "2204763.394800" → "€ 2.204.763,3948"."""
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.rstrip("0").ljust(2, "0")
+    return f"{sign}€ {int(whole):,}".replace(",", ".") + f",{decimals}"
+
+
 def money(cents: int | None, *, bold: bool = False, symbol: bool = True) -> Text:
     if cents is None:
         return Text("")
@@ -316,11 +325,14 @@ def contribution_view(result: Contribution) -> Group:
     head.add_row("− Baten", money(result.baten_cents))
     head.add_row("+ Mutatie reserves", money(result.reserves_cents))
     head.add_row("= Te dekken (base)", money(result.total_cents, bold=True))
-    if p.percentage is not None:
+    only_general = len(p.parts) == 1 and p.parts[0].scope == "general"
+    if p.percentage is not None and only_general:
         head.add_row("× Percentage", p.percentage.replace(".", ",") + " %")
-    for part in p.parts:
-        head.add_row(plain(f"  {_part_label(part)}"), money(part.amount_cents))
-    head.add_row("= Exact share", "€ " + p.exact.replace(".", ","))
+    else:  # scoped keys and splits: each part of te dekken by its own key, or the participant's own amounts
+        head.add_row("Made up of", "")
+        for part in p.parts:
+            head.add_row(plain(f"  {_part_label(part)}"), money(part.amount_cents))
+    head.add_row("= Exact share", exact_euro(p.exact))
     head.add_row("Rounding adjustment (largest remainder)", money(p.rounding_cents))
     head.add_row("Contribution", money(p.amount_cents, bold=True))
     if p.weighted_percentage is not None:
@@ -348,18 +360,20 @@ def contributions_diff_table(result: ContributionsDiff) -> Group:
         if not documents and not any(p.total_cents.get(year) for p in result.participants):
             continue
         table = Table(title=plain(f"Bijdragen {year}: verschil van {result.from_} naar {result.to}"),
-                      title_justify="left", header_style="bold")
+                      title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("participant", no_wrap=True)
         for document in documents:
             table.add_column(plain(document), justify="right", no_wrap=True)
         table.add_column("totaal", justify="right", no_wrap=True)
+        columns = [0] * len(documents)
         for p in result.participants:
             cells = [sum(c.amount_cents for c in p.changes if c.year == year and c.document == d) for d in documents]
+            columns = [a + b for a, b in zip(columns, cells, strict=True)]
             table.add_row(plain(p.name), *(money(c) for c in cells), money(p.total_cents.get(year, 0), bold=True))
-        if result.afronding is not None:
-            table.add_row(Text("Afronding", style="italic"),
-                          *(money(sum(r.amount_cents for r in rounding if r.document == d)) for d in documents),
-                          money(sum(r.amount_cents for r in rounding)))
+        table.add_row(Text("Totaal", style="bold"), *(money(c, bold=True) for c in columns), money(sum(columns), bold=True))
+        if result.afronding is not None:  # what the whole euros leave of each document's exact change
+            left = [sum(r.amount_cents for r in rounding if r.document == d) for d in documents]
+            table.add_row(Text("Afronding", style="italic"), *(money(c) for c in left), money(sum(left)))
         tables.append(table)
     if not tables:
         return Group(Text(f"No participant's contribution changed from {result.from_} to {result.to}."))
@@ -381,7 +395,7 @@ def participants_effect_table(participants: tuple[ParticipantDiff, ...], *, titl
 def keys_table(keys: tuple[KeyEntry, ...], *, participants: bool) -> Table:
     table = Table(title="Verdeelsleutels", title_justify="left", header_style="bold")
     for col in ("key", "from", "scope", "participants", "position", "source"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for k in keys:
         listed = ("\n".join(f"{p.name} {p.percentage.replace('.', ',')} %" for p in k.participants) if participants
                   else str(len(k.participants)))
@@ -402,6 +416,8 @@ def balance_view(result: Balance) -> Group:
     head.add_row("Structurele lasten", money(result.structural_lasten_cents))
     head.add_row(Text("Structureel saldo", style="bold"), money(result.structural_saldo_cents, bold=True))
     head.add_row("Incidentele baten", money(result.incidental_baten_cents))
+    if result.incidental_contributions_cents is not None:
+        head.add_row("  waarvan bijdragen deelnemers", money(result.incidental_contributions_cents))
     head.add_row("Incidentele lasten", money(result.incidental_lasten_cents))
     head.add_row("Mutatie reserves", money(result.reserves_cents))
     verdict = (Text("in evenwicht: structurele lasten ≤ structurele baten", style="green") if result.in_balance

@@ -496,4 +496,5 @@ class Balance:
     # A joint body (init --kind gr): the structural part of its participants' contributions,
     # counted in structural_baten_cents; None for any other organisation.
     structural_contributions_cents: int | None = _omitted()
+    incidental_contributions_cents: int | None = _omitted()  # likewise, in incidental_baten_cents
     note: str | None = _omitted()

@@ -218,7 +218,7 @@ class ContributionQueries:
         changes: dict[str, list[ParticipantChange]] = {}
         for point, cause in causes.items():
             after = self.amounts(years, point, rules, adopted_only=adopted_only)
-            for name, year in after.keys() | before.keys():
+            for name, year in sorted(after.keys() | before.keys(), key=lambda ny: (ny[1], ny[0])):
                 change = after.get((name, year), 0) - before.get((name, year), 0)
                 if change:
                     changes.setdefault(name, []).append(ParticipantChange(cause, year, change))

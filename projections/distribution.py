@@ -240,7 +240,7 @@ class Distribution:
             rounded = apportion(share, [Fraction(cents * weight, SCALE) for cents in groups.values()])
             percentage = dict(pool.rule.participants).get(name, "0")
             for group, cents in zip(groups, rounded, strict=True):
-                add(group, cents, f"key {pool.rule.key} ({pool.rule.scope_label}) {percentage} %")
+                add(group, cents, f"key {pool.rule.key} ({pool.rule.scope_label}) {percentage.replace('.', ',')} %")
         for item in self.direct:
             if item.participant == name:
                 add(by(item), item.cents, f"own split {item.category}".rstrip())

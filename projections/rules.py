@@ -35,24 +35,28 @@ class Rules:
                                              line=f"{r['unit']}/{r['line']}", type=r["type"], reason=r["reason"],
                                              amount_cents=r["amount_cents"]))
         structural_lasten, structural_baten = sums[("lasten", 1)], sums[("baten", 1)]
-        contributions, note = None, None
+        incidental_baten = sums[("baten", 0)]
+        contributions, incidental_contributions, note = None, None, None
         if self.views.organisation_kind() == "gr":
-            # A joint body's participants cover its te dekken: the structural part of their
-            # contributions is structural baten (BBV), so covering its costs is evenwicht.
+            # A joint body's participants cover its te dekken: their contributions are its
+            # baten (BBV), the structural part structural, so covering its costs is evenwicht.
             contributions = structural_lasten - structural_baten + sums[("reserve", 1)]
+            incidental_contributions = sums[("lasten", 0)] - incidental_baten + sums[("reserve", 0)]
             try:
                 ContributionQueries(self.views).distribution(year, p, adopted_only=adopted_only)
-                note = "a joint body (gr): the participants' structural contributions count as structural baten"
+                note = "a joint body (gr): the participants' contributions count as baten"
             except NoKeyInForce as e:
-                contributions, note = 0, f"a joint body (gr), but {e}"
+                contributions, incidental_contributions, note = 0, 0, f"a joint body (gr), but {e}"
             structural_baten += contributions
+            incidental_baten += incidental_contributions
         return Balance(
             year=year, adopted_only=adopted_only,
             structural_lasten_cents=structural_lasten, structural_baten_cents=structural_baten,
             structural_saldo_cents=structural_baten - structural_lasten,
-            incidental_lasten_cents=sums[("lasten", 0)], incidental_baten_cents=sums[("baten", 0)],
+            incidental_lasten_cents=sums[("lasten", 0)], incidental_baten_cents=incidental_baten,
             reserves_cents=sums[("reserve", 0)] + sums[("reserve", 1)],
             in_balance=structural_lasten <= structural_baten,
             incidental=tuple(incidental),
-            structural_contributions_cents=contributions, note=note,
+            structural_contributions_cents=contributions, incidental_contributions_cents=incidental_contributions,
+            note=note,
         )
