@@ -26,14 +26,20 @@ from cli.common import (
 @as_of_option("A document id, a ledger position or a date.")
 @adopted_only_option()
 @click.option("--bom", is_flag=True, help="CSV: write a UTF-8 byte order mark (for Excel).")
+@click.option("--dutch", is_flag=True,
+              help="CSV for Dutch Excel: the same as --sep ';' --decimal ',' (with the BOM, no thousands separators).")
+@click.option("--sep", metavar="CHAR", help="CSV: the field separator (default ','); another one adds the BOM.")
+@click.option("--decimal", metavar="MARK", help="CSV: the decimal mark of amounts, '.' (default) or ','.")
 @click.pass_context
-def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool) -> None:
+def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool,
+           dutch: bool, sep: str | None, decimal: str | None) -> None:
     """Export the begroting: xlsx (per-cell history), csv (a row per line and year) or json.
 
     \b
     Example:
       begroting export --format xlsx begroting-2024.xlsx --adopted-only
       begroting export begroting-2024.csv --bom
+      begroting export --format csv --dutch begroting-2024.csv
     """
     from cli import exports
     from ledger.outputs import check_output, replacing
@@ -42,14 +48,40 @@ def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, ad
     fmt = fmt or file.rsplit(".", 1)[-1].lower()
     if fmt not in ("xlsx", "csv", "json"):
         raise Failure(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
+    sep, decimal = csv_style(fmt, dutch, sep, decimal)
     with errors():
         check_output(file, Location.parse(ctx.obj["ledger"]), "FILE")
         with open_ledger(ctx, quiet=True) as ledger, replacing(file, ledger.location, "FILE") as temporary:
             snapshot = exports.Snapshot(ledger, ledger.views.resolve_point(as_of), adopted_only)
             write = {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(
-                fmt, lambda s, p: exports.write_csv(s, p, bom=bom))
+                fmt, lambda s, p: exports.write_csv(s, p, bom=bom, sep=sep, decimal=decimal))
             write(snapshot, temporary)
     click.echo(f"Wrote {file}.")
+
+
+def csv_style(fmt: str, dutch: bool, sep: str | None, decimal: str | None) -> tuple[str, str]:
+    """The separator and decimal mark the export asks for; a Failure (exit 1, nothing written)
+    when the options do not go together."""
+    from cli.exports import DUTCH_CSV, csv_style_problem
+
+    given = [name for name, value in (("--dutch", dutch), ("--sep", sep), ("--decimal", decimal))
+             if value not in (None, False)]
+    if given and fmt != "csv":
+        raise Failure(f"{' and '.join(given)}: only for --format csv (this export is {fmt})")
+    if dutch:
+        for name, value, wanted in (("--sep", sep, DUTCH_CSV[0]), ("--decimal", decimal, DUTCH_CSV[1])):
+            if value is not None and value != wanted:
+                raise Failure(f"--dutch means --sep ';' --decimal ','; it cannot go with {name} {value!r}")
+        sep, decimal = DUTCH_CSV
+    if sep is None and decimal == ",":
+        raise Failure(f"--decimal {decimal!r}: give a --sep too, the default ',' would split the amounts "
+                      "(for Dutch Excel: --sep ';' --decimal ',', or --dutch)")
+    sep = "," if sep is None else sep
+    decimal = "." if decimal is None else decimal
+    problem = csv_style_problem(sep, decimal)
+    if problem:
+        raise Failure(problem)
+    return sep, decimal
 
 
 @click.command("import")

@@ -163,14 +163,46 @@ def write_xlsx(snapshot: Snapshot, path: str) -> None:
 # ------------------------------------------------------------------ csv and json
 
 
-def write_csv(snapshot: Snapshot, path: str, *, bom: bool = False) -> None:
+DUTCH_CSV = (";", ",")  # separator and decimal mark that Dutch Excel opens as numbers
+DECIMAL_MARKS = (".", ",")
+CSV_SEPARATORS_REFUSED = {'"': "the quote character", "\r": "a line break", "\n": "a line break"}
+
+
+def csv_style_problem(sep: str, decimal: str) -> str | None:
+    """Why a CSV cannot be written with this separator and decimal mark, or None when it can."""
+    if len(sep) != 1:
+        return f"--sep {sep!r}: give exactly one character (for Dutch Excel: --sep ';', or --dutch)"
+    if sep in CSV_SEPARATORS_REFUSED:
+        return f"--sep {sep!r}: cannot separate fields with {CSV_SEPARATORS_REFUSED[sep]}"
+    if decimal not in DECIMAL_MARKS:
+        return f"--decimal {decimal!r}: give '.' or ','"
+    if sep == decimal:
+        return (f"--sep {sep!r} and --decimal {decimal!r}: the separator cannot be the decimal mark "
+                "(for Dutch Excel: --sep ';' --decimal ',', or --dutch)")
+    return None
+
+
+def amount_text(cents: int, decimal: str = ".") -> str:
+    """``-123456`` → ``"-1234.56"``, or ``"-1234,56"`` with a decimal comma: from whole cents,
+    never a thousands separator (Excel would read "1.234,56" by its locale)."""
+    text = decimal_text(cents)
+    return text if decimal == "." else text.replace(".", decimal)
+
+
+def write_csv(snapshot: Snapshot, path: str, *, bom: bool = False, sep: str = ",", decimal: str = ".") -> None:
+    """A row per line and year. The defaults give the plain CSV (comma, dot decimals); another
+    separator or decimal mark is for a spreadsheet's locale and comes with the BOM."""
+    problem = csv_style_problem(sep, decimal)
+    if problem:
+        raise LedgerError(problem)
+    bom = bom or (sep, decimal) != (",", ".")
     with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
-        writer = csv.writer(f)
+        writer = csv.writer(f, delimiter=sep)
         writer.writerow(["unit", "unit_name", "line", "line_name", "type", "year", "amount"])
         for line in snapshot.show.lines:
             for year in snapshot.years:
                 writer.writerow([csv_safe(v) for v in (line.unit, line.unit_name, line.line, line.line_name,
-                                                       line.type, year)] + [decimal_text(line.years_cents[year])])
+                                                       line.type, year)] + [amount_text(line.years_cents[year], decimal)])
 
 
 def export_data(snapshot: Snapshot) -> dict:
