@@ -76,7 +76,7 @@ def key_show(ctx: click.Context, key_id: str, as_json: bool) -> None:
 
 
 def _show_keys(ctx: click.Context, key_id: str | None, as_json: bool) -> None:
-    from cli import render
+    from cli import render_participants
     from projections.contributions import ContributionQueries
 
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
@@ -84,7 +84,7 @@ def _show_keys(ctx: click.Context, key_id: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(keys[0] if key_id is not None else list(keys))
     else:
-        console().print(render.keys_table(keys, participants=key_id is not None))
+        console().print(render_participants.keys_table(keys, participants=key_id is not None))
 
 
 @click.command()
@@ -111,7 +111,7 @@ def contributions(ctx: click.Context, year: str | None, points: tuple[str, str] 
       begroting contributions --year 2024 --round euro
       begroting contributions --diff begroting-2024 voorjaarsnota-2024
     """
-    from cli import render
+    from cli import render_participants
     from projections.contributions import ContributionQueries
 
     if (year is None) == (points is None):
@@ -126,13 +126,13 @@ def contributions(ctx: click.Context, year: str | None, points: tuple[str, str] 
             head = ledger.views.head()
             changed = ask.diff(head if a is None else a, head if b is None else b, a_label=points[0],
                                b_label=points[1], adopted_only=adopted_only, round_euro=rounding == "euro")
-            shown = changed if as_json else render.contributions_diff_table(changed)
+            shown = changed if as_json else render_participants.contributions_diff_table(changed)
         else:
             number = whole(year or "", "--year", 1, 9999)
             point = ledger.views.resolve_point(as_of)
             ledger.views.check_years([number], point)
             split = ask.contributions(number, point, adopted_only=adopted_only, by=by, round_euro=rounding == "euro")
-            shown = split if as_json else render.contributions_table(split)
+            shown = split if as_json else render_participants.contributions_table(split)
     if as_json:
         echo_json(shown)
     else:

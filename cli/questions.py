@@ -214,6 +214,7 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
     year = whole(year_text, "--year", 1, 9999)
     limit = whole(limit_text, "--limit", 1, 1_000_000)
     if contribution:
+        from cli import render_participants
         from projections.contributions import ContributionQueries
 
         with errors(), open_ledger(ctx, quiet=as_json) as ledger:
@@ -224,7 +225,7 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
         if as_json:
             echo_json(share)
         else:
-            console().print(render.contribution_view(share))
+            console().print(render_participants.contribution_view(share))
         return
     if not total and not figure:
         raise Failure("name a FIGURE (unit or unit/line) or give --total or --contribution")

@@ -66,7 +66,7 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
       begroting record kaderbrief-2024.yaml
       begroting record voorjaarsnota-2024.yaml --dry-run
     """
-    from cli import render
+    from cli import render, render_participants
     from ledger.parsing import read_document
 
     max_mb = whole(max_size, "--max-size", 1, 100_000)
@@ -91,7 +91,7 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
             if dry_run:
                 out.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
                 if result.participants:
-                    out.print(render.participants_effect_table(result.participants,
+                    out.print(render_participants.participants_effect_table(result.participants,
                                                                title=f"What {result.document} costs each participant"))
         if as_json:
             from ledger.answers import Recorded

@@ -9,7 +9,7 @@ This package imports only pydantic and the standard library.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Iterator, Literal, Protocol, get_args
+from typing import Any, ClassVar, Iterable, Iterator, Literal, Protocol, get_args
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
@@ -305,6 +305,15 @@ def mutation_effects(mutation: Mutation, years: range | list[int]) -> Iterator[t
     for leg in mutation.legs:
         for year, (amount, _) in year_effects(leg.amounts_cents, carries=carries(mutation), years=years).items():
             yield leg, year, amount
+
+
+def carried_tails(mutations: Iterable[Mutation]) -> Iterator[tuple[str, int]]:
+    """(line address, amount) a structural leg carries past the horizon: its latest named
+    year's amount, which every year added to the horizon later takes."""
+    for m in mutations:
+        if carries(m):
+            for leg in m.legs:
+                yield leg.address, (leg.amounts_cents[max(leg.amounts_cents)] if leg.amounts_cents else 0)
 
 
 def is_split(mutation: Mutation) -> bool:

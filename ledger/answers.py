@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from ledger.money import decimal_text
-from projections.answers import AS_TEXT, OMIT_NONE, ParticipantDiff
+from projections.answers import AS_TEXT, OMIT_NONE
+from projections.participant_answers import ParticipantDiff
 
 
 def plain(value: Any) -> Any:

@@ -3,14 +3,13 @@
 Every budget rule that needs the ledger is here: lines exist, years lie in the
 horizon, shifts net to zero per year, a kasschuif nets to zero over the years,
 corrections name an existing mutation, reserves never go below zero, and indexation
-is computed once, here, so that replay never recomputes it.
+is computed once, at record time (ledger/indexation.py), so replay never recomputes it.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, cast
 
 from events import (
@@ -23,9 +22,10 @@ from events import (
     mutation_effects,
 )
 from ledger.errors import InvalidInput, Problem
-from ledger.money import MAX_EUROS, round_half_away
+from ledger.indexation import FigureLookup, check_indexed, index_lines
+from ledger.money import MAX_EUROS
 from ledger.money import euro as _euros
-from ledger.parsing import RATE, DocumentInput, MutationInput
+from ledger.parsing import DocumentInput, MutationInput
 from ledger.splits import corrects_a_split, split_problems
 from ledger.stored import as_mutations
 
@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from events import DocumentRecorded
     from ledger.stored import StoredDocument
     from ledger.writemodel import WriteModel
-
-# (address "unit/line", year) -> cents, as the events have it at this point
-FigureLookup = Callable[[str, int], int]
-
 
 @dataclass
 class Checked:
@@ -115,7 +111,7 @@ def check_document(doc: DocumentInput, model: WriteModel, *, adopted_only: bool 
             continue
         indexation: tuple[IndexedLine, ...] = ()
         if m.kind == "indexatie":
-            legs, indexation, skipped = _indexation(m, lines, years, figure, pending, problem)
+            legs, indexation, skipped = index_lines(m, lines, years, figure, pending, problem)
             excluded += skipped
 
         structural = m.structural
@@ -248,52 +244,6 @@ def _check_reserves(
                 return
 
 
-def _indexation(
-    m: MutationInput, lines: dict[str, ChartLine], years: range, figure: FigureLookup,
-    pending: dict[tuple[str, int], int], problem: Callable[[str, str], None],
-) -> tuple[list[Leg], tuple[IndexedLine, ...], list[str]]:
-    if m.year is None:
-        return [], (), []
-    if m.year not in years:
-        problem(f"{m.where}.year", f"year {m.year} is outside the horizon {years.start}-{years.stop - 1}")
-        return [], (), []
-    if m.lines is None:
-        chosen = [a for a, line in lines.items() if line.type == "lasten"]
-    else:
-        chosen = []
-        for i, address in enumerate(m.lines, start=1):
-            line = lines.get(address)
-            if line is None:
-                problem(f"{m.where}.lines.{i}", f"unknown line {address!r}")
-            elif line.type != "lasten":
-                problem(f"{m.where}.lines.{i}", f"{address!r} is a {line.type} line; only lasten lines are indexed")
-            else:
-                chosen.append(address)
-    legs, detail, skipped = [], [], []
-    for address in chosen:
-        line = lines[address]
-        rate_text = m.rates.get(line.cost or "")
-        base = figure(address, m.year) + pending.get((address, m.year), 0)
-        if rate_text is None:
-            skipped.append(f"{address} (no rate for cost kind {line.cost})")
-            continue
-        num, den = Decimal(rate_text).as_integer_ratio()
-        outcome = round_half_away(base * num, den * 100)
-        if outcome == 0:
-            skipped.append(f"{address} (base {_euros(base)} gives nothing to index)")
-            continue
-        unit, _, line_id = address.partition("/")
-        legs.append(Leg(unit=unit, line=line_id, amounts_cents={m.year: outcome}))
-        assert line.cost is not None  # rates are looked up by cost kind: a line without one has none
-        detail.append(IndexedLine(unit=unit, line=line_id, cost=line.cost, base_cents=base,
-                                  rate_percent=rate_text, outcome_cents=outcome))
-    if chosen and not legs:
-        problem(m.where, "the indexation changes no line (no base amounts or no matching rates)")
-    elif not chosen and m.lines is None:
-        problem(m.where, "the ledger has no lasten lines to index")
-    return legs, tuple(detail), skipped
-
-
 def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) -> tuple[list[str], list[str]]:
     """The rules ``check_document`` applies to a file, applied to a stored document: what
     ``verify`` runs on every DocumentRecorded, and ``record`` on every one it is about to
@@ -352,7 +302,7 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
         if (m.kind == "indexatie") != bool(m.indexation):
             problem(f"{f}.indexation", "only an indexatie carries indexation detail, and it always does")
         elif m.indexation:
-            _check_indexed(m, f, model, pending, problem)
+            check_indexed(m, f, model, pending, problem)
         if len(problems) == before:
             if model.rules >= 2:
                 _check_balance(m, f, lines, years, problem)
@@ -366,40 +316,3 @@ def check_recorded(event: DocumentRecorded | StoredDocument, model: WriteModel) 
             for leg, year, amount in mutation_effects(m, years):
                 pending[(leg.address, year)] = pending.get((leg.address, year), 0) + amount
     return problems, later
-
-
-def _check_indexed(m: Mutation, f: str, model: WriteModel, pending: dict[tuple[str, int], int],
-                   problem: Callable[[str, str], None]) -> None:
-    """Every indexed line: the base was the figure at this point (with proposals, or adopted
-    only), the outcome is base × rate / 100 rounded half away from zero, and it is the leg."""
-    assert model.ledger is not None
-    legs = {leg.address: leg.amounts_cents for leg in m.legs}
-    indexed = {f"{i.unit}/{i.line}" for i in m.indexation}
-    if len(legs) != len(m.legs) or len(indexed) != len(m.indexation) or set(legs) != indexed:
-        problem(f"{f}.legs", "the legs are not the indexed lines, each once")
-        return
-    for i in m.indexation:
-        address = f"{i.unit}/{i.line}"
-        line = model.ledger.lines.get(address)
-        amounts = legs.get(address, {})
-        if line is None or line.type != "lasten" or line.cost != i.cost:
-            problem(f"{f}.indexation", f"{address} is not a lasten line of cost kind {i.cost}")
-            return
-        if len(amounts) != 1:
-            problem(f"{f}.indexation", f"{address}: an indexation leg names one year")
-            return
-        (year, amount), = amounts.items()
-        bases = {model.figure(address, year, adopted_only=a) + pending.get((address, year), 0) for a in (False, True)}
-        if i.base_cents not in bases:
-            problem(f"{f}.indexation", f"{address}: base {_euros(i.base_cents)} is not the figure of {year} "
-                                       "at this point")
-            return
-        if len(i.rate_percent) > 12 or not RATE.match(i.rate_percent):
-            problem(f"{f}.indexation",
-                    f"{address}: rate {i.rate_percent[:40]!r} is not a percentage as a file gives it")
-            return
-        num, den = Decimal(i.rate_percent).as_integer_ratio()
-        if round_half_away(i.base_cents * num, den * 100) != i.outcome_cents or amount != i.outcome_cents:
-            problem(f"{f}.indexation", f"{address}: {i.rate_percent} % of {_euros(i.base_cents)} "
-                                       f"is not {_euros(amount)}")
-            return

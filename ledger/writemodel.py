@@ -40,10 +40,10 @@ from events import (
     LedgerOpened,
     Mutation,
     RulesInForce,
-    carries,
+    carried_tails,
     document_aggregate_id,
     is_split,
-    year_effects,
+    mutation_effects,
 )
 from ledger import ledger_rules
 from ledger.domain import LedgerState, mutate_ledger
@@ -275,9 +275,9 @@ class WriteModel:
         self.absolute += added
         for key, amount in delta.items():
             self.figures[key] += amount
-        for address, amount, size in self._tails(mutations):
+        for address, amount in carried_tails(mutations):
             self.tail[address] += amount
-            self.tail_abs[address] += size
+            self.tail_abs[address] += abs(amount)
         facts = DocumentFacts(1, "proposed", event.content_sha256, len(mutations), mutations)
         for m in mutations:
             if m.corrects is not None and m.corrects.document != doc:
@@ -310,7 +310,7 @@ class WriteModel:
                             f"adopting {event.document!r}")
         for key, amount in delta.items():
             self.adopted[key] += amount
-        for address, amount, _ in self._tails(facts.mutations):
+        for address, amount in carried_tails(facts.mutations):
             self.adopted_tail[address] += amount
         self.documents[event.document] = replace(facts, version=event.originator_version, status="adopted",
                                                  mutations=None, decision=event.decision)
@@ -330,7 +330,7 @@ class WriteModel:
                             f"withdrawing {event.document!r}")
         for key, amount in delta.items():
             self.figures[key] += amount
-        for address, amount, _ in self._tails(facts.mutations):
+        for address, amount in carried_tails(facts.mutations):
             self.tail[address] -= amount
         for target in facts.corrects:
             self.corrected_by[target].discard(event.document)
@@ -373,22 +373,7 @@ class WriteModel:
 
     def _effects(self, mutations: Iterable[Mutation]) -> Iterable[tuple[str, int, int]]:
         """(line, year, amount) for every year each leg counts in (``events.mutation_effects``)."""
-        years = self.years
-        for m in mutations:
-            carry = carries(m)
-            for leg in m.legs:
-                address = leg.address
-                for year, (amount, _) in year_effects(leg.amounts_cents, carries=carry, years=years).items():
-                    yield address, year, amount
-
-    @staticmethod
-    def _tails(mutations: Iterable[Mutation]) -> Iterable[tuple[str, int, int]]:
-        """(line, amount carried into any later year, its size) per structural leg."""
-        for m in mutations:
-            if carries(m):
-                for leg in m.legs:
-                    amount = leg.amounts_cents[max(leg.amounts_cents)] if leg.amounts_cents else 0
-                    yield leg.address, amount, abs(amount)
+        return ((leg.address, year, amount) for m in mutations for leg, year, amount in mutation_effects(m, self.years))
 
     def _within_limit(self, added: int) -> None:
         if self.absolute + added > STORAGE_LIMIT_CENTS:

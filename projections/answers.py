@@ -14,7 +14,7 @@ OMIT_NONE = {"omit_none": True}  # key left out when the value is None
 AS_TEXT = {"as_text": True}  # a number (or each number of a list) written as text
 
 
-def _omitted() -> Any:
+def omitted() -> Any:
     return field(default=None, metadata=OMIT_NONE)
 
 
@@ -73,10 +73,10 @@ class Step:
     structural: bool
     amount_cents: int
     running_total_cents: int
-    corrects: str | None = _omitted()
-    carried_from: int | None = _omitted()
-    other_legs: tuple[Leg, ...] | None = _omitted()  # a shift's other legs
-    indexation: Indexed | None = _omitted()
+    corrects: str | None = omitted()
+    carried_from: int | None = omitted()
+    other_legs: tuple[Leg, ...] | None = omitted()  # a shift's other legs
+    indexation: Indexed | None = omitted()
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,11 @@ class Explanation:
     adopted_only: bool
     brought_forward: BroughtForward | None = field(metadata=OMIT_NONE)
     amount_cents: int
-    lasten_cents: int | None = _omitted()
-    baten_cents: int | None = _omitted()
-    saldo_cents: int | None = _omitted()
+    lasten_cents: int | None = omitted()
+    baten_cents: int | None = omitted()
+    saldo_cents: int | None = omitted()
     steps: tuple[Step, ...] = ()
-    children: tuple[Explanation, ...] | None = _omitted()
+    children: tuple[Explanation, ...] | None = omitted()
 
     def mutation_count(self) -> int:
         if self.children is not None:
@@ -237,7 +237,7 @@ class MutationRow:
     reason: str
     reference: str
     corrects: str | None
-    corrected: Corrected | None = _omitted()
+    corrected: Corrected | None = omitted()
 
 
 @dataclass(frozen=True)
@@ -331,145 +331,6 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
-class SharePart:
-    """One part of a participant's contribution: its share of one key's pool, or its own
-    amounts of explicit splits with one category (``key`` None)."""
-
-    key: str | None
-    scope: str  # "general", the units and lines a scoped key covers, or "split"
-    category: str
-    amount_cents: int
-
-
-@dataclass(frozen=True)
-class ShareRow:
-    """A participant's amount for one document, unit, line or category (``--by``)."""
-
-    document: str | None = _omitted()
-    unit: str | None = _omitted()
-    line: str | None = _omitted()
-    category: str | None = _omitted()
-    amount_cents: int = 0
-
-
-@dataclass(frozen=True)
-class Share:
-    """A participant's contribution: the exact share, the cent it was rounded to, and what
-    it is made of."""
-
-    name: str
-    percentage: str | None  # in the general key in force (None: the participant is not in it)
-    exact: str  # euros, six decimals
-    amount_cents: int
-    rounding_cents: int  # the cents the largest-remainder step added (or took)
-    weighted_percentage: str | None  # the amount as a percentage of te dekken, four decimals
-    parts: tuple[SharePart, ...] = ()
-    by: tuple[ShareRow, ...] | None = _omitted()
-
-
-@dataclass(frozen=True)
-class KeyParticipant:
-    name: str
-    percentage: str
-
-
-@dataclass(frozen=True)
-class KeyEntry:
-    """A distribution key as set (``key list``)."""
-
-    id: str
-    from_year: int = field(metadata={"json": "from"})
-    scope: tuple[str, ...] = ()  # empty: the general key
-    participants: tuple[KeyParticipant, ...] = ()
-    position: int = 0
-    recorded_at: str = ""
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class KeyPool:
-    """A key in force and the part of te dekken that falls to it."""
-
-    key: str
-    from_year: int = field(metadata={"json": "from"})
-    scope: tuple[str, ...]
-    position: int
-    total_cents: int
-
-
-@dataclass(frozen=True)
-class KeyTotals:
-    year: int
-    key: str | None  # the general key in force
-    key_from: int | None
-    key_position: int | None
-    adopted_only: bool
-    total_cents: int  # te dekken: what the participants cover
-    lasten_cents: int
-    baten_cents: int
-    reserves_cents: int
-
-
-@dataclass(frozen=True)
-class Contributions(KeyTotals):
-    participants: tuple[Share, ...] = ()
-    keys: tuple[KeyPool, ...] = ()
-    split_cents: int = 0  # what explicit splits put on the participants directly
-    by: str | None = _omitted()  # document | unit | line | category
-    afronding_cents: int | None = _omitted()  # --round euro: total less the rounded amounts
-
-
-@dataclass(frozen=True)
-class ContributionStep:
-    """A mutation's part of te dekken and the share of it that fell to one participant."""
-
-    mutation: str
-    kind: str
-    line: str
-    reason: str
-    te_dekken_cents: int
-    share_cents: int
-    basis: str  # which key (scope, percentage) or the participant's own split
-
-
-@dataclass(frozen=True)
-class Contribution(KeyTotals):
-    participant: Share | None = None
-    steps: tuple[ContributionStep, ...] = ()
-
-
-@dataclass(frozen=True)
-class ParticipantChange:
-    document: str  # the document (or "key ID", "horizon") whose event caused the change
-    year: int
-    amount_cents: int
-
-
-@dataclass(frozen=True)
-class ParticipantDiff:
-    name: str
-    total_cents: dict[int, int]  # the change per year
-    changes: tuple[ParticipantChange, ...]
-
-
-@dataclass(frozen=True)
-class ContributionsDiff:
-    """What changed for each participant between two points, split by the documents (and
-    keys) that caused it; each change is the difference the event made, so they sum exactly
-    to the total change."""
-
-    from_: str = field(metadata={"json": "from"})
-    to: str = ""
-    from_position: int = 0
-    to_position: int = 0
-    adopted_only: bool = False
-    years: tuple[int, ...] = ()
-    participants: tuple[ParticipantDiff, ...] = ()
-    # --round euro: per document and year, the exact change less the whole euros shown.
-    afronding: tuple[ParticipantChange, ...] | None = _omitted()
-
-
-@dataclass(frozen=True)
 class Incidental:
     mutation: str
     kind: str
@@ -495,6 +356,6 @@ class Balance:
     incidental: tuple[Incidental, ...]
     # A joint body (init --kind gr): the structural part of its participants' contributions,
     # counted in structural_baten_cents; None for any other organisation.
-    structural_contributions_cents: int | None = _omitted()
-    incidental_contributions_cents: int | None = _omitted()  # likewise, in incidental_baten_cents
-    note: str | None = _omitted()
+    structural_contributions_cents: int | None = omitted()
+    incidental_contributions_cents: int | None = omitted()  # likewise, in incidental_baten_cents
+    note: str | None = omitted()

@@ -8,7 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Callable, Hashable, Iterable
 
-from projections.answers import (
+from projections.common import check_name, counts_at, fold
+from projections.distribution import SIGN, Distribution, Item, KeyRule, Uncovered, apportion, general_key
+from projections.errors import NoKeyInForce, UnknownFigure, UnknownName
+from projections.participant_answers import (
     Contribution,
     Contributions,
     ContributionsDiff,
@@ -22,9 +25,6 @@ from projections.answers import (
     SharePart,
     ShareRow,
 )
-from projections.common import check_name, counts_at, fold
-from projections.distribution import SIGN, Distribution, Item, KeyRule, Uncovered, apportion, general_key
-from projections.errors import NoKeyInForce, UnknownFigure, UnknownName
 from projections.queries import Views
 
 BY = ("document", "unit", "line", "category")
