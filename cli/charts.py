@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ledger.money import euro
+from projections.notation import euro
 
 if TYPE_CHECKING:
     from projections.answers import Explanation

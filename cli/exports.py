@@ -16,9 +16,10 @@ from typing import Any
 from ledger.answers import plain
 from ledger.application import Ledger
 from ledger.errors import LedgerError
-from ledger.money import decimal_text, euro, to_decimal
+from ledger.money import decimal_text, to_decimal
 from ledger.transfer import history
 from projections.answers import DocumentRecord, Figure, MutationRow, Step
+from projections.notation import euro
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EURO_FORMAT = '"€" #,##0.00;[Red]-"€" #,##0.00'

@@ -15,7 +15,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from cli.charts import waterfall_bars
-from ledger.money import euro
+from ledger.money import AmountError, parse_cents
+from projections.notation import euro, number, percent
 
 if TYPE_CHECKING:
     from ledger.reconcile import Reconciliation
@@ -146,8 +147,7 @@ def _step_note(s: Step, year: int) -> Text:
         notes.append(("; " if notes else "") + f"other legs: {legs}", style="blue")
     if s.indexation:
         i = s.indexation
-        rate = i.rate_percent.replace(".", ",")
-        notes.append(("; " if notes else "") + f"{rate} % of {euro(i.base_cents)} = {euro(i.outcome_cents)}",
+        notes.append(("; " if notes else "") + f"{percent(i.rate_percent)} of {euro(i.base_cents)} = {euro(i.outcome_cents)}",
                      style="green")
     return notes
 
@@ -286,17 +286,34 @@ def balance_view(result: Balance) -> Group:
     return Group(head, verdict, items)
 
 
+MEASURE_WORDS = {1: "", 1_000: " duizend", 1_000_000: " mln"}
+
+
 def reconcile_table(result: Reconciliation) -> Table:
-    table = Table(title=plain(f"Reconciliation with {result.file} (tolerance {result.tolerance})"),
+    from ledger.reconcile import MEASURES
+
+    table = Table(title=plain(f"Reconciliation with {result.file} (tolerance {number(result.tolerance)})"),
                   title_justify="left", header_style="bold")
     for col in ("row", "figure", "year", "published", "ledger", "difference", "status"):
-        table.add_column(col, justify="right" if col in ("published", "ledger", "difference") else "left")
-    style = {"ok": "green", "warning": "yellow", "mismatch": "bold red"}
+        table.add_column(col, justify="right" if col in ("published", "ledger", "difference") else "left",
+                         no_wrap=col in ("published", "ledger", "difference"))
+    style = {"ok": "green", "rounded": "green", "warning": "yellow", "mismatch": "bold red"}
     for r in result.rows:
-        table.add_row(str(r.row), plain(r.name or r.figure), str(r.year), plain(f"{r.published} {r.measure}"),
-                      r.ledger, r.difference, Text(r.status, style=style[r.status]))
-    table.caption = f"{len(result.rows)} rows: {result.mismatches} mismatches, {result.warnings} warnings"
+        published = f"€ {number(r.published)}{MEASURE_WORDS[MEASURES[r.measure]]}"
+        table.add_row(str(r.row), plain(r.name or r.figure), str(r.year), published,
+                      _decimal_euros(r.ledger), _decimal_euros(r.difference), Text(r.status, style=style[r.status]))
+    rounded = sum(r.status == "rounded" for r in result.rows)
+    table.caption = (f"{len(result.rows)} rows: {result.mismatches} mismatches, {result.warnings} warnings"
+                     + (f", {rounded} agreeing to the precision published" if rounded else ""))
     return table
+
+
+def _decimal_euros(text: str) -> str:
+    """Euros given as decimal text: whole cents as every amount is shown, else every decimal."""
+    try:
+        return euro(parse_cents(text))
+    except AmountError:
+        return f"€ {number(text)}"
 
 
 def document_view(doc: DocumentView) -> Group:
@@ -355,27 +372,54 @@ def rows_table(columns: list[str], rows: list[tuple]) -> Table:
     return table
 
 
+MAX_HISTORY_LEGS = 12  # leg-years listed per mutation; `begroting document` shows them all
+
+
+MAX_HISTORY_LEGS = 12  # leg-years listed per mutation; `begroting document` shows them all
+
+
 def history_table(rows: list[HistoryRow]) -> Table:
+    """One row per mutation or lifecycle event; a mutation lists each leg's line with the
+    amount it names per year, so a shift shows what moved where rather than its net € 0."""
     table = Table(title="History", title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("document", overflow="fold")
-    table.add_column("mutation", overflow="fold")
-    table.add_column("amount", justify="right", no_wrap=True)
-    table.add_column("reason (reference)", ratio=1, overflow="fold")
+    table.add_column("mutation: line, year, amount", ratio=3)
+    table.add_column("reason (reference)", ratio=2, overflow="fold")
     for r in rows:
         doc = Text(f"{r.document}/{r.seq}" if r.seq else r.document)
         doc.append(f"\n{r.document_kind} {r.status}".rstrip(), style="dim")
         doc.append(f"\n{r.recorded_at[:16].replace('T', ' ')}", style="dim")
-        what = Text(r.kind + (" (structureel)" if r.structural else ""))
-        if r.lines:
-            what.append("\n" + "\n".join(r.lines) + f"\n{r.years}", style="dim")
+        what: list[Any] = [Text(r.kind + (" (structureel)" if r.structural else ""))]
+        legs = getattr(r, "legs", ())
+        if legs:
+            what += _legs(legs, r.document)
         reason = Text(r.reason or "")
         if r.reference:
             reason.append(f" ({r.reference})", style="dim")
         if r.corrects:
             reason.append(f"\ncorrects {r.corrects}", style="magenta")
-        table.add_row(str(r.position), doc, what, money(r.amount_cents), reason)
+        table.add_row(str(r.position), doc, Group(*what), reason)
     return table
+
+
+def _legs(legs: Any, document: str) -> list[Any]:
+    """Each leg's line, and under it the amount it names per year (at most MAX_HISTORY_LEGS)."""
+    parts: list[Any] = []
+    shown = 0
+    for leg in legs:
+        if shown >= MAX_HISTORY_LEGS:
+            more = sum(len(leg.amounts_cents) for leg in legs) - shown
+            parts.append(Text(f"… {more} more (begroting document {document})", style="dim"))
+            break
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(style="dim")
+        grid.add_column(justify="right", no_wrap=True)
+        for year, cents in sorted(leg.amounts_cents.items()):
+            grid.add_row(f"  {year}", money(cents))
+            shown += 1
+        parts += [Text(leg.line, style="dim", overflow="fold"), grid]
+    return parts
 
 
 def changes_table(changes: list[tuple[str, str, int, int, int]], *, title: str) -> Table:

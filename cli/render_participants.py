@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.render import money, plain
-from ledger.money import euro
+from projections.notation import euro, exact_euro, percent
 
 if TYPE_CHECKING:
     from projections.participant_answers import (
@@ -22,15 +22,6 @@ if TYPE_CHECKING:
         ParticipantDiff,
         SharePart,
     )
-
-
-def exact_euro(text: str) -> str:
-    """An exact share in euros (decimal text, up to six decimals) in Dutch notation, with the
-    decimals it needs but at least two: "2204763.394800" → "€ 2.204.763,3948"."""
-    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
-    whole, _, decimals = text.partition(".")
-    decimals = decimals.rstrip("0").ljust(2, "0")
-    return f"{sign}€ {int(whole):,}".replace(",", ".") + f",{decimals}"
 
 
 def _part_label(part: SharePart) -> str:
@@ -52,7 +43,7 @@ def contributions_table(result: Contributions) -> Table:
     if several:
         table.add_column(f"by {result.by}" if result.by else "made up of")
     for p in result.participants:
-        weighted = p.weighted_percentage.replace(".", ",") + " %" if p.weighted_percentage else ""
+        weighted = percent(p.weighted_percentage) if p.weighted_percentage else ""
         made = Table.grid(padding=(0, 1), expand=True)
         made.add_column(ratio=1, overflow="fold")
         made.add_column(justify="right", no_wrap=True)
@@ -85,7 +76,7 @@ def contribution_view(result: Contribution) -> Group:
     head.add_row("= Te dekken (base)", money(result.total_cents, bold=True))
     only_general = len(p.parts) == 1 and p.parts[0].scope == "general"
     if p.percentage is not None and only_general:
-        head.add_row("× Percentage", p.percentage.replace(".", ",") + " %")
+        head.add_row("× Percentage", percent(p.percentage))
     else:  # scoped keys and splits: each part of te dekken by its own key, or the participant's own amounts
         head.add_row("Made up of", "")
         for part in p.parts:
@@ -94,7 +85,7 @@ def contribution_view(result: Contribution) -> Group:
     head.add_row("Rounding adjustment (largest remainder)", money(p.rounding_cents))
     head.add_row("Contribution", money(p.amount_cents, bold=True))
     if p.weighted_percentage is not None:
-        head.add_row("Gewogen percentage", p.weighted_percentage.replace(".", ",") + " %")
+        head.add_row("Gewogen percentage", percent(p.weighted_percentage))
     steps = Table(title="How it arose", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     steps.add_column("mutation, line", overflow="fold")
@@ -155,7 +146,7 @@ def keys_table(keys: tuple[KeyEntry, ...], *, participants: bool) -> Table:
     for col in ("key", "from", "scope", "participants", "position", "source"):
         table.add_column(col, overflow="fold")
     for k in keys:
-        listed = ("\n".join(f"{p.name} {p.percentage.replace('.', ',')} %" for p in k.participants) if participants
+        listed = ("\n".join(f"{p.name} {percent(p.percentage)}" for p in k.participants) if participants
                   else str(len(k.participants)))
         table.add_row(plain(k.id), str(k.from_year), plain(", ".join(k.scope) or "general"), plain(listed),
                       str(k.position), plain(k.source))

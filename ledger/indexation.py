@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
 from events import ChartLine, IndexedLine, Leg, Mutation
-from ledger.money import euro as _euros
 from ledger.money import round_half_away
 from ledger.parsing import RATE, MutationInput
+from projections.notation import euro as _euros
 
 if TYPE_CHECKING:
     from ledger.writemodel import WriteModel

@@ -1,4 +1,5 @@
-"""Money is integer cents. These are the only ways in (from text) and out (to text)."""
+"""Money is integer cents. These are the only ways in (from text) and out (to JSON and
+spreadsheets); ``projections.notation`` is how an amount is shown to a person."""
 
 from __future__ import annotations
 
@@ -44,16 +45,6 @@ def decimal_text(cents: int) -> str:
 
 def to_decimal(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
-
-
-def euro(cents: int, *, symbol: bool = True) -> str:
-    """Dutch notation: ``5391690800`` → ``€ 53.916.908``; cents only when there are any."""
-    whole, rest = divmod(abs(cents), 100)
-    text = f"{whole:,}".replace(",", ".")
-    if rest:
-        text += f",{rest:02d}"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}€ {text}" if symbol else f"{sign}{text}"
 
 
 def round_half_away(numerator: int, denominator: int) -> int:

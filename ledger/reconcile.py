@@ -1,6 +1,10 @@
 """Reconciling the ledger with a published table (CSV: unit, line, year, amount[, measure]),
 or the participants' contributions with a published one (participant, year, amount[,
-measure]): every row is checked whole first, then compared, to the cent, within a tolerance."""
+measure]): every row is checked whole first, then compared, to the cent, within a tolerance.
+
+A figure published in thousands or millions is as precise as the digits it was published
+with: "53.9 millions" agrees with € 53.916.908, which rounds (half away from zero) to it. Such
+a row is ``rounded`` rather than ``ok``, and its difference is still shown."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +35,16 @@ def published_amount(text: str) -> Decimal | None:
     return Decimal(text) if PUBLISHED_AMOUNT.match(text) else None
 
 
+def _rounds_to(cents: int, published: Decimal, factor: int) -> bool:
+    """Whether the ledger's figure, in the published measure (thousands, millions) and rounded
+    half away from zero to the published decimals, is the published figure."""
+    if factor == 1:
+        return False
+    places = max(0, -int(published.as_tuple().exponent))
+    ours = (to_decimal(cents) / factor).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return ours == published
+
+
 def tolerance(text: str) -> Decimal:
     """``--tolerance``: a plain non-negative number."""
     limit = published_amount(text)
@@ -49,7 +63,7 @@ class ReconciledRow:
     measure: str
     ledger: str  # euros, as decimal text
     difference: str
-    status: str  # ok | warning | mismatch
+    status: str  # ok | rounded (agrees to the precision published) | warning | mismatch
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,8 @@ def _compare(path: str, columns: tuple[str, ...], limit: Decimal,
             problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {figure}"))
             continue
         difference = to_decimal(cents) - published * factor
-        status = "ok" if difference == 0 else "warning" if abs(difference) <= limit * factor else "mismatch"
+        status = ("ok" if difference == 0 else "rounded" if _rounds_to(cents, published, factor)
+                  else "warning" if abs(difference) <= limit * factor else "mismatch")
         rows.append(ReconciledRow(row=n, figure=figure, name=name, year=year, published=str(published),
                                   measure=measure or "euro", ledger=decimal_text(cents), difference=str(difference),
                                   status=status))

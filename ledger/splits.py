@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from events import KeySet, Mutation, Split, carries, is_split, year_effects
 from ledger.money import MAX_EUROS
-from ledger.money import euro as _euros
+from projections.notation import euro as _euros
 
 
 def known_participants(keys: Mapping[str, KeySet]) -> dict[str, str]:

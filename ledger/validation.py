@@ -24,10 +24,10 @@ from events import (
 from ledger.errors import InvalidInput, Problem
 from ledger.indexation import FigureLookup, check_indexed, index_lines
 from ledger.money import MAX_EUROS
-from ledger.money import euro as _euros
 from ledger.parsing import DocumentInput, MutationInput
 from ledger.splits import corrects_a_split, split_problems
 from ledger.stored import as_mutations
+from projections.notation import euro as _euros
 
 MAX_SEQ = 999_999  # a mutation's number, as a CSV file gives it (six digits)
 RESERVE_BELOW_ZERO = "would go below zero"  # the words of a mutation that takes a reserve below zero

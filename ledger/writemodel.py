@@ -48,10 +48,10 @@ from events import (
 from ledger import ledger_rules
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken, RuleBroken
-from ledger.money import euro
 from ledger.reserves import Figures, Shifted, shortfall
 from ledger.stored import StoredDocument, as_mutations, decode
 from ledger.text import one_line
+from projections.notation import euro
 
 # The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
 # bigint). Every sum any query makes is a sum of some of them, so as long as the absolute

@@ -238,6 +238,7 @@ class MutationRow:
     reference: str
     corrects: str | None
     corrected: Corrected | None = omitted()
+    legs: tuple[Leg, ...] = ()
 
 
 @dataclass(frozen=True)

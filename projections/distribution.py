@@ -24,6 +24,7 @@ from math import floor
 from typing import Any, Callable, Hashable, Iterable
 
 from events import kind_carries, leg_split, year_effects
+from projections.notation import percent
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
 SIGN = {"lasten": 1, "reserve": 1, "baten": -1}  # how a line's amount counts in te dekken
@@ -240,7 +241,7 @@ class Distribution:
             rounded = apportion(share, [Fraction(cents * weight, SCALE) for cents in groups.values()])
             percentage = dict(pool.rule.participants).get(name, "0")
             for group, cents in zip(groups, rounded, strict=True):
-                add(group, cents, f"key {pool.rule.key} ({pool.rule.scope_label}) {percentage.replace('.', ',')} %")
+                add(group, cents, f"key {pool.rule.key} ({pool.rule.scope_label}) {percent(percentage)}")
         for item in self.direct:
             if item.participant == name:
                 add(by(item), item.cents, f"own split {item.category}".rstrip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from projections.answers import (
@@ -56,7 +56,7 @@ class HistoryQueries(ViewsBase):
                       date_from=date_from, date_to=date_to, reference=like_literal(reference or ""),
                       grep=like_literal(fold(grep or "")),
                       corrects_document=corrects_document)
-        rows: list[HistoryRow] = []
+        mutations: list[MutationRow] = []
         for r in self.conn.execute(
             "SELECT m.*, d.title, d.recorded_at, d.actor, d.adopted_position, d.withdrawn_position "
             "FROM mutations m JOIN documents d ON d.position = m.position "
@@ -66,7 +66,7 @@ class HistoryQueries(ViewsBase):
                 continue
             status = ("withdrawn" if r["withdrawn_position"] and r["withdrawn_position"] <= p else
                       "adopted" if r["adopted_position"] and r["adopted_position"] <= p else "proposed")
-            rows.append(MutationRow(
+            mutations.append(MutationRow(
                 position=r["position"], seq=r["seq"], recorded_at=r["recorded_at"], actor=r["actor"],
                 document=r["document"], title=r["title"], document_kind=r["document_kind"],
                 status=status, kind=r["kind"], lines=tuple(r["lines"].split(",")), years=r["years"],
@@ -75,11 +75,25 @@ class HistoryQueries(ViewsBase):
                 corrects=f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
                 corrected=self._mutation(r["corrects_document"], r["corrects_seq"]) if r["corrects_document"] else None,
             ))
+        self._add_legs(mutations)
+        rows: list[HistoryRow] = list(mutations)
         if not (unit or line or reference or corrections or corrects_document):
             rows += self._lifecycle_rows(p, kind=kind, document=document, document_kind=document_kind,
                                          date_from=date_from, date_to=date_to, grep=grep)
         rows.sort(key=lambda x: (x.position, x.seq))
         return rows
+
+    def _add_legs(self, rows: list[MutationRow]) -> None:
+        """Fill in each mutation's legs, read in one pass over the legs of those documents."""
+        wanted = {(r.position, r.seq) for r in rows}
+        legs: dict[tuple[int, int], list[Leg]] = {}
+        for position in sorted({p for p, _ in wanted}):
+            for g in self.conn.execute("SELECT seq, unit, line, amounts FROM legs WHERE position = ? ORDER BY seq, leg",
+                                       (position,)):
+                if (position, g["seq"]) in wanted:
+                    legs.setdefault((position, g["seq"]), []).append(Leg(f"{g['unit']}/{g['line']}",
+                                                                         json.loads(g["amounts"])))
+        rows[:] = [replace(r, legs=tuple(legs.get((r.position, r.seq), ()))) for r in rows]
 
     def mutations(self, at: int | None = None) -> list[MutationRow]:
         """Every mutation recorded by that point, in ledger order (the history without its

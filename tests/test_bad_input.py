@@ -57,7 +57,7 @@ CASES = {
     legs:
       - {line: alpha/personeel, amounts: {2025: -10000}}
       - {line: beta/personeel, amounts: {2025: 9999.99}}
-""", "mutations.1.legs: the shift does not net to zero in 2025: off by -€ 0,01"),
+""", "mutations.1.legs: the shift does not net to zero in 2025: off by € -0,01"),
     "shift that unbalances when carried": (HEAD + """
   - kind: verschuiving
     structural: true

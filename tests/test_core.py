@@ -120,7 +120,7 @@ def test_dry_run_shows_the_effect_and_records_nothing(kaderbrief):
     bg = kaderbrief
     before = bg.event_count()
     out = bg("record", bg.write("vjn.yaml", VOORJAARSNOTA), "--dry-run").stdout
-    assert "Would record vjn-2025" in out and "-€ 60.000" in out
+    assert "Would record vjn-2025" in out and "€ -60.000" in out
     assert bg.event_count() == before
     assert bg.line(bg.json("show"), "alpha/personeel")["2025"] == "1000000.00"
 

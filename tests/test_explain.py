@@ -72,7 +72,7 @@ def test_explain_a_unit_and_the_total_as_a_tree(cycle):
     assert total["children"][0]["children"][0]["figure"] == "alpha/personeel"
 
     tree = cycle("explain", "--total", "--year", "2025").stdout
-    assert "Eenheid Alpha: € 1.140.015" in tree and "[3 mutations]" in tree and "saldo -€ 1.320.015" in tree
+    assert "Eenheid Alpha: € 1.140.015" in tree and "[3 mutations]" in tree and "saldo € -1.320.015" in tree
 
 
 def test_explain_by_display_name_case_and_accent_insensitive(cycle):

@@ -202,10 +202,26 @@ PUBLISHED = Path(__file__).parent / "data" / "bij12-2024-published.csv"
 def test_the_demo_reconciles_clean_against_the_seeds_published_tables(tmp_path):
     bg = Cli(tmp_path / "demo.db", tmp_path)
     bg("demo")
-    result = bg.json("reconcile", str(PUBLISHED), "--tolerance", "0.05")
-    assert result["mismatches"] == 0 and len(result["rows"]) >= 23 + 7
-    # Figures the seed gives in millions agree within its rounding, as warnings.
-    assert {r["figure"] for r in result["rows"] if r["status"] == "warning"} == {"faunazaken/open-eind", "faunazaken"}
+    result = bg.json("reconcile", str(PUBLISHED))
+    assert result["mismatches"] == 0 and result["warnings"] == 0 and len(result["rows"]) >= 23 + 7
+    # Figures the seed gives in millions (53,9 and 57,16) agree to the precision published.
+    rounded = {r["figure"]: r for r in result["rows"] if r["status"] == "rounded"}
+    assert set(rounded) == {"faunazaken/open-eind", "faunazaken"}
+    assert rounded["faunazaken/open-eind"]["ledger"] == "53916908.00"
+    assert all(r["status"] == "ok" for r in result["rows"] if r["figure"] not in rounded)
+
+
+def test_a_figure_in_millions_is_compared_at_the_precision_it_was_published(tmp_path):
+    bg = Cli(tmp_path / "demo.db", tmp_path)
+    bg("demo")
+    table = bg.write("mln.csv", "unit,line,year,amount,measure\n"
+                                "faunazaken,open-eind,2024,53.92,millions\n"    # 53.916.908 rounds to 53,92
+                                "faunazaken,open-eind,2024,53.91,millions\n"    # … not to 53,91
+                                "faunazaken,open-eind,2024,53917,thousands\n")  # … and to 53.917 thousand
+    rows = json.loads(bg("reconcile", table, "--json", ok=False).stdout)["rows"]
+    assert [r["status"] for r in rows] == ["rounded", "mismatch", "rounded"]
+    text = bg("reconcile", table, ok=False).stdout
+    assert "53,92 mln" in text and "€ 53.916.908" in text and "53917" not in text and "53.917 duizend" in text
 
 
 def test_reconcile_reports_a_real_mismatch_and_exits_1(tmp_path):

@@ -310,7 +310,7 @@ mutations:
       - {line: u/res, amounts: {2025: -600}}
       - {line: u/res, amounts: {2025: -600}}
 """), ok=False)
-    assert result.exit_code == 1 and "reserve u/res would go below zero in 2025 (balance -€ 200" in result.stderr
+    assert result.exit_code == 1 and "reserve u/res would go below zero in 2025 (balance € -200" in result.stderr
 
 
 def _forge_indexation(base: Cli, indexation: tuple[IndexedLine, ...], legs: tuple[Leg, ...]) -> int:
