@@ -152,7 +152,7 @@ def reconcile(ctx: click.Context, file: str | None, contributions_file: str | No
       begroting reconcile published-2024.csv --tolerance 0.05
       begroting reconcile --contributions bijdragen-2025.csv
     """
-    from cli import render
+    from cli import render_records
     from ledger import reconcile as reconciling
 
     if (file is None) == (contributions_file is None):
@@ -168,7 +168,7 @@ def reconcile(ctx: click.Context, file: str | None, contributions_file: str | No
     if as_json:
         echo_json(result)
     else:
-        console().print(render.reconcile_table(result))
+        console().print(render_records.reconcile_table(result))
     if result.mismatches:
         sys.exit(1)
 

@@ -100,7 +100,7 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
       begroting history --reference "§6.1" --grep informatieveiligheid
       begroting history --corrections --json
     """
-    from cli import render
+    from cli import render_records
 
     for value, option in ((date_from, "--from"), (date_to, "--to")):
         if value is not None:
@@ -116,7 +116,7 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
         if as_json:
             echo_json(rows)
         else:
-            console().print(render.history_table(rows))
+            console().print(render_records.history_table(rows))
 
 
 @click.command()
@@ -131,7 +131,7 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
     Example:
       begroting document begroting-2024
     """
-    from cli import render
+    from cli import render_records
 
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         doc = ledger.views.document(document_id, ledger.views.resolve_point(as_of))
@@ -140,7 +140,7 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
         if as_json:
             echo_json(doc)
         else:
-            console().print(render.document_view(doc))
+            console().print(render_records.document_view(doc))
 
 
 SQL_HELP = """Run one read-only SQL query over the read models (schema: docs/read-models.md).

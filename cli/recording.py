@@ -66,7 +66,7 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
       begroting record kaderbrief-2024.yaml
       begroting record voorjaarsnota-2024.yaml --dry-run
     """
-    from cli import render, render_participants
+    from cli import render_participants, render_records
     from ledger.parsing import read_document
 
     max_mb = whole(max_size, "--max-size", 1, 100_000)
@@ -89,7 +89,8 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
             if result.excluded_from_indexation:
                 out.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
             if dry_run:
-                out.print(render.changes_table(result.changes, title=f"Effect of {result.document}"))
+                out.print(render_records.changes_table(result.changes, title=f"Effect of {result.document}"))
+                out.print(render_records.totals_table(result.totals, title=f"Effect of {result.document} on the totals"))
                 if result.participants:
                     out.print(render_participants.participants_effect_table(result.participants,
                                                                title=f"What {result.document} costs each participant"))

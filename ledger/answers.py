@@ -65,6 +65,16 @@ class Change:
 
 
 @dataclass(frozen=True)
+class TotalChange:
+    """A total a recorded document changes: lasten, baten, saldo, reserves or te_dekken."""
+
+    total: str
+    year: int = field(metadata=AS_TEXT)
+    before_cents: int
+    after_cents: int
+
+
+@dataclass(frozen=True)
 class Recorded:
     """What recording one document did (or, dry, would do)."""
 
@@ -76,6 +86,7 @@ class Recorded:
     new_lines: list[str]
     excluded_from_indexation: list[str]
     changes: tuple[Change, ...]
+    totals: tuple[TotalChange, ...]
     # A dry run: what the document would change for each participant, per year.
     participants: tuple[ParticipantDiff, ...] | None = field(default=None, metadata=OMIT_NONE)
 
@@ -84,7 +95,8 @@ class Recorded:
         """From the ledger's RecordResult."""
         return cls(result.document, result.mutation_count, result.already_recorded, result.dry_run,
                    result.position, result.new_lines, result.excluded_from_indexation,
-                   tuple(Change(*c) for c in result.changes), result.participants)
+                   tuple(Change(*c) for c in result.changes), tuple(TotalChange(*t) for t in result.totals),
+                   result.participants)
 
 
 @dataclass(frozen=True)

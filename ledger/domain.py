@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import singledispatch
@@ -193,6 +194,8 @@ class RecordResult:
     mutations: tuple[Mutation, ...] = ()  # what the document records (for the effect on the participants)
     line_types: dict[str, str] = field(default_factory=dict)  # "unit/line" -> type, new lines included
     participants: tuple | None = None  # projections.answers.ParticipantDiff: a dry run's effect on each
+    # (total, year, before_cents, after_cents) for lasten, baten, saldo, reserves and te_dekken
+    totals: list[tuple[str, int, int, int]] = field(default_factory=list)
 
 
 def content_sha256(doc: DocumentInput) -> str:
@@ -263,6 +266,7 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
         line_types={**{a: line.type for a, line in ledger.lines.items()},
                     **{f"{u.id}/{line.id}": line.type for u in checked.new_units for line in u.lines}},
     )
+    result.totals = total_changes(model, result.changes, result.line_types)
     return events, result
 
 
@@ -354,3 +358,25 @@ def changes(recorded: DocumentRecorded, model: WriteModel) -> list[tuple[str, st
         unit, _, line = address.partition("/")
         out.append((unit, line, year, before, before + delta))
     return out
+
+
+def total_changes(model: WriteModel, changes: list[tuple[str, str, int, int, int]],
+                  line_types: dict[str, str]) -> list[tuple[str, int, int, int]]:
+    """(total, year, before, after) for lasten, baten, saldo (baten - lasten), reserves and
+    te_dekken (lasten - baten + reserves), in every year the changes touch, proposals included."""
+    years = sorted({year for _, _, year, _, _ in changes})
+    before: dict[tuple[str, int], int] = defaultdict(int)
+    for (address, year), cents in model.figures.items():
+        if year in years:
+            before[(line_types[address], year)] += cents
+    after = defaultdict(int, before)
+    for unit, line, year, old, new in changes:
+        after[(line_types[f"{unit}/{line}"], year)] += new - old
+
+    def derived(sums: dict[tuple[str, int], int], total: str, year: int) -> int:
+        lasten, baten, reserves = (sums[(t, year)] for t in ("lasten", "baten", "reserve"))
+        return {"lasten": lasten, "baten": baten, "saldo": baten - lasten, "reserves": reserves,
+                "te_dekken": lasten - baten + reserves}[total]
+
+    return [(total, year, derived(before, total, year), derived(after, total, year))
+            for total in ("lasten", "baten", "saldo", "reserves", "te_dekken") for year in years]

@@ -268,10 +268,12 @@ HistoryRow = MutationRow | LifecycleRow
 
 
 @dataclass(frozen=True)
-class DocumentMutation(MutationRow):
-    """A mutation in the view of its document, with its legs."""
+class DocumentEffect:
+    """What a document changes in one unit's lines of one type (lasten, baten, reserve), per year."""
 
-    legs: tuple[Leg, ...] = ()
+    unit: str
+    type: str
+    amounts_cents: dict[int, int]
 
 
 @dataclass(frozen=True)
@@ -300,9 +302,11 @@ class DocumentView:
     source: str
     content_sha256: str
     lifecycle: tuple[LifecycleEvent, ...]
-    mutations: tuple[DocumentMutation, ...]
+    mutations: tuple[MutationRow, ...]
     corrected_by: tuple[HistoryRow, ...]
-    effect_cents: dict[str, dict[int, int]]  # unit → year → net change
+    effect: tuple[DocumentEffect, ...]  # per unit and type: lasten, baten and reserves never summed
+    # Per year: lasten, baten, saldo (baten - lasten), reserves, te_dekken (lasten - baten + reserves).
+    totals_cents: dict[str, dict[int, int]]
 
 
 @dataclass(frozen=True)

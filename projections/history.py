@@ -10,7 +10,7 @@ from typing import Any
 
 from projections.answers import (
     Corrected,
-    DocumentMutation,
+    DocumentEffect,
     DocumentRecord,
     DocumentView,
     HistoryRow,
@@ -147,26 +147,36 @@ class HistoryQueries(ViewsBase):
         status = "proposed"
         for event in lifecycle:
             status = event.event
-        legs: dict[int, list[Leg]] = {}
-        for g in self.conn.execute("SELECT seq, unit, line, amounts FROM legs WHERE position=? ORDER BY seq, leg",
-                                   (d["position"],)):
-            legs.setdefault(g["seq"], []).append(Leg(f"{g['unit']}/{g['line']}", json.loads(g["amounts"])))
-        mutations = tuple(
-            DocumentMutation(**{f.name: getattr(m, f.name) for f in fields(m)}, legs=tuple(legs.get(m.seq, [])))
-            for m in self.history(at, document=document) if isinstance(m, MutationRow)
-        )
+        mutations = tuple(m for m in self.history(at, document=document) if isinstance(m, MutationRow))
         later = self.history(at, corrections=True, corrects_document=document)
-        effect: dict[str, dict[int, int]] = {}
-        for unit, year, amount in self.conn.execute(
-            "SELECT unit, year, SUM(amount_cents) FROM effects WHERE position=? AND since_position <= ? "
-            "GROUP BY unit, year ORDER BY unit, year", (d["position"], p)):
-            effect.setdefault(unit, {})[year] = amount
+        effect, totals = self._document_effect(d["position"], p)
         return DocumentView(
             document=d["document"], kind=d["kind"], title=d["title"], date=d["date"],
             status=status, decision=d["decision"], position=d["position"], recorded_at=d["recorded_at"],
             actor=d["actor"], source=d["source"], content_sha256=d["content_sha256"],
-            lifecycle=lifecycle, mutations=mutations, corrected_by=tuple(later), effect_cents=effect,
+            lifecycle=lifecycle, mutations=mutations, corrected_by=tuple(later), effect=effect, totals_cents=totals,
         )
+
+    def _document_effect(self, position: int, p: int) -> tuple[tuple[DocumentEffect, ...], dict[str, dict[int, int]]]:
+        """The document's effect per unit and line type, and per year the totals it moves."""
+        per: dict[tuple[str, str], dict[int, int]] = {}
+        for unit, type_, year, amount in self.conn.execute(
+            "SELECT e.unit, l.type, e.year, SUM(e.amount_cents) FROM effects e "
+            "JOIN lines l ON l.unit = e.unit AND l.line = e.line WHERE e.position = ? AND e.since_position <= ? "
+            "GROUP BY e.unit, l.type, e.year ORDER BY e.unit, e.year", (position, p)):
+            per.setdefault((unit, type_), {})[year] = amount
+        order = {"lasten": 0, "baten": 1, "reserve": 2}
+        effect = tuple(DocumentEffect(unit, type_, amounts)
+                       for (unit, type_), amounts in sorted(per.items(), key=lambda x: (x[0][0], order[x[0][1]])))
+        years = sorted({y for amounts in per.values() for y in amounts})
+        sums = {t: {y: sum(e.amounts_cents.get(y, 0) for e in effect if e.type == t) for y in years} for t in order}
+        totals = {
+            "lasten": sums["lasten"], "baten": sums["baten"],
+            "saldo": {y: sums["baten"][y] - sums["lasten"][y] for y in years},
+            "reserves": sums["reserve"],
+            "te_dekken": {y: sums["lasten"][y] - sums["baten"][y] + sums["reserve"][y] for y in years},
+        }
+        return effect, totals
 
     def documents(self, at: int | None = None) -> list[DocumentRecord]:
         """Every document recorded by that point, in ledger order: the documents table's rows."""

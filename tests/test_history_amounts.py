@@ -52,3 +52,63 @@ def test_a_mutation_over_several_years_shows_each_year(demo, tmp_path):
     text = demo("history", "--document", "vjn-2024").stdout
     assert "2024" in text and "€ 1.000" in text
     assert "2025" in text and "€ 2.500,50" in text
+
+
+def test_a_documents_effect_keeps_lasten_baten_and_reserves_apart(demo):
+    """NINB 2024 in the Begroting: lasten -202.830, baten +1.204.020, reserve -300.000 — not
+    one "net effect" of € 701.190 (issue 18, item 6)."""
+    doc = demo.json("document", "begroting-2024")
+    ninb = {e["type"]: e["amounts"]["2024"] for e in doc["effect"] if e["unit"] == "ninb"}
+    assert ninb == {"lasten": "-202830.00", "baten": "1204020.00", "reserve": "-300000.00"}
+    totals = doc["totals"]
+    lasten, baten, reserves = (sum(int(e["amounts"]["2024"][:-3]) for e in doc["effect"] if e["type"] == t)
+                               for t in ("lasten", "baten", "reserve"))
+    assert totals["lasten"]["2024"] == f"{lasten}.00" and totals["baten"]["2024"] == f"{baten}.00"
+    assert totals["saldo"]["2024"] == f"{baten - lasten}.00"
+    assert totals["te_dekken"]["2024"] == f"{lasten - baten + reserves}.00"
+    text = demo("document", "begroting-2024").stdout
+    assert "Effect per unit" in text and "Te dekken" in text and "€ 701.190" not in text
+
+
+def test_a_dry_run_shows_the_effect_on_the_totals_and_records_nothing(demo):
+    """Issue 18, item 11: besides the lines, what lasten, baten, saldo, reserves and te dekken
+    become in each year — and they agree with `show` once the document is recorded."""
+    source = demo.write("extra.yaml", """
+        document:
+          id: extra-2024
+          kind: begrotingswijziging
+          title: Extra
+          date: 2024-05-01
+        mutations:
+          - kind: wijziging
+            line: ninb/personeel
+            amounts: {2026: 1000.00}
+            reason: Inhuur
+          - kind: wijziging
+            line: ninb/baten-ndff
+            amounts: {2026: 400}
+            reason: Bijdrage
+    """)
+    before = demo.json("show", "--year", "2026")["totals"]
+    (dry,) = demo.json("record", "--dry-run", source)
+    totals = {t["total"]: t for t in dry["totals"] if t["year"] == "2026"}
+    assert {k: (t["before"], t["after"]) for k, t in totals.items()} == {
+        "lasten": (before["lasten"]["2026"], _plus(before["lasten"]["2026"], 1000)),
+        "baten": (before["baten"]["2026"], _plus(before["baten"]["2026"], 400)),
+        "saldo": (before["saldo"]["2026"], _plus(before["saldo"]["2026"], -600)),
+        "reserves": (before["reserves"]["2026"], before["reserves"]["2026"]),
+        "te_dekken": (before["te_dekken"]["2026"], _plus(before["te_dekken"]["2026"], 600)),
+    }
+    assert demo.json("show", "--year", "2026")["totals"] == before  # nothing recorded
+    text = demo("record", "--dry-run", source).stdout
+    assert "on the totals" in text and "Te dekken" in text and "€ 600" in text
+    demo("record", source)
+    after = demo.json("show", "--year", "2026")["totals"]
+    assert after["te_dekken"]["2026"] == totals["te_dekken"]["after"]
+
+
+def _plus(euros: str, add: int) -> str:
+    """Whole euros as JSON gives them ("-98531359.00") plus ``add`` euros."""
+    whole, cents = euros.split(".")
+    assert cents == "00"
+    return f"{int(whole) + add}.00"

@@ -88,8 +88,11 @@ def test_document_view_shows_everything_including_later_corrections(audited):
     assert doc["mutations"][1]["legs"] == [{"line": "alpha/uitvoering", "amounts": {"2025": "250015.00", "2027": "300000.00"}}]
     assert [(c["document"], c["seq"], c["corrects"]) for c in doc["corrected_by"]] == \
         [("vjn-2025", 1, "kb-2025/1"), ("njn-2025", 1, "kb-2025/3")]
-    assert doc["effect"]["alpha"] == {"2025": "1250015.00", "2026": "1250015.00", "2027": "1300000.00"}
-    assert doc["effect"]["beta"]["2026"] == "400000.00"
+    effect = {(e["unit"], e["type"]): e["amounts"] for e in doc["effect"]}
+    assert effect[("alpha", "lasten")] == {"2025": "1250015.00", "2026": "1250015.00", "2027": "1300000.00"}
+    # Beta's lasten and baten apart (the old "net effect" added them to 400000.00).
+    assert (effect[("beta", "lasten")]["2026"], effect[("beta", "baten")]["2026"]) == ("100000.00", "300000.00")
+    assert doc["totals"]["te_dekken"]["2026"] == "1050015.00" and doc["totals"]["saldo"]["2026"] == "-1050015.00"
     text = audited("document", "kb-2025").stdout
     assert "Corrected later by" in text and "njn-2025/1" in text
     # As of before the Najaarsnota, that correction did not exist yet.
