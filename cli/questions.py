@@ -265,21 +265,30 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
 @click.argument("start")
 @click.argument("end")
 @click.option("--all", "show_all", is_flag=True, help="Also list lines that did not change.")
+@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
+@click.option("--unit", help="Only this unit (id).")
+@click.option("--line", help="Only this line (unit/line).")
 @adopted_only_option("Compare adopted figures only.")
 @json_option()
 @click.pass_context
-def diff(ctx: click.Context, start: str, end: str, show_all: bool, adopted_only: bool, as_json: bool) -> None:
+def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[str, ...], unit: str | None,
+         line: str | None, adopted_only: bool, as_json: bool) -> None:
     """What changed between two points (documents, positions or dates), and why.
 
     \b
     Example:
       begroting diff kaderbrief-2024 begroting-2024
+      begroting diff kaderbrief-2024 begroting-2024 --unit ninb --year 2024
     """
     from cli import render
 
+    wanted = [whole(y, "--year", 1, 9999) for y in years]
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
-        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all)
+        ledger.views.check_filters(unit=unit, line=line)
+        ledger.views.check_years(wanted)
+        result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all, years=wanted or None,
+                                   unit=unit, line=line)
         if as_json:
             echo_json(result)
         else:

@@ -71,9 +71,11 @@ class FigureQueries(ViewsBase):
             ),
         )
 
-    def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False) -> Diff:
+    def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False,
+             years: list[int] | None = None, unit: str | None = None, line: str | None = None) -> Diff:
         """Every figure that differs between the points ``a`` and ``b`` (None: now), with the
-        mutations that count at one of them and not at the other."""
+        mutations that count at one of them and not at the other; only those ``years``, that
+        ``unit`` and that ``line`` ("unit/line") when given."""
         a = self.head() if a is None else a
         b = self.head() if b is None else b
         before = self.figures(a, adopted_only=adopted_only)
@@ -102,7 +104,8 @@ class FigureQueries(ViewsBase):
         order = {k: n for n, k in enumerate(names)}
         for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
             x, y = before.get(key, 0), after.get(key, 0)
-            if x == y and not show_all:
+            if (x == y and not show_all) or (years and key[2] not in years) or (unit and key[0] != unit) \
+                    or (line and f"{key[0]}/{key[1]}" != line):
                 continue
             r = names.get(key[:2])
             out.append(DiffRow(

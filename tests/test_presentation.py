@@ -74,3 +74,19 @@ def test_the_adopted_budget_on_a_decision_date(demo):
     assert "as adopted on 2023-03-23 (by decision date)" in title
     bad = demo("show", "--adopted-on", "23-03-2023", ok=False)
     assert bad.exit_code == 1 and "--adopted-on: '23-03-2023' is not a date" in bad.stderr
+
+
+def test_diff_filters_by_year_unit_and_line(demo):
+    """Issue 18 item 1: --year, --unit and --line narrow `diff` (and a typo is refused)."""
+    import json
+
+    every = json.loads(_at(None, demo, "diff", "kaderbrief-2024", "begroting-2024", "--json"))["changes"]
+    ninb = json.loads(_at(None, demo, "diff", "kaderbrief-2024", "begroting-2024", "--unit", "ninb", "--year", "2025",
+                          "--json"))["changes"]
+    assert ninb == [c for c in every if c["unit"] == "ninb" and c["year"] == 2025] and ninb
+    line = json.loads(_at(None, demo, "diff", "kaderbrief-2024", "begroting-2024", "--line", "ninb/personeel",
+                          "--json"))["changes"]
+    assert {(c["unit"], c["line"]) for c in line} == {("ninb", "personeel")} and len(line) == 4
+    wrong = CliRunner().invoke(cli, ["--ledger", str(demo.ledger), "diff", "kaderbrief-2024", "begroting-2024",
+                                     "--line", "ninb/nope"])
+    assert wrong.exit_code == 1 and "closest: ninb/personeel" in wrong.output
