@@ -174,6 +174,12 @@ def explain_table(result: Explanation) -> Table:
             reason.append("\n")
             reason.append_text(note)
         table.add_row(str(s.position), doc, plain(s.kind), reason, money(s.amount_cents), money(s.running_total_cents, bold=True))
+    if result.reserve is not None:
+        r = result.reserve
+        rows = (("  opening balance", r.opening_cents), ("+ toevoegingen", r.toevoegingen_cents),
+                ("+ onttrekkingen", r.onttrekkingen_cents), ("= closing balance", r.closing_cents))
+        table.caption = f"the reserve in {result.year}:\n" + "\n".join(f"{label:<18}{euro(c):>14}" for label, c in rows)
+        table.caption_justify = "left"
     return table
 
 

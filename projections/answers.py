@@ -88,6 +88,17 @@ class BroughtForward:
 
 
 @dataclass(frozen=True)
+class ReserveBalance:
+    """A reserve line's balance in the year explained: opening + toevoegingen + onttrekkingen
+    = closing (the figure explained is the year's mutation; this is where it leaves the reserve)."""
+
+    opening_cents: int
+    toevoegingen_cents: int
+    onttrekkingen_cents: int
+    closing_cents: int
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A figure in a year with every step that made it; a unit or the total also with its
     lasten, baten and saldo, and with its parts as children."""
@@ -105,6 +116,7 @@ class Explanation:
     saldo_cents: int | None = omitted()
     steps: tuple[Step, ...] = ()
     children: tuple[Explanation, ...] | None = omitted()
+    reserve: ReserveBalance | None = omitted()  # a reserve line: its balance that year
 
     def mutation_count(self) -> int:
         if self.children is not None:

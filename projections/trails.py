@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 
-from projections.answers import BroughtForward, Explanation, Figure, Indexed, Leg, Step
+from projections.answers import BroughtForward, Explanation, Figure, Indexed, Leg, ReserveBalance, Step
 from projections.common import counts_at
 from projections.figures import FigureQueries
 
@@ -98,7 +99,16 @@ class TrailQueries(FigureQueries):
         # as of a past point each read is an aggregate over the effects.
         figures = self.figures(at, adopted_only=adopted_only)
         lines = self.lines(at)
-        return self._explain(fig, year, at, adopted_only, with_children, limit, figures, lines)
+        result = self._explain(fig, year, at, adopted_only, with_children, limit, figures, lines)
+        if fig.kind == "line" and any(r["type"] == "reserve" and (r["unit"], r["line"]) == (fig.unit, fig.line)
+                                      for r in lines):
+            from projections.reserves import ReserveQueries
+
+            (row,) = [r for r in ReserveQueries(self.conn).reserves(at, adopted_only=adopted_only, years=[year],
+                                                                    unit=fig.unit) if r.line == fig.line]
+            result = replace(result, reserve=ReserveBalance(row.opening_cents, row.toevoegingen_cents,
+                                                            row.onttrekkingen_cents, row.closing_cents))
+        return result
 
     def _explain(self, fig: Figure, year: int, at: int | None, adopted_only: bool, with_children: bool,
                  limit: int | None, figures: dict[tuple[str, str, int], int], lines: list[sqlite3.Row]) -> Explanation:

@@ -219,3 +219,25 @@ def test_the_table_fits_80_columns_with_large_amounts(base: Cli):
     folded = re.sub(r"\s", "", re.sub(r"-?€\s?-?[0-9.,]+", "", out))
     assert "big-toevoeging-met-een-lange-naam/1*eengrotetoevoeging2026" in folded
     assert "big-toevoeging-met-een-lange-naam/2*eengroteonttrekking2027" in folded
+
+
+def test_explain_on_a_reserve_line_shows_its_balance_as_reserves_does(moved: Cli):
+    """Issue 18 item 7: `explain` on a reserve line gives the balance (opening, toevoegingen,
+    onttrekkingen, closing), not only the year's mutations — the same as `reserves`."""
+    rows = moved.json("reserves")
+    reserves = {(r["unit"], r["line"]) for r in rows}
+    assert reserves
+    for unit, line in sorted(reserves):
+        for year in (2025, 2026, 2027):
+            explained = moved.json("explain", f"{unit}/{line}", "--year", str(year))["reserve"]
+            verloop = row(rows, f"{unit}/{line}", year)
+            assert explained == {k: verloop[k] for k in ("opening", "toevoegingen", "onttrekkingen", "closing")}
+    unit, line = sorted(reserves)[0]
+    text = _at_80(moved, "explain", f"{unit}/{line}", "--year", "2026")
+    assert "closing balance" in text and shown(euros_to_cents(row(rows, f"{unit}/{line}", 2026)["closing"])) in text
+    # A line that is not a reserve has no balance.
+    assert "reserve" not in moved.json("explain", "u/p", "--year", "2025")
+
+
+def euros_to_cents(text: str) -> int:
+    return int(Decimal(text) * 100)
