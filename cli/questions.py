@@ -268,11 +268,14 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
 @click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
 @click.option("--unit", help="Only this unit (id).")
 @click.option("--line", help="Only this line (unit/line).")
+@click.option("--limit", "limit_text", default="10", show_default=True,
+              help="Causes listed per figure: the latest ones; earlier ones are brought forward as one amount.")
+@click.option("--all-causes", is_flag=True, help="List every cause, however many.")
 @adopted_only_option("Compare adopted figures only.")
 @json_option()
 @click.pass_context
 def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[str, ...], unit: str | None,
-         line: str | None, adopted_only: bool, as_json: bool) -> None:
+         line: str | None, limit_text: str, all_causes: bool, adopted_only: bool, as_json: bool) -> None:
     """What changed between two points (documents, positions or dates), and why.
 
     \b
@@ -283,12 +286,13 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
     from cli import render
 
     wanted = [whole(y, "--year", 1, 9999) for y in years]
+    limit = None if all_causes else whole(limit_text, "--limit", 1, 1_000_000)
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
         ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted)
         result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all, years=wanted or None,
-                                   unit=unit, line=line)
+                                   unit=unit, line=line, limit=limit)
         if as_json:
             echo_json(result)
         else:

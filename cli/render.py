@@ -85,7 +85,7 @@ def show_table(data: ShowTable, *, title: str, width: int = 80) -> Table:
     # Narrow: every amount is in euros, so the € goes to the title and ids stand for names.
     sign = room >= 24
     if not sign:
-        title += " (bedragen in €)"
+        title += " (amounts in €)"
     table = Table(title=plain(title), title_justify="left", show_lines=False, header_style="bold",
                   box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1), show_edge=False)
     table.add_column("unit / line (id)" if names else "unit / line id", overflow="fold")
@@ -255,6 +255,10 @@ def diff_table(result: Diff, *, title: str) -> Group:
         changes.add_row(*(Text(str(y), style="dim") for y in shown))
         changes.add_row(*(money(by_year[y].change_cents, bold=True) for y in shown))
         parts.append(Padding(changes, (0, 0, 0, 2), expand=False))
+        for r in rows:
+            if r.earlier_causes_cents is not None:
+                parts.append(Text(f"  ← earlier causes bring {euro(r.earlier_causes_cents)} in {r.year} forward "
+                                  "(--all-causes lists them)", style="dim italic"))
         for x in {x.mutation: x for r in rows for x in r.causes}.values():
             cause = Text(f"  ← {x.mutation} {x.kind} {euro(x.amount_cents)}: ", style="dim")
             cause.append(plain(x.reason or "—"))

@@ -47,6 +47,7 @@ from projections.db import drop_tables, rollback
 from projections.errors import NoKeyInForce
 from projections.projector import Projector, UnreadableEvent
 from projections.queries import Views
+from projections.schema import SCHEMA_VERSION
 
 MAPPER = PydanticMapper()  # every ledger's events are stored and read by this one mapper
 
@@ -151,6 +152,9 @@ class Ledger:
         mismatch = self.views_mismatch()
         if mismatch == binding.ANOTHER_LEDGER:
             return self._rebuild_foreign(progress)
+        if not mismatch and self.views.head() and self.views.schema_version() < SCHEMA_VERSION:
+            return self._rebuild_foreign(progress, "made by an earlier version of this program, without tables "
+                                                   "today's questions read")
         if mismatch:
             raise LedgerCorrupt(f"the read models do not reflect this event store ({mismatch}); "
                                 "run `begroting verify`, then `begroting rebuild`")
@@ -197,7 +201,8 @@ class Ledger:
             if not is_permission_error(e):  # an auditor binds nothing: the controller's next command does
                 raise
 
-    def _rebuild_foreign(self, progress: Callable[[int, int], None] | None) -> int:
+    def _rebuild_foreign(self, progress: Callable[[int, int], None] | None,
+                         why: str = "not bound to its events (another ledger's, or made by an older version)") -> int:
         try:
             applied = self.rebuild(progress)
         except Exception as e:
@@ -205,8 +210,7 @@ class Ledger:
                 raise NotPermitted("the shared read models do not reflect this ledger's events; "
                                    "the owner must run `begroting rebuild`") from None
             raise
-        self.notices.append("the read models beside this ledger were not bound to its events (another "
-                            "ledger's, or made by an older version); they were rebuilt from its events")
+        self.notices.append(f"the read models beside this ledger were {why}; they were rebuilt from its events")
         return applied
 
     # ------------------------------------------------------------ integrity

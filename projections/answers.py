@@ -203,6 +203,8 @@ class DiffRow:
     after_cents: int
     change_cents: int
     causes: tuple[Cause, ...]
+    # With a limit on the causes: the part of the change that earlier causes make (omitted when all are listed).
+    earlier_causes_cents: int | None = omitted()
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ class FigureQueries(ViewsBase):
                 adopted_on: str | None = None) -> dict[tuple[str, str, int], int]:
         """(unit, line, year) → cents for every line and year of the horizon at that point;
         ``adopted_on`` (an ISO date): adopted by a decision dated on or before it."""
-        if at is None and adopted_on is None:
-            column = "adopted_cents" if adopted_only else "amount_cents"
-            return {(r[0], r[1], r[2]): r[3] for r in self.conn.execute(f"SELECT unit, line, year, {column} FROM figures")}
+        if adopted_on is None:
+            return {key: amount for key, (amount, _) in self.cells(at, adopted_only=adopted_only).items()}
         at = self.head() if at is None else at
         years = self.horizon(at)
         out = {(r["unit"], r["line"], y): 0 for r in self.lines(at) for y in years}
-        counts = counts_at(':p', adopted_only=adopted_only, adopted_on=":on" if adopted_on is not None else None)
+        counts = counts_at(':p', adopted_only=True, adopted_on=":on")
         sql = (
             "SELECT e.unit, e.line, e.year, SUM(e.amount_cents) FROM effects e JOIN documents d ON d.position = e.position "
             f"WHERE {counts} GROUP BY e.unit, e.line, e.year"
@@ -32,6 +31,26 @@ class FigureQueries(ViewsBase):
         for unit, line, year, amount in self.conn.execute(sql, {"p": at, "on": adopted_on}):
             if year in years:
                 out[(unit, line, year)] = amount
+        return out
+
+    def cells(self, at: int | None = None, *, adopted_only: bool = False) -> dict[tuple[str, str, int], tuple[int, int]]:
+        """(unit, line, year) → (cents, number of effects behind them) for every line and year
+        of the horizon at that point. Now: the figures table; earlier: each figure's latest row
+        in figure_history at or before the point, one index lookup per figure whatever the
+        length of the history."""
+        amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
+        if at is None:
+            return {(r[0], r[1], r[2]): (r[3], r[4])
+                    for r in self.conn.execute(f"SELECT unit, line, year, {amount}, {steps} FROM figures")}
+        years = self.horizon(at)
+        out = {(r["unit"], r["line"], y): (0, 0) for r in self.lines(at) for y in years}
+        latest = ("(SELECT h.{column} FROM figure_history h WHERE h.unit = f.unit AND h.line = f.line "
+                  "AND h.year = f.year AND h.position <= :p ORDER BY h.position DESC LIMIT 1)")
+        for unit, line, year, cents, count in self.conn.execute(
+                f"SELECT f.unit, f.line, f.year, {latest.format(column=amount)}, {latest.format(column=steps)} "
+                "FROM figures f", {"p": at}):
+            if (unit, line, year) in out and cents is not None:
+                out[(unit, line, year)] = (cents, count)
         return out
 
     def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
@@ -72,34 +91,27 @@ class FigureQueries(ViewsBase):
         )
 
     def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False,
-             years: list[int] | None = None, unit: str | None = None, line: str | None = None) -> Diff:
+             years: list[int] | None = None, unit: str | None = None, line: str | None = None,
+             limit: int | None = None) -> Diff:
         """Every figure that differs between the points ``a`` and ``b`` (None: now), with the
         mutations that count at one of them and not at the other; only those ``years``, that
-        ``unit`` and that ``line`` ("unit/line") when given."""
+        ``unit`` and that ``line`` ("unit/line") when given. With ``limit``, each figure lists
+        its latest ``limit`` causes and brings the rest forward as one amount. The figures at
+        both points are read from figure_history, the causes per figure from its index, so the
+        answer costs the figures and causes it shows, not the length of the history."""
         a = self.head() if a is None else a
         b = self.head() if b is None else b
         before = self.figures(a, adopted_only=adopted_only)
         after = self.figures(b, adopted_only=adopted_only)
         names = {(r["unit"], r["line"]): r for r in self.lines(max(a, b))}
-
-        causes: dict[tuple[str, str, int], list[Cause]] = {}
-        rows = self.conn.execute(
-            "SELECT e.unit, e.line, e.year, e.amount_cents, e.position, e.seq, "
-            f"{counts_at(':a', adopted_only=adopted_only)} AS at_a, "
-            f"{counts_at(':b', adopted_only=adopted_only)} AS at_b, d.document, d.title, d.kind AS document_kind, "
-            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
-            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
-            f"WHERE {counts_at(':a', adopted_only=adopted_only)} != {counts_at(':b', adopted_only=adopted_only)} "
-            "ORDER BY e.position, e.seq, e.leg",
-            {"a": a, "b": b},
-        ).fetchall()
-        for r in rows:
-            sign = 1 if r["at_b"] else -1
-            causes.setdefault((r["unit"], r["line"], r["year"]), []).append(Cause(
-                position=r["position"], mutation=f"{r['document']}/{r['seq']}", document=r["document"],
-                title=r["title"], document_kind=r["document_kind"], kind=r["kind"], reason=r["reason"],
-                reference=r["reference"], amount_cents=sign * r["amount_cents"],
-            ))
+        lo, hi = min(a, b), max(a, b)
+        # Documents recorded before both points whose adoption or withdrawal lies between them,
+        # and horizon extensions between them: their effects can count at one point only too.
+        lifecycle = [r[0] for r in self.conn.execute(
+            "SELECT position FROM documents WHERE position <= :lo AND (adopted_position > :lo AND adopted_position <= :hi "
+            "OR withdrawn_position > :lo AND withdrawn_position <= :hi)", {"lo": lo, "hi": hi})]
+        extended = self.conn.execute("SELECT COUNT(*) FROM horizon WHERE position > ? AND position <= ?",
+                                     (lo, hi)).fetchone()[0] > 0
         out = []
         order = {k: n for n, k in enumerate(names)}
         for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
@@ -108,8 +120,43 @@ class FigureQueries(ViewsBase):
                     or (line and f"{key[0]}/{key[1]}" != line):
                 continue
             r = names.get(key[:2])
+            causes = self._causes(key, a, b, adopted_only, limit, lifecycle, extended)
+            shown = limit is None or len(causes) <= limit
+            causes = causes if shown else causes[len(causes) - (limit or 0):]
             out.append(DiffRow(
                 unit=key[0], line=key[1], unit_name=r["unit_name"] if r else "", line_name=r["line_name"] if r else "",
-                year=key[2], before_cents=x, after_cents=y, change_cents=y - x, causes=tuple(causes.get(key, [])),
+                year=key[2], before_cents=x, after_cents=y, change_cents=y - x, causes=tuple(causes),
+                earlier_causes_cents=None if shown else y - x - sum(c.amount_cents for c in causes),
             ))
         return Diff(start=a, end=b, adopted_only=adopted_only, changes=tuple(out))
+
+    def _causes(self, key: tuple[str, str, int], a: int, b: int, adopted_only: bool, limit: int | None,
+                lifecycle: list[int], extended: bool) -> list[Cause]:
+        """The effects on one figure that count at one point and not the other, in ledger order;
+        with ``limit``, the latest ``limit + 1`` (one more says that there are earlier ones)."""
+        lo, hi = min(a, b), max(a, b)
+        select = (
+            "SELECT e.amount_cents, e.position, e.seq, e.leg, "
+            f"{counts_at(':b', adopted_only=adopted_only)} AS at_b, d.document, d.title, d.kind AS document_kind, "
+            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
+            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+            "WHERE e.unit = :unit AND e.line = :line AND e.year = :year AND {where} "
+            f"AND {counts_at(':a', adopted_only=adopted_only)} != {counts_at(':b', adopted_only=adopted_only)} "
+            "ORDER BY e.position DESC, e.seq DESC, e.leg DESC" + (" LIMIT :n" if limit is not None else "")
+        )
+        params = {"unit": key[0], "line": key[1], "year": key[2], "a": a, "b": b, "lo": lo, "hi": hi,
+                  "n": (limit or 0) + 1}
+        wheres = ["e.position > :lo AND e.position <= :hi"]  # recorded between the points
+        if lifecycle:
+            wheres.append(f"e.position IN ({', '.join(str(int(p)) for p in lifecycle)})")
+        if extended:
+            wheres.append("e.position <= :lo AND e.since_position > :lo AND e.since_position <= :hi")
+        found = {(r["position"], r["seq"], r["leg"]): r
+                 for where in wheres for r in self.conn.execute(select.format(where=where), params)}
+        rows = [found[k] for k in sorted(found)]
+        if limit is not None:
+            rows = rows[-(limit + 1):]
+        return [Cause(position=r["position"], mutation=f"{r['document']}/{r['seq']}", document=r["document"],
+                      title=r["title"], document_kind=r["document_kind"], kind=r["kind"], reason=r["reason"],
+                      reference=r["reference"], amount_cents=(1 if r["at_b"] else -1) * r["amount_cents"])
+                for r in rows]

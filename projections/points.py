@@ -32,6 +32,11 @@ class ViewsBase:
         row = self.conn.execute("SELECT position FROM tracking WHERE name='views'").fetchone()
         return row[0] if row else 0
 
+    def schema_version(self) -> int:
+        """The version of the schema the read models were built with (``projections.schema``)."""
+        row = self.conn.execute("SELECT value FROM ledger WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row and str(row[0]).isdigit() else 0
+
     def organisation(self) -> str:
         row = self.conn.execute("SELECT value FROM ledger WHERE key='organisation'").fetchone()
         return row[0] if row else ""

@@ -136,10 +136,12 @@ class Projector:
             (position, utc_text(event.timestamp), name, document, event.actor),
         )
 
-    def _add_to_figures(self, where: str, params: dict[str, Any], *, adopted: bool, sign: int = 1) -> None:
+    def _add_to_figures(self, where: str, params: dict[str, Any], *, at: int, adopted: bool, sign: int = 1) -> None:
         """Add the effects rows that the condition ``where`` selects to the figures, proposals
-        included or adopted only. ``steps`` counts the rows behind a figure, so explain can
-        bring earlier ones forward."""
+        included or adopted only, by the event at position ``at``. ``steps`` counts the rows
+        behind a figure, so explain can bring earlier ones forward. Every figure changed gets
+        its new values in ``figure_history`` at ``at``: a figure as of any point is its latest
+        row there, read without summing the effects (``FigureQueries.cells``)."""
         amount, steps = ("adopted_cents", "adopted_steps") if adopted else ("amount_cents", "steps")
         sums = self.conn.execute(
             f"SELECT SUM(amount_cents), COUNT(*), unit, line, year FROM effects WHERE {where} GROUP BY unit, line, year",
@@ -148,6 +150,11 @@ class Projector:
         self.conn.executemany(
             f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE unit = ? AND line = ? AND year = ?",
             [(sign * cents, sign * n, unit, line, year) for cents, n, unit, line, year in sums],
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO figure_history SELECT unit, line, year, ?, amount_cents, adopted_cents, steps, "
+            "adopted_steps FROM figures WHERE unit = ? AND line = ? AND year = ?",
+            [(at, unit, line, year) for _, _, unit, line, year in sums],
         )
 
     # ------------------------------------------------------------ apply
@@ -218,9 +225,10 @@ class Projector:
                                                   carries=True, years=new_years).items()
         ])
         carried_here = {"since": position}
-        self._add_to_figures("since_position = :since", carried_here, adopted=False)
+        self._add_to_figures("since_position = :since", carried_here, at=position, adopted=False)
         self._add_to_figures("since_position = :since AND position IN "
-                             "(SELECT position FROM documents WHERE status = 'adopted')", carried_here, adopted=True)
+                             "(SELECT position FROM documents WHERE status = 'adopted')", carried_here, at=position,
+                             adopted=True)
 
     @apply.register
     def _(self, event: KeySet, position: int) -> None:
@@ -292,7 +300,7 @@ class Projector:
             db.insert_rows(self.conn, "splits", splits)
             db.insert_rows(self.conn, "split_participants", split_participants)
             db.insert_rows(self.conn, "split_effects", split_effects)
-        self._add_to_figures("position = :position", {"position": position}, adopted=False)
+        self._add_to_figures("position = :position", {"position": position}, at=position, adopted=False)
 
     @apply.register
     def _(self, event: DocumentAdopted, position: int) -> None:
@@ -306,7 +314,7 @@ class Projector:
             "UPDATE documents SET status='adopted', decision=?, adopted_position=?, adopted_date=? WHERE document=?",
             (event.decision, position, event.date.isoformat(), event.document),
         )
-        self._add_to_figures("position = :position", {"position": row[0]}, adopted=True)
+        self._add_to_figures("position = :position", {"position": row[0]}, at=position, adopted=True)
 
     @apply.register
     def _(self, event: DocumentWithdrawn, position: int) -> None:
@@ -321,4 +329,4 @@ class Projector:
             "WHERE document=?",
             (position, event.date.isoformat(), event.reason, event.document),
         )
-        self._add_to_figures("position = :position", {"position": row[0]}, adopted=False, sign=-1)
+        self._add_to_figures("position = :position", {"position": row[0]}, at=position, adopted=False, sign=-1)

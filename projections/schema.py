@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
     import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: figure_history
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -95,6 +95,14 @@ TABLES: dict[str, dict] = {
         columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int,
                  "steps": int, "adopted_steps": int},
         pk=("unit", "line", "year"),
+    ),
+    # A figure's values after each event that changed it: as of position p a figure is its
+    # latest row at or before p (no row: zero), so point-in-time questions read one row per
+    # figure instead of summing every effect before p.
+    "figure_history": dict(
+        columns={"unit": str, "line": str, "year": int, "position": int, "amount_cents": int, "adopted_cents": int,
+                 "steps": int, "adopted_steps": int},
+        pk=("unit", "line", "year", "position"),
     ),
 }
 

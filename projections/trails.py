@@ -47,16 +47,14 @@ class TrailQueries(FigureQueries):
         ).fetchall()[::-1]
         earlier_count, earlier_cents = 0, 0
         if limit is not None and len(rows) == limit:
-            if at is None and fig.kind == "line":
-                # Now: the figures table keeps each line's total and its number of steps.
-                amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
-                total, count = self.conn.execute(
-                    f"SELECT {amount}, {steps} FROM figures WHERE unit=? AND line=? AND year=?",
-                    (fig.unit, fig.line, year)).fetchone()
-            else:
-                count, total = self.conn.execute(
-                    f"SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) {joins} WHERE {' AND '.join(where)}", params
-                ).fetchone()
+            # The figure and its number of steps at that point, from the figures kept per
+            # point (``cells``): the lines of the unit or the total are summed, not the effects.
+            lasten = {(r["unit"], r["line"]) for r in self.lines(at) if r["type"] == "lasten"}
+            total = count = 0
+            for (unit, line, y), (cents, steps) in self.cells(at, adopted_only=adopted_only).items():
+                if y == year and (fig.kind == "total" or unit == fig.unit) and (
+                        line == fig.line if fig.kind == "line" else (unit, line) in lasten):
+                    total, count = total + cents, count + steps
             earlier_count, earlier_cents = count - len(rows), total - sum(r["amount_cents"] for r in rows)
         shifts = {(r["position"], r["seq"]) for r in rows if r["kind"] == "verschuiving"}
         legs: dict[tuple[int, int], list] = {}
