@@ -85,7 +85,7 @@ def contribution_view(result: Contribution) -> Group:
     head.add_row("Rounding adjustment (largest remainder)", money(p.rounding_cents))
     head.add_row("Contribution", money(p.amount_cents, bold=True))
     if p.weighted_percentage is not None:
-        head.add_row("Gewogen percentage", percent(p.weighted_percentage))
+        head.add_row("Weighted percentage", percent(p.weighted_percentage))
     steps = Table(title="How it arose", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     steps.add_column("mutation, line", overflow="fold")

@@ -40,7 +40,7 @@ def test_every_view_fits_80_columns_without_cutting_anything(demo, args):
 
 def test_show_at_80_columns_names_each_line_by_its_id_and_keeps_amounts_whole(demo):
     text = _at("80", demo, "show")
-    assert "(bedragen in €)" in text.splitlines()[0]
+    assert "(amounts in €)" in text.splitlines()[0]
     row = next(line for line in text.splitlines() if line.strip().startswith("open-eind"))
     assert row.split()[1:] == ["53.916.908", "53.916.908", "53.916.908", "53.916.908"]
     wide = _at("160", demo, "show")  # room enough: names, ids and € signs
