@@ -109,7 +109,7 @@ def write_report(snapshot: Snapshot, path: str) -> None:
            f"<h1>Auditrapport begroting {org}</h1>",
            f"<p>Opgemaakt {e(datetime.now(UTC).strftime('%d-%m-%Y %H:%M UTC'))}; stand na positie "
            f"{show.position}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
-           f"<p>Hash-chain digest: <code id='digest'>{e(digest)}</code> "
+           f"<p>Vingerafdruk van de hashketen (digest): <code id='digest'>{e(digest)}</code> "
            f"(controleer met <code>begroting verify --digest {e(digest)}</code>)</p>"]
     trails: list[str] = []
     by_unit = show.lines_by_unit()
@@ -150,7 +150,7 @@ def write_report(snapshot: Snapshot, path: str) -> None:
                 out.append(f"<tr class='total'><td>Totaal {TYPE_WORDS[kind]}</td><td></td>{''.join(cells)}</tr>")
     out.extend(grand_totals(snapshot, trails))
     out.append("</tbody></table>")
-    out.append("<h2>Audit trail per bedrag</h2><p>Klik op een bedrag of een totaal in de tabel om te zien waar het "
+    out.append("<h2>Verantwoording per bedrag</h2><p>Klik op een bedrag of een totaal in de tabel om te zien waar het "
                "vandaan komt; elke toelichting heeft een link terug naar de tabel.</p>")
     out.extend(trails)
     out.append("<h2>Documenten</h2><table id='documenten'><thead><tr><th>#</th><th>document</th><th>soort</th><th>titel</th>"
