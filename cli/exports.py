@@ -1,7 +1,9 @@
 """Writing the begroting where controllers and auditors work: Excel with the history of
 every cell, CSV, JSON and a self-contained HTML audit report. Every text that came from a
 document is guarded: it never runs as a formula in a spreadsheet, and never as markup in
-the report. What is written comes from the read models' answers; nothing here queries."""
+the report. What is written comes from the read models' answers; nothing here queries.
+The snapshot, CSV and JSON live here; the workbook in ``cli.workbook``, the report in
+``cli.report_html``."""
 
 from __future__ import annotations
 
