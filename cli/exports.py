@@ -1,12 +1,13 @@
 """Writing the begroting where controllers and auditors work: Excel with the history of
 every cell, CSV, JSON and a self-contained HTML audit report. Every text that came from a
 document is guarded: it never runs as a formula in a spreadsheet, and never as markup in
-the report. What is written comes from the read models' answers; nothing here queries."""
+the report. What is written comes from the read models' answers; nothing here queries.
+The snapshot, CSV and JSON live here; the workbook in ``cli.workbook``, the report in
+``cli.report_html``."""
 
 from __future__ import annotations
 
 import csv
-import html
 import json
 from datetime import UTC, datetime
 from functools import cached_property
@@ -16,15 +17,26 @@ from typing import Any
 from ledger.answers import plain
 from ledger.application import Ledger
 from ledger.errors import LedgerError
-from ledger.money import decimal_text, to_decimal
+from ledger.money import decimal_text
 from ledger.transfer import history
 from projections.answers import DocumentRecord, Figure, MutationRow, Step
 from projections.notation import euro
+from projections.reserves import ReserveQueries, ReserveYear
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-EURO_FORMAT = '"€" #,##0.00;[Red]-"€" #,##0.00'
+# "€ 1.234,56" and, in red, "€ -300.000,00": the minus after the euro sign, as projections.notation
+# writes it (the thousands and decimal marks are the reader's locale).
+EURO_FORMAT = '"€" #,##0.00;[Red]"€" -#,##0.00'
+DATE_FORMAT = "dd-mm-yyyy"
+DATETIME_FORMAT = "dd-mm-yyyy hh:mm:ss"
 MAX_COMMENT_STEPS = 40  # per xlsx cell comment
 MAX_REPORT_STEPS = 200  # per trail in the HTML report; earlier steps are brought forward as one row
+STATUS_WORDS = {"adopted": "vastgesteld", "proposed": "voorgesteld", "withdrawn": "ingetrokken"}
+
+
+def status_word(status: str | None) -> str:
+    """A document's status in Dutch, the one language of the workbook and the report."""
+    return STATUS_WORDS.get(status or "", status or "")
 
 
 def explain_all(unit: str, line: str, year: int) -> str:
@@ -36,6 +48,10 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class Snapshot:
@@ -54,111 +70,49 @@ class Snapshot:
     def mutations(self) -> list[MutationRow]:
         return self.ledger.views.mutations(self.at)
 
+    @cached_property
+    def reserves(self) -> list[ReserveYear]:
+        """The verloop of every reserve line, per year of the horizon."""
+        return ReserveQueries(self.ledger.views.conn).reserves(self.at, adopted_only=self.adopted_only)
+
+    @cached_property
+    def line_names(self) -> dict[str, str]:
+        """ "unit/line" → "Unit name / Line name", for a mutation's legs."""
+        return {f"{x.unit}/{x.line}": f"{x.unit_name} / {x.line_name}" for x in self.show.lines}
+
     def trail(self, unit: str, line: str, year: int, limit: int) -> tuple[list[Step], int, int]:
         return self.ledger.views.trail(Figure("line", unit, line), year, self.at,
                                        adopted_only=self.adopted_only, limit=limit)
 
     def trail_text(self, unit: str, line: str, year: int) -> str:
-        """A cell comment: the latest steps, like `explain`, with earlier ones brought forward
-        (read from the index rather than fetching a long trail to show forty of it)."""
+        """A cell comment: the latest steps, like `explain`, each with its reason, and earlier
+        ones brought forward (read from the index rather than fetching a long trail to show
+        forty of it)."""
         steps, earlier, earlier_cents = self.trail(unit, line, year, MAX_COMMENT_STEPS)
-        rows = [f"{earlier} earlier mutations brought forward: {euro(earlier_cents)} "
-                f"({explain_all(unit, line, year)})"] if earlier else []
+        rows = [f"{earlier} eerdere mutaties samen: {euro(earlier_cents)} "
+                f"(alle: {explain_all(unit, line, year)})"] if earlier else []
         rows += [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}" + (f" ({s.reference})" if s.reference else "")
+                 + (f" – {one_line(s.reason)}" if s.reason.strip() else "")
                  for s in steps]
-        return "\n".join(rows) or "no mutations"
+        return "\n".join(rows) or "geen mutaties"
 
 
-# ------------------------------------------------------------------ xlsx
+# ------------------------------------------------------------------ xlsx and html
 
 
 def write_xlsx(snapshot: Snapshot, path: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font
+    """The workbook: a sheet per year, the multi-year sheet, documents, mutations and their
+    legs, and the verloop of the reserves (``cli.workbook``)."""
+    from cli.workbook import write_workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    bold = Font(bold=True)
+    write_workbook(snapshot, path)
 
-    def text(ws: Any, row: int, col: int, value: Any, **style: Any) -> None:
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-        for k, v in style.items():
-            setattr(cell, k, v)
 
-    for year in snapshot.years:
-        ws = wb.create_sheet(str(year))
-        title = f"Begroting {snapshot.show.organisation} {year}"
-        if snapshot.at is not None:
-            title += f" (stand na positie {snapshot.at})"
-        if snapshot.adopted_only:
-            title += ", alleen vastgestelde documenten"
-        text(ws, 1, 1, title, font=Font(bold=True, size=13))
-        for col, head in enumerate(("Eenheid", "Regel", "Soort", "Bedrag"), start=1):
-            text(ws, 3, col, head, font=bold)
-        row = 4
-        line_rows: list[int] = []
-        by_unit = snapshot.show.lines_by_unit()
-        for unit in snapshot.show.units:
-            first = row
-            for line in by_unit.get(unit.unit, []):
-                text(ws, row, 1, unit.unit_name)
-                text(ws, row, 2, line.line_name)
-                text(ws, row, 3, line.type)
-                cell = ws.cell(row=row, column=4, value=to_decimal(line.years_cents[year]))
-                cell.number_format = EURO_FORMAT
-                cell.comment = Comment(snapshot.trail_text(line.unit, line.line, year), "begroting",
-                                       width=420, height=200)
-                line_rows.append(row)
-                row += 1
-            for kind, label in (("lasten", "Totaal lasten"), ("baten", "Totaal baten")):
-                if any(line.type == kind for line in by_unit.get(unit.unit, [])):
-                    text(ws, row, 1, unit.unit_name, font=bold)
-                    text(ws, row, 2, label, font=bold)
-                    cell = ws.cell(row=row, column=4, value=f'=SUMIF(C{first}:C{row - 1},"{kind}",D{first}:D{row - 1})')
-                    cell.number_format, cell.font = EURO_FORMAT, bold
-                    row += 1
-            row += 1
-        span = f"{line_rows[0]}:{line_rows[-1]}" if line_rows else "4:4"
-        a, b = span.split(":")
-        totals = {}
-        for kind, label in (("lasten", "Lasten"), ("baten", "Baten"), ("reserve", "Mutatie reserves")):
-            text(ws, row, 2, label, font=bold)
-            cell = ws.cell(row=row, column=4, value=f'=SUMIF(C{a}:C{b},"{kind}",D{a}:D{b})')
-            cell.number_format, cell.font = EURO_FORMAT, bold
-            totals[kind] = row
-            row += 1
-        text(ws, row, 2, "Saldo (baten - lasten)", font=bold)
-        cell = ws.cell(row=row, column=4, value=f"=D{totals['baten']}-D{totals['lasten']}")
-        cell.number_format, cell.font = EURO_FORMAT, bold
-        ws.column_dimensions["A"].width = 40
-        ws.column_dimensions["B"].width = 55
-        ws.column_dimensions["D"].width = 18
+def write_html(snapshot: Snapshot, path: str) -> None:
+    """The self-contained audit report (``cli.report_html``)."""
+    from cli.report_html import write_report
 
-    docs = wb.create_sheet("Documenten")
-    heads: tuple[str, ...] = ("document", "soort", "titel", "datum", "status", "besluit", "positie", "vastgelegd", "door")
-    for col, head in enumerate(heads, start=1):
-        text(docs, 1, col, head, font=bold)
-    for r, d in enumerate(snapshot.documents, start=2):
-        values: tuple[Any, ...] = (d.document, d.kind, d.title, d.date, d.status, d.decision, d.position, d.recorded_at, d.actor)
-        for col, value in enumerate(values, start=1):
-            text(docs, r, col, value)
-
-    muts = wb.create_sheet("Mutaties")
-    heads = ("positie", "mutatie", "document", "soort document", "status", "soort", "regels", "jaren", "bedrag",
-             "structureel", "reden", "referentie", "corrigeert")
-    for col, head in enumerate(heads, start=1):
-        text(muts, 1, col, head, font=bold)
-    for r, m in enumerate(snapshot.mutations, start=2):
-        values = (m.position, f"{m.document}/{m.seq}", m.document, m.document_kind, m.status, m.kind,
-                  ", ".join(m.lines), m.years, to_decimal(m.amount_cents or 0), "ja" if m.structural else "nee",
-                  m.reason, m.reference, m.corrects or "")
-        for col, value in enumerate(values, start=1):
-            text(muts, r, col, value)
-        muts.cell(row=r, column=9).number_format = EURO_FORMAT
-    wb.save(path)
+    write_report(snapshot, path)
 
 
 # ------------------------------------------------------------------ csv and json
@@ -218,103 +172,3 @@ def export_data(snapshot: Snapshot) -> dict:
 
 def write_json(snapshot: Snapshot, path: str) -> None:
     Path(path).write_text(json.dumps(export_data(snapshot), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-
-# ------------------------------------------------------------------ html
-
-
-def _svg_waterfall(title: str, steps: list[Step]) -> str:
-    from cli.charts import waterfall_svg_text
-
-    svg = waterfall_svg_text(title, steps, size=(5, 3.2))
-    return svg[svg.index("<svg"):]  # inline: without the XML prologue
-
-
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
-td.amount, th.amount { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-tr.unit td { font-weight: bold; background: #f4f4f4; }
-tr.earlier td { font-style: italic; color: #555; }
-tr.total td { font-weight: bold; }
-.neg { color: #c62828; }
-.trail { display: none; border: 1px solid #999; padding: .5em 1em; margin: 1em 0; background: #fffbe6; }
-.trail:target { display: block; }
-code { background: #f0f0f0; padding: 0 .3em; }
-"""
-
-
-def write_html(snapshot: Snapshot, path: str) -> None:
-    e = html.escape
-    views = snapshot.ledger.views
-    org = e(snapshot.show.organisation)
-    try:
-        digest = snapshot.ledger.digest()
-    except LedgerError as err:
-        digest = f"unavailable: {err}"
-
-    def amount(cents: int) -> str:
-        return f'<span class="{"neg" if cents < 0 else ""}">{e(euro(cents))}</span>'
-
-    out = [f"<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Auditrapport begroting {org}</title>"
-           f"<style>{CSS}</style></head><body>",
-           f"<h1>Auditrapport begroting {org}</h1>",
-           f"<p>Opgemaakt {e(datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'))}; stand na positie "
-           f"{snapshot.show.position}{' (alleen vastgestelde documenten)' if snapshot.adopted_only else ''}.</p>",
-           f"<p>Hash-chain digest: <code id='digest'>{e(digest)}</code> "
-           f"(controleer met <code>begroting verify --digest {e(digest)}</code>)</p>"]
-    trails = []
-    by_unit = snapshot.show.lines_by_unit()
-    out.append("<h2>Begroting</h2><table id='begroting'><thead><tr><th>Eenheid / regel</th><th>soort</th>"
-               + "".join(f"<th class='amount'>{y}</th>" for y in snapshot.years) + "</tr></thead><tbody>")
-    for unit in snapshot.show.units:
-        out.append(f"<tr class='unit'><td colspan='{2 + len(snapshot.years)}'>{e(unit.unit_name)}</td></tr>")
-        for line in by_unit.get(unit.unit, []):
-            cells = []
-            for y in snapshot.years:
-                anchor = f"trail-{line.unit}-{line.line}-{y}"
-                cells.append(f"<td class='amount'><a class='figure' href='#{e(anchor)}'>{amount(line.years_cents[y])}</a></td>")
-                steps, earlier, earlier_cents = snapshot.trail(line.unit, line.line, y, MAX_REPORT_STEPS)
-                rows = (f"<tr class='earlier'><td colspan='5'>{earlier} eerdere mutaties, samen "
-                        f"(alle: <code>{e(explain_all(line.unit, line.line, y))}</code>)</td>"
-                        f"<td class='amount'>{amount(earlier_cents)}</td><td class='amount'>{amount(earlier_cents)}</td>"
-                        "</tr>") if earlier else ""
-                rows += "".join(
-                    f"<tr><td>{s.position}</td><td>{e(s.document)}/{s.seq}<br><small>{e(s.title)}, {e(s.document_kind)}, "
-                    f"{e(s.status)}</small></td><td>{e(s.kind)}{' (corrigeert ' + e(s.corrects) + ')' if s.corrects else ''}"
-                    f"{' (structureel uit ' + str(s.carried_from) + ')' if s.carried_from else ''}</td>"
-                    f"<td>{e(s.reason)}</td><td>{e(s.reference)}</td><td class='amount'>{amount(s.amount_cents)}</td>"
-                    f"<td class='amount'>{amount(s.running_total_cents)}</td></tr>" for s in steps)
-                trails.append(
-                    f"<section class='trail' id='{e(anchor)}'><h3>{e(unit.unit_name)} / {e(line.line_name)} {y}: "
-                    f"{amount(line.years_cents[y])}</h3><table><thead><tr><th>#</th><th>document</th><th>soort</th>"
-                    f"<th>reden</th><th>referentie</th><th class='amount'>bedrag</th><th class='amount'>cumulatief</th>"
-                    f"</tr></thead><tbody>{rows or '<tr><td colspan=7>geen mutaties</td></tr>'}</tbody></table></section>")
-            out.append(f"<tr><td>{e(line.line_name)}</td><td>{e(line.type)}</td>{''.join(cells)}</tr>")
-        out.append("<tr class='total'><td>Totaal lasten</td><td></td>"
-                   + "".join(f"<td class='amount'>{amount(unit.lasten_cents[y])}</td>" for y in snapshot.years) + "</tr>")
-    for key, label in (("lasten", "Lasten"), ("baten", "Baten"), ("saldo", "Saldo (baten − lasten)"),
-                       ("te_dekken", "Te dekken door deelnemers")):
-        out.append(f"<tr class='total'><td>{label}</td><td></td>"
-                   + "".join(f"<td class='amount'>{amount(getattr(snapshot.show.totals, f'{key}_cents')[y])}</td>"
-                             for y in snapshot.years)
-                   + "</tr>")
-    out.append("</tbody></table>")
-    out.append("<h2>Audit trail per bedrag</h2><p>Klik op een bedrag in de tabel om zijn mutaties te zien.</p>")
-    out.extend(trails)
-    out.append("<h2>Documenten</h2><table id='documenten'><thead><tr><th>#</th><th>document</th><th>soort</th><th>titel</th>"
-               "<th>datum</th><th>status</th><th>besluit</th></tr></thead><tbody>")
-    for d in snapshot.documents:
-        out.append(f"<tr><td>{d.position}</td><td>{e(d.document)}</td><td>{e(d.kind)}</td><td>{e(d.title)}</td>"
-                   f"<td>{e(d.date)}</td><td>{e(d.status)}</td><td>{e(d.decision or '')}</td></tr>")
-    out.append("</tbody></table><h2>Waterval per eenheid</h2>")
-    year = snapshot.years[0] if snapshot.years else None
-    for unit in snapshot.show.units:
-        if year is None:
-            break
-        steps = views.steps(Figure("unit", unit.unit), year, snapshot.at, adopted_only=snapshot.adopted_only)
-        title = f"{unit.unit_name} {year} (lasten)"
-        out.append(f"<figure>{_svg_waterfall(title, steps)}</figure>")
-    out.append("</body></html>")
-    Path(path).write_text("\n".join(out), encoding="utf-8")
