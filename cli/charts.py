@@ -18,10 +18,36 @@ def waterfall_bars(steps: Iterable[Any]) -> list[tuple[str, int]]:
     return list(bars.items())
 
 
-def waterfall_svg_text(title: str, steps: Iterable[Any], *, size: tuple[float, float] = (6, 4.5)) -> str:
-    """The waterfall as an SVG document (matplotlib), drawn in cents and labelled in euros."""
-    import io
+def fit_title(ax: Any, title: str, *, fontsize: float = 10, smallest: float = 6, most_lines: int = 3) -> Any:
+    """Set the axes' title so that it fits the figure: wrapped at spaces (an amount stays whole
+    with its € sign) onto as many lines as it needs, up to `most_lines`, then in a smaller font."""
+    import textwrap
 
+    fig = ax.figure
+    kept = title.replace("€ ", "€\u00a0")  # a no-break space: textwrap does not break there
+    size = fontsize
+    # Roughly 0.6 em a character to start with; the measurement below has the last word.
+    per_line = max(12, int(fig.get_figwidth() * 72 * 0.9 / (0.6 * size)))
+    while True:
+        lines = textwrap.wrap(kept, per_line) or [kept]
+        artist = ax.set_title("\n".join(lines).replace("\u00a0", " "), fontsize=size, parse_math=False)
+        fig.tight_layout()
+        box, page = artist.get_window_extent(), fig.bbox
+        centre = (box.x0 + box.x1) / 2  # the title is centred on the axes, not on the page
+        room = 2 * min(centre - page.x0, page.x1 - centre) - 4
+        if box.width <= room and box.y1 <= page.y1:
+            return artist
+        narrower = int(per_line * room / box.width)
+        if 12 <= narrower < per_line and len(textwrap.wrap(kept, narrower)) <= most_lines:
+            per_line = narrower
+        elif size > smallest:
+            size -= 1
+        else:
+            return artist  # savefig(bbox_inches="tight") still keeps all of it on the page
+
+
+def waterfall_figure(title: str, steps: Iterable[Any], *, size: tuple[float, float] = (6, 4.5)) -> Any:
+    """The waterfall as a matplotlib figure, drawn in cents and labelled in euros."""
     import matplotlib
 
     matplotlib.use("svg")
@@ -42,11 +68,21 @@ def waterfall_svg_text(title: str, steps: Iterable[Any], *, size: tuple[float, f
     ax.bar(range(len(labels)), heights, bottom=bottoms, color=colours)
     # Names are text, not TeX: "$\\undefinedcmd$" in a unit name must not reach mathtext.
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8, parse_math=False)
-    ax.set_title(title, fontsize=10, parse_math=False)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: euro(int(round(v)))))
-    fig.tight_layout()
+    fit_title(ax, title)
+    return fig
+
+
+def waterfall_svg_text(title: str, steps: Iterable[Any], *, size: tuple[float, float] = (6, 4.5)) -> str:
+    """The waterfall as an SVG document (matplotlib), drawn in cents and labelled in euros."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig = waterfall_figure(title, steps, size=size)
     out = io.StringIO()
-    fig.savefig(out, format="svg")
+    # 'tight' grows the page to whatever is drawn, so no title or label is ever cut off.
+    fig.savefig(out, format="svg", bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
     return out.getvalue()
 
