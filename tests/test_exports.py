@@ -59,7 +59,7 @@ def test_xlsx_has_every_figure_as_a_number_subtotals_as_formulas_and_a_trail_per
     ledger("export", "--format", "xlsx", str(path))
     show = ledger.json("show")
     wb = load_workbook(path)
-    assert set(wb.sheetnames) == {"2025", "2026", "2027", "Documenten", "Mutaties"}
+    assert set(wb.sheetnames) == {"2025", "2026", "2027", "Meerjarig", "Documenten", "Mutaties", "Mutatieregels", "Reserves"}
     names = {(x["unit_name"], x["line_name"]): (x["unit"], x["line"]) for x in show["lines"]}
     for year in show["years"]:
         ws = wb[year]
@@ -245,7 +245,7 @@ def test_a_long_cell_history_lists_the_latest_steps_and_brings_the_rest_forward(
     ws = load_workbook(path)["2025"]
     comment = next(r[3] for r in ws.iter_rows(min_row=4) if r[0].value == "Eenheid Alpha" and r[1].value == "Personele kosten").comment.text
     lines = comment.splitlines()
-    assert lines[0].startswith("5 earlier mutations brought forward: € 1.000.010")
+    assert lines[0].startswith("5 eerdere mutaties samen: € 1.000.010")
     assert len(lines) == 41 and lines[-1] == "many/44 wijziging € 44"
 
 
