@@ -57,9 +57,10 @@ def one_line(text: str) -> str:
 class Snapshot:
     """The begroting at one point, with the audit trail of every line and year."""
 
-    def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool):
-        self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
-        self.show = ledger.views.show(at, adopted_only=adopted_only)
+    def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool, *, years: list[int] | None = None,
+                 unit: str | None = None):
+        self.ledger, self.at, self.adopted_only, self.unit = ledger, at, adopted_only, unit
+        self.show = ledger.views.show(at, adopted_only=adopted_only, years=years, unit=unit)
         self.years = self.show.years
 
     @cached_property
@@ -68,12 +69,15 @@ class Snapshot:
 
     @cached_property
     def mutations(self) -> list[MutationRow]:
-        return self.ledger.views.mutations(self.at)
+        if self.unit is None:
+            return self.ledger.views.mutations(self.at)
+        return [m for m in self.ledger.views.history(self.at, unit=self.unit) if isinstance(m, MutationRow)]
 
     @cached_property
     def reserves(self) -> list[ReserveYear]:
-        """The verloop of every reserve line, per year of the horizon."""
-        return ReserveQueries(self.ledger.views.conn).reserves(self.at, adopted_only=self.adopted_only)
+        """The verloop of every reserve line (of the unit asked for), per year exported."""
+        return ReserveQueries(self.ledger.views.conn).reserves(self.at, adopted_only=self.adopted_only,
+                                                                years=list(self.years), unit=self.unit)
 
     @cached_property
     def line_names(self) -> dict[str, str]:

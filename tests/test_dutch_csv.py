@@ -193,3 +193,28 @@ def test_a_dutch_csv_never_overwrites_the_ledger_and_replaces_an_old_export_whol
     bg("export", "--format", "csv", "--dutch", str(old))
     assert old.read_bytes().startswith(BOM + b"unit;unit_name;")
     assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_export_filters_by_year_and_unit(tmp_path):
+    """Issue 18 item 1: --year and --unit narrow an xlsx or csv export (json is the whole
+    ledger and refuses them); a unit that does not exist is refused and nothing is written."""
+    import csv as csvlib
+
+    from openpyxl import load_workbook
+
+    demo = Cli(tmp_path / "demo.db", tmp_path)
+    demo("demo")
+    path = tmp_path / "ninb.csv"
+    demo("export", str(path), "--unit", "ninb", "--year", "2025")
+    rows = list(csvlib.DictReader(path.open(encoding="utf-8")))
+    assert rows and {(r["unit"], r["year"]) for r in rows} == {("ninb", "2025")}
+    book = tmp_path / "ninb.xlsx"
+    demo("export", str(book), "--unit", "ninb", "--year", "2024", "--year", "2025")
+    wb = load_workbook(book)
+    assert {"2024", "2025"} <= set(wb.sheetnames) and "2026" not in wb.sheetnames
+    muts = wb["Mutaties"]
+    assert all("ninb/" in (row[6].value or "") for row in muts.iter_rows(min_row=2))
+    wrong = demo("export", str(tmp_path / "x.csv"), "--unit", "nope", ok=False)
+    assert wrong.exit_code == 1 and "closest" in wrong.output and not (tmp_path / "x.csv").exists()
+    refused = demo("export", str(tmp_path / "x.json"), "--year", "2024", ok=False)
+    assert refused.exit_code == 1 and "whole ledger" in refused.output and not (tmp_path / "x.json").exists()
