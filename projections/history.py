@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields, replace
+from dataclasses import fields
+from itertools import groupby
 from typing import Any
 
 from projections.answers import (
@@ -57,11 +58,16 @@ class HistoryQueries(ViewsBase):
                       grep=like_literal(fold(grep or "")),
                       corrects_document=corrects_document)
         mutations: list[MutationRow] = []
-        for r in self.conn.execute(
-            "SELECT m.*, d.title, d.recorded_at, d.actor, d.adopted_position, d.withdrawn_position "
+        cursor = self.conn.execute(
+            "SELECT m.*, d.title, d.recorded_at, d.actor, d.adopted_position, d.withdrawn_position, "
+            "g.unit AS leg_unit, g.line AS leg_line, g.amounts AS leg_amounts "
             "FROM mutations m JOIN documents d ON d.position = m.position "
-            f"WHERE {' AND '.join(where)} ORDER BY m.position, m.seq", params,
-        ):
+            "JOIN legs g ON g.position = m.position AND g.seq = m.seq "
+            f"WHERE {' AND '.join(where)} ORDER BY m.position, m.seq, g.leg", params,
+        )
+        for _, group in groupby(cursor, key=lambda row: (row["position"], row["seq"])):  # a row per leg
+            rows_of_legs = list(group)
+            r = rows_of_legs[0]
             if reference and not _cites(r["reference"], reference):
                 continue
             status = ("withdrawn" if r["withdrawn_position"] and r["withdrawn_position"] <= p else
@@ -74,26 +80,14 @@ class HistoryQueries(ViewsBase):
                 reason=r["reason"], reference=r["reference"],
                 corrects=f"{r['corrects_document']}/{r['corrects_seq']}" if r["corrects_document"] else None,
                 corrected=self._mutation(r["corrects_document"], r["corrects_seq"]) if r["corrects_document"] else None,
+                legs=tuple(Leg(f"{g['leg_unit']}/{g['leg_line']}", json.loads(g["leg_amounts"])) for g in rows_of_legs),
             ))
-        self._add_legs(mutations)
         rows: list[HistoryRow] = list(mutations)
         if not (unit or line or reference or corrections or corrects_document):
             rows += self._lifecycle_rows(p, kind=kind, document=document, document_kind=document_kind,
                                          date_from=date_from, date_to=date_to, grep=grep)
         rows.sort(key=lambda x: (x.position, x.seq))
         return rows
-
-    def _add_legs(self, rows: list[MutationRow]) -> None:
-        """Fill in each mutation's legs, read in one pass over the legs of those documents."""
-        wanted = {(r.position, r.seq) for r in rows}
-        legs: dict[tuple[int, int], list[Leg]] = {}
-        for position in sorted({p for p, _ in wanted}):
-            for g in self.conn.execute("SELECT seq, unit, line, amounts FROM legs WHERE position = ? ORDER BY seq, leg",
-                                       (position,)):
-                if (position, g["seq"]) in wanted:
-                    legs.setdefault((position, g["seq"]), []).append(Leg(f"{g['unit']}/{g['line']}",
-                                                                         json.loads(g["amounts"])))
-        rows[:] = [replace(r, legs=tuple(legs.get((r.position, r.seq), ()))) for r in rows]
 
     def mutations(self, at: int | None = None) -> list[MutationRow]:
         """Every mutation recorded by that point, in ledger order (the history without its
