@@ -135,6 +135,16 @@ def bg(tmp_path: Path, ledger_address) -> Cli:
     return Cli(ledger_address, tmp_path)
 
 
+@pytest.fixture(scope="module")
+def demo_ledger(tmp_path_factory) -> Cli:
+    """The demo ledger (SQLite), built once per test module: for tests that only read it, or
+    that add documents of their own after what they check of the demo."""
+    folder = tmp_path_factory.mktemp("demo")
+    bg = Cli(folder / "begroting-demo.db", folder)
+    bg("demo")
+    return bg
+
+
 CHART = """
 document:
   id: kb-2025

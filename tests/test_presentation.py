@@ -13,11 +13,8 @@ from tests.conftest import Cli
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    bg = Cli(folder / "demo.db", folder)
-    bg("demo")
-    return bg
+def demo(demo_ledger: Cli) -> Cli:
+    return demo_ledger
 
 
 def _at(width: str | None, bg: Cli, *args: str) -> str:

@@ -56,11 +56,8 @@ TOUR = commands(block_after("## Tour"))
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Cli:
-    folder = tmp_path_factory.mktemp("tour")
-    bg = Cli(folder / "begroting-demo.db", folder)
-    bg("demo")
-    return bg
+def demo(demo_ledger: Cli) -> Cli:
+    return demo_ledger
 
 
 def test_the_tour_is_there_and_shows_each_view():
