@@ -72,6 +72,9 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_o
         out.print(render.show_table(data, title=title, width=out.width))
 
 
+HISTORY_PAGE = 200  # rows `history` shows on a terminal unless told otherwise
+
+
 @click.command()
 @click.option("--kind", help="Only this mutation kind (or lifecycle event, e.g. document_adopted).")
 @click.option("--unit", help="Only mutations touching this unit (id).")
@@ -84,11 +87,15 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_o
 @click.option("--grep", help="Text in reason, title, reference or lines; case- and accent-insensitive.")
 @click.option("--corrections", is_flag=True, help="Only corrections, with what each corrects.")
 @as_of_option("Only what was recorded up to this point.")
+@click.option("--limit", "limit_text", help=f"Only the latest N rows (on a terminal the default is {HISTORY_PAGE}; "
+                                            "--json lists every row unless --limit is given).")
+@click.option("--all", "show_all", is_flag=True, help="Every row, however many.")
 @json_option()
 @click.pass_context
 def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | None, document: str | None,
             document_kind: str | None, date_from: str | None, date_to: str | None, reference: str | None,
-            grep: str | None, corrections: bool, as_of: str | None, as_json: bool) -> None:
+            grep: str | None, corrections: bool, as_of: str | None, limit_text: str | None, show_all: bool,
+            as_json: bool) -> None:
     """List mutations and lifecycle events (adoption, withdrawal…) in ledger order.
 
     Filters compose: every one given must hold.
@@ -105,18 +112,25 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
     for value, option in ((date_from, "--from"), (date_to, "--to")):
         if value is not None:
             parse_date(value, option)
+    limit = whole(limit_text, "--limit", 1, 10**9) if limit_text is not None else None
+    if limit is None and not (show_all or as_json):
+        limit = HISTORY_PAGE
     unit_id, _, line_id = (line or "").partition("/")
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
         rows = ledger.views.history(
             ledger.views.resolve_point(as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
             document=document, document_kind=document_kind, date_from=date_from, date_to=date_to,
-            reference=reference, grep=grep, corrections=corrections,
+            reference=reference, grep=grep, corrections=corrections, limit=None if limit is None else limit + 1,
         )
+        earlier = limit is not None and len(rows) > limit
+        rows = rows[1:] if earlier else rows
         if as_json:
             echo_json(rows)
         else:
             console().print(render_records.history_table(rows))
+            if earlier:
+                console().print(f"Earlier rows are not shown: the latest {limit} are (--limit N, or --all).")
 
 
 @click.command()

@@ -13,6 +13,10 @@ from projections.points import ViewsBase
 BUCKETS = ("lasten", "baten", "reserves")
 
 
+# (unit, line, year) → (cents, number of effects behind them): every figure at one point
+Cells = dict[tuple[str, str, int], tuple[int, int]]
+
+
 class FigureQueries(ViewsBase):
     def figures(self, at: int | None = None, *, adopted_only: bool = False,
                 adopted_on: str | None = None) -> dict[tuple[str, str, int], int]:
@@ -33,7 +37,7 @@ class FigureQueries(ViewsBase):
                 out[(unit, line, year)] = amount
         return out
 
-    def cells(self, at: int | None = None, *, adopted_only: bool = False) -> dict[tuple[str, str, int], tuple[int, int]]:
+    def cells(self, at: int | None = None, *, adopted_only: bool = False) -> Cells:
         """(unit, line, year) → (cents, number of effects behind them) for every line and year
         of the horizon at that point. Now: the figures table; earlier: each figure's latest row
         in figure_history at or before the point, one index lookup per figure whatever the

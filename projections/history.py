@@ -31,9 +31,11 @@ class HistoryQueries(ViewsBase):
                 line: str | None = None, document: str | None = None, document_kind: str | None = None,
                 date_from: str | None = None, date_to: str | None = None, reference: str | None = None,
                 grep: str | None = None, corrections: bool = False,
-                corrects_document: str | None = None) -> list[HistoryRow]:
+                corrects_document: str | None = None, limit: int | None = None) -> list[HistoryRow]:
         """One row per mutation (a shift's legs together) and per lifecycle event, in ledger
-        order. Filters compose (AND) and are answered from indexes; dates are effective dates."""
+        order. Filters compose (AND) and are answered from indexes; dates are effective dates.
+        With ``limit``, only the latest ``limit`` rows: read from the newest back, so a page
+        costs its rows, not the length of the history."""
         p = at if at is not None else self.head()
         where: list[str] = ["m.position <= :p"]
         params: dict[str, Any] = {"p": p}
@@ -63,10 +65,12 @@ class HistoryQueries(ViewsBase):
             "g.unit AS leg_unit, g.line AS leg_line, g.amounts AS leg_amounts "
             "FROM mutations m JOIN documents d ON d.position = m.position "
             "JOIN legs g ON g.position = m.position AND g.seq = m.seq "
-            f"WHERE {' AND '.join(where)} ORDER BY m.position, m.seq, g.leg", params,
+            f"WHERE {' AND '.join(where)} ORDER BY m.position DESC, m.seq DESC, g.leg DESC", params,
         )
         for _, group in groupby(cursor, key=lambda row: (row["position"], row["seq"])):  # a row per leg
-            rows_of_legs = list(group)
+            if limit is not None and len(mutations) >= limit:
+                break
+            rows_of_legs = list(group)[::-1]
             r = rows_of_legs[0]
             if reference and not _cites(r["reference"], reference):
                 continue
@@ -87,7 +91,7 @@ class HistoryQueries(ViewsBase):
             rows += self._lifecycle_rows(p, kind=kind, document=document, document_kind=document_kind,
                                          date_from=date_from, date_to=date_to, grep=grep)
         rows.sort(key=lambda x: (x.position, x.seq))
-        return rows
+        return rows if limit is None else rows[max(0, len(rows) - limit):]
 
     def mutations(self, at: int | None = None) -> list[MutationRow]:
         """Every mutation recorded by that point, in ledger order (the history without its

@@ -108,10 +108,10 @@ TABLES: dict[str, dict] = {
 
 INDEXES = [
     ("effects", ["unit", "line", "year", "position", "seq", "leg"]),
-    ("effects", ["since_position"]),
+    ("effects", ["year", "position", "seq", "leg"]),  # a unit's or the total's latest steps in a year
     ("mutations", ["document", "seq"]),
-    ("mutations", ["kind"]),
-    ("mutations", ["document_kind"]),
+    ("mutations", ["kind", "position", "seq"]),  # a page of history of one kind, newest first
+    ("mutations", ["document_kind", "position", "seq"]),
     ("mutations", ["date"]),
     ("mutations", ["corrects_document", "corrects_seq"]),
     ("legs", ["unit", "line"]),

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from projections.answers import BroughtForward, Explanation, Figure, Indexed, Leg, ReserveBalance, Step
 from projections.common import counts_at
-from projections.figures import FigureQueries
+from projections.figures import Cells, FigureQueries
 
 
 class TrailQueries(FigureQueries):
@@ -23,8 +23,9 @@ class TrailQueries(FigureQueries):
         return self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)[0]
 
     def trail(self, fig: Figure, year: int, at: int | None = None, *, adopted_only: bool = False,
-              limit: int | None = None) -> tuple[list[Step], int, int]:
-        """(latest steps, number of earlier steps, amount they brought forward)."""
+              limit: int | None = None, cells: Cells | None = None) -> tuple[list[Step], int, int]:
+        """(latest steps, number of earlier steps, amount they brought forward). ``cells``:
+        ``self.cells(at, adopted_only=adopted_only)`` when the caller has it already."""
         p = at if at is not None else self.head()
         where = ["e.year = :year", counts_at(":p", adopted_only=adopted_only)]
         if fig.kind in ("line", "unit"):
@@ -51,7 +52,9 @@ class TrailQueries(FigureQueries):
             # point (``cells``): the lines of the unit or the total are summed, not the effects.
             lasten = {(r["unit"], r["line"]) for r in self.lines(at) if r["type"] == "lasten"}
             total = count = 0
-            for (unit, line, y), (cents, steps) in self.cells(at, adopted_only=adopted_only).items():
+            if cells is None:
+                cells = self.cells(at, adopted_only=adopted_only)
+            for (unit, line, y), (cents, steps) in cells.items():
                 if y == year and (fig.kind == "total" or unit == fig.unit) and (
                         line == fig.line if fig.kind == "line" else (unit, line) in lasten):
                     total, count = total + cents, count + steps
@@ -95,9 +98,9 @@ class TrailQueries(FigureQueries):
                 with_children: bool = True, limit: int | None = None) -> Explanation:
         # The figures and the chart are read once for the whole tree, not once per node:
         # as of a past point each read is an aggregate over the effects.
-        figures = self.figures(at, adopted_only=adopted_only)
+        cells = self.cells(at, adopted_only=adopted_only)
         lines = self.lines(at)
-        result = self._explain(fig, year, at, adopted_only, with_children, limit, figures, lines)
+        result = self._explain(fig, year, at, adopted_only, with_children, limit, cells, lines)
         if fig.kind == "line" and any(r["type"] == "reserve" and (r["unit"], r["line"]) == (fig.unit, fig.line)
                                       for r in lines):
             from projections.reserves import ReserveQueries
@@ -109,12 +112,13 @@ class TrailQueries(FigureQueries):
         return result
 
     def _explain(self, fig: Figure, year: int, at: int | None, adopted_only: bool, with_children: bool,
-                 limit: int | None, figures: dict[tuple[str, str, int], int], lines: list[sqlite3.Row]) -> Explanation:
-        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit)
+                 limit: int | None, cells: Cells, lines: list[sqlite3.Row]) -> Explanation:
+        steps, earlier_count, earlier_cents = self.trail(fig, year, at, adopted_only=adopted_only, limit=limit,
+                                                         cells=cells)
         kinds = {(r["unit"], r["line"]): r["type"] for r in lines}
 
         def amount(types: tuple[str, ...]) -> int:
-            return sum(a for (u, line, y), a in figures.items() if y == year and kinds.get((u, line)) in types
+            return sum(a for (u, line, y), (a, _) in cells.items() if y == year and kinds.get((u, line)) in types
                        and (fig.kind == "total" or u == fig.unit) and (fig.kind != "line" or line == fig.line))
 
         lasten = baten = saldo = None
@@ -132,7 +136,7 @@ class TrailQueries(FigureQueries):
             else:
                 parts = [Figure("line", r["unit"], r["line"], f"{r['unit_name']}/{r['line_name']}")
                          for r in lines if r["unit"] == fig.unit]
-            children = tuple(self._explain(c, year, at, adopted_only, with_children, limit, figures, lines)
+            children = tuple(self._explain(c, year, at, adopted_only, with_children, limit, cells, lines)
                              for c in parts)
         return Explanation(
             figure=fig.address, name=fig.name, kind=fig.kind, year=year,

@@ -109,3 +109,24 @@ def _plus(euros: str, add: int) -> str:
     whole, cents = euros.split(".")
     assert cents == "00"
     return f"{int(whole) + add}.00"
+
+
+def test_history_pages_from_the_newest_and_json_is_never_cut_silently(tmp_path):
+    """Issue 19 item 2: `history --limit N` is the latest N rows (a terminal shows 200 by
+    default and says when earlier rows are left out); --json lists every row unless --limit."""
+    from tests.conftest import Cli
+
+    bg = Cli(tmp_path / "l.db", tmp_path)
+    bg("init", "--organisation", "O", "--years", "2025-2026")
+    rows = "".join(f"  - {{kind: wijziging, line: u/p, amounts: {{2025: {n}}}, reason: r{n}}}\n" for n in range(1, 231))
+    bg.write("d.yaml", "document: {id: d, kind: begroting, title: D, date: 2025-01-01}\n"
+                       "chart: [{unit: u, name: U, lines: [{id: p, name: P, type: lasten, cost: personeel}]}]\nmutations:\n" + rows)
+    bg("record", str(tmp_path / "d.yaml"))
+    every = [r for r in bg.json("history") if r["seq"]]  # the mutations, after "ledger opened"
+    assert [r["seq"] for r in every] == list(range(1, 231))
+    latest = bg.json("history", "--limit", "5")
+    assert [r["seq"] for r in latest] == [226, 227, 228, 229, 230]
+    assert [r["seq"] for r in bg.json("history", "--limit", "3", "--grep", "r1")] == [197, 198, 199]  # the latest r1…
+    text = bg("history").stdout
+    assert "Earlier rows are not shown: the latest 200" in text and "d/31" in text and "d/30 " not in text
+    assert "Earlier rows" not in bg("history", "--all").stdout
