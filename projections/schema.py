@@ -114,7 +114,6 @@ INDEXES = [
     ("mutations", ["document_kind", "position", "seq"]),
     ("mutations", ["date"]),
     ("mutations", ["corrects_document", "corrects_seq"]),
-    ("legs", ["unit", "line"]),
     ("lifecycle", ["document"]),
     ("log", ["recorded_at"]),
     ("documents", ["position"]),
