@@ -33,9 +33,11 @@ from cli.common import (
 @click.option("--decimal", metavar="MARK", help="CSV: the decimal mark of amounts, '.' (default) or ','.")
 @click.option("--year", "years", multiple=True, help="xlsx, csv: only this year (repeatable).")
 @click.option("--unit", help="xlsx, csv: only this unit (id).")
+@click.option("--line", help="xlsx, csv: only this line (unit/line).")
 @click.pass_context
 def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, adopted_only: bool, bom: bool,
-           dutch: bool, sep: str | None, decimal: str | None, years: tuple[str, ...], unit: str | None) -> None:
+           dutch: bool, sep: str | None, decimal: str | None, years: tuple[str, ...], unit: str | None,
+           line: str | None) -> None:
     """Export the begroting: xlsx (per-cell history), csv (a row per line and year) or json.
 
     \b
@@ -53,17 +55,18 @@ def export(ctx: click.Context, file: str, fmt: str | None, as_of: str | None, ad
     if fmt not in ("xlsx", "csv", "json"):
         raise Failure(f"--format: give xlsx, csv or json (the file name {file!r} does not say)")
     sep, decimal = csv_style(fmt, dutch, sep, decimal)
-    if fmt == "json" and (years or unit):
-        raise Failure("--year and --unit: the json export is the whole ledger (its history); filter xlsx or csv")
+    if fmt == "json" and (years or unit or line):
+        raise Failure("--year, --unit and --line: the json export is the whole ledger (its history); "
+                      "filter xlsx or csv")
     wanted = [whole(y, "--year", 1, 9999) for y in years]
     with errors():
         check_output(file, Location.parse(ctx.obj["ledger"]), "FILE")
         with open_ledger(ctx, quiet=True) as ledger:
             point = ledger.views.resolve_point(as_of)
-            ledger.views.check_filters(unit=unit)
+            ledger.views.check_filters(unit=unit, line=line)
             ledger.views.check_years(wanted, point)
             with replacing(file, ledger.location, "FILE") as temporary:
-                snapshot = exports.Snapshot(ledger, point, adopted_only, years=wanted or None, unit=unit)
+                snapshot = exports.Snapshot(ledger, point, adopted_only, years=wanted or None, unit=unit, line=line)
                 write = {"xlsx": exports.write_xlsx, "json": exports.write_json}.get(
                     fmt, lambda s, p: exports.write_csv(s, p, bom=bom, sep=sep, decimal=decimal))
                 write(snapshot, temporary)

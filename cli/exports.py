@@ -58,9 +58,12 @@ class Snapshot:
     """The begroting at one point, with the audit trail of every line and year."""
 
     def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool, *, years: list[int] | None = None,
-                 unit: str | None = None):
-        self.ledger, self.at, self.adopted_only, self.unit = ledger, at, adopted_only, unit
-        self.show = ledger.views.show(at, adopted_only=adopted_only, years=years, unit=unit)
+                 unit: str | None = None, line: str | None = None):
+        """``unit`` or ``line`` ("unit/line"): only those lines, with the totals of what is exported."""
+        self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
+        self.unit = unit or (line.partition("/")[0] if line else None)
+        self.line = line
+        self.show = ledger.views.show(at, adopted_only=adopted_only, years=years, unit=unit, line=line)
         self.years = self.show.years
 
     @cached_property
@@ -71,13 +74,15 @@ class Snapshot:
     def mutations(self) -> list[MutationRow]:
         if self.unit is None:
             return self.ledger.views.mutations(self.at)
-        return [m for m in self.ledger.views.history(self.at, unit=self.unit) if isinstance(m, MutationRow)]
+        line = self.line.partition("/")[2] if self.line else None
+        return [m for m in self.ledger.views.history(self.at, unit=self.unit, line=line) if isinstance(m, MutationRow)]
 
     @cached_property
     def reserves(self) -> list[ReserveYear]:
         """The verloop of every reserve line (of the unit asked for), per year exported."""
-        return ReserveQueries(self.ledger.views.conn).reserves(self.at, adopted_only=self.adopted_only,
-                                                                years=list(self.years), unit=self.unit)
+        return [r for r in ReserveQueries(self.ledger.views.conn).reserves(
+                    self.at, adopted_only=self.adopted_only, years=list(self.years), unit=self.unit)
+                if self.line is None or f"{r.unit}/{r.line}" == self.line]
 
     @cached_property
     def line_names(self) -> dict[str, str]:

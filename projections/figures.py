@@ -58,9 +58,10 @@ class FigureQueries(ViewsBase):
         return out
 
     def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
-             unit: str | None = None, adopted_on: str | None = None) -> ShowTable:
+             unit: str | None = None, adopted_on: str | None = None, line: str | None = None) -> ShowTable:
         """The begroting: lines, units and totals in cents (render turns cents into text).
-        ``adopted_on`` (an ISO date): the adopted budget on that day, by decision date."""
+        ``adopted_on`` (an ISO date): the adopted budget on that day, by decision date. With
+        ``unit`` or ``line`` ("unit/line"), only those lines, and the totals of what is shown."""
         horizon = list(self.horizon(at))
         shown = [y for y in horizon if years is None or y in years]
         adopted_only = adopted_only or adopted_on is not None
@@ -70,7 +71,7 @@ class FigureQueries(ViewsBase):
         units: dict[str, UnitTotals] = {}
         totals = {k: {y: 0 for y in shown} for k in BUCKETS}
         for r in self.lines(at):
-            if unit is not None and r["unit"] != unit:
+            if (unit is not None and r["unit"] != unit) or (line is not None and f"{r['unit']}/{r['line']}" != line):
                 continue
             amounts = {y: figures.get((r["unit"], r["line"], y), 0) for y in shown}
             pending = {y: amounts[y] - adopted.get((r["unit"], r["line"], y), 0) for y in shown}

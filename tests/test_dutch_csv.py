@@ -214,6 +214,15 @@ def test_export_filters_by_year_and_unit(tmp_path):
     assert {"2024", "2025"} <= set(wb.sheetnames) and "2026" not in wb.sheetnames
     muts = wb["Mutaties"]
     assert all("ninb/" in (row[6].value or "") for row in muts.iter_rows(min_row=2))
+    one = tmp_path / "line.csv"
+    demo("export", str(one), "--line", "ninb/personeel")
+    rows = list(csvlib.DictReader(one.open(encoding="utf-8")))
+    assert {(r["unit"], r["line"]) for r in rows} == {("ninb", "personeel")} and len(rows) == 4
+    lined = tmp_path / "line.xlsx"
+    demo("export", str(lined), "--line", "ninb/personeel", "--year", "2024")
+    wb = load_workbook(lined)
+    texts = {c.value for row in wb["2024"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert "Personele kosten" in " ".join(texts) and not any("Uitvoeringskosten" in t for t in texts)
     wrong = demo("export", str(tmp_path / "x.csv"), "--unit", "nope", ok=False)
     assert wrong.exit_code == 1 and "closest" in wrong.output and not (tmp_path / "x.csv").exists()
     refused = demo("export", str(tmp_path / "x.json"), "--year", "2024", ok=False)
