@@ -12,9 +12,11 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Callable
 
 
 def write_journal(events: Path, journal: Path) -> None:
@@ -36,22 +38,33 @@ def write_journal(events: Path, journal: Path) -> None:
 
 
 def seconds(command: list[str]) -> float | None:
+    """The command's wall time; None when it is not installed or fails (said on stderr)."""
     if shutil.which(command[0]) is None:
         return None
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"{' '.join(command[:1] + command[3:])} failed, left out: {tail}", file=sys.stderr)
+        return None
     return round(time.perf_counter() - started, 3)
 
 
-def peers(folder: Path, events: Path, as_of: str) -> dict[str, float | None]:
-    """``as_of``: the date of the document half-way (ISO); `-e` takes the day after, exclusive."""
+def peers(folder: Path, events: Path, as_of: str, tick: Callable[[int], None]) -> dict[str, float | None]:
+    """``as_of``: the date of the document half-way (ISO); `-e` takes the day after, exclusive.
+    ``tick`` is told how many of the four steps (journal, three balances) are done."""
     out: dict[str, float | None] = {"hledger_bal_s": None, "hledger_bal_as_of_s": None, "ledger_bal_s": None}
     if not any(shutil.which(tool) for tool in ("hledger", "ledger")):
         return out
     journal = folder / "history.journal"
     write_journal(events, journal)
+    tick(1)
     end = (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
-    out["hledger_bal_s"] = seconds(["hledger", "-f", str(journal), "bal"])
-    out["hledger_bal_as_of_s"] = seconds(["hledger", "-f", str(journal), "bal", "-e", end])
-    out["ledger_bal_s"] = seconds(["ledger", "-f", str(journal), "bal"])
+    for done, (name, command) in enumerate((
+            ("hledger_bal_s", ["hledger", "-f", str(journal), "bal"]),
+            ("hledger_bal_as_of_s", ["hledger", "-f", str(journal), "bal", "-e", end]),
+            # ledger 3.3 fails to lay out its report on a terminal whose width it reads as nothing
+            ("ledger_bal_s", ["ledger", "-f", str(journal), "bal", "--columns", "100"])), start=2):
+        out[name] = seconds(command)
+        tick(done)
     return out

@@ -236,7 +236,7 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
             **whole_process(path, points, progress.step("as-of, diff, history, document (whole process)", 4)),
             "rebuild_s": round(rebuild_s, 3),
             "verify_s": verify_s(path, runs, progress.step("verify (whole process)", runs)),
-            **peers(folder, path, points.middle_date),
+            **peers(folder, path, points.middle_date, progress.step("hledger and ledger-cli on a journal", 4)),
         }
         figures.update(sizes(path))
         figures["ledger_file_mib"] = round(figures["events_bytes"] / 2**20, 1)
