@@ -54,7 +54,8 @@ def one_row_per_mutation(docs: list, out: sqlite3.Connection) -> None:
     out.execute("CREATE TABLE IF NOT EXISTS f (position, unit, line, year, cents, steps)")
     out.execute("BEGIN")
     for position, state in docs:
-        rows, sums = [], {}
+        rows: list[tuple] = []
+        sums: dict[tuple, tuple[int, int]] = {}
         for m in json.loads(state)["mutations"]:
             for leg in m["legs"]:
                 for year, amount in leg["amounts_cents"].items():

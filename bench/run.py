@@ -13,17 +13,20 @@ import json
 import os
 import platform
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.peers import peers  # noqa: E402
+from bench.questions import Points, cli_ms, in_process, ms, sizes, verify_s, whole_process  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.parsing import document_from_mapping  # noqa: E402
 from ledger.synthetic import HistoryGenerator  # noqa: E402
@@ -41,11 +44,8 @@ def machine() -> dict:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
+            "sqlite": sqlite3.sqlite_version, "platform": platform.platform(),
+            "load_average_1m": round(os.getloadavg()[0], 2)}  # other work on the machine skews every figure
 
 
 def p50(samples: list[float]) -> float:
@@ -69,22 +69,43 @@ class Progress:
         task = self.bar.add_task(description, total=total)
         return lambda done: self.bar.update(task, completed=done)
 
+    def step(self, description: str, total: int | None = None):
+        """A step of its own; the returned function marks how much of ``total`` is done."""
+        return self.task(description, total)
+
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 
 
+def decide(ledger: Ledger, gen: HistoryGenerator, doc: dict, rng: random.Random) -> None:
+    """What a council does with a document: adopt most (a decision some weeks after its date),
+    withdraw the odd begrotingswijziging, leave the rest proposed."""
+    head = doc["document"]
+    day = date.fromisoformat(head["date"]) + timedelta(days=rng.randint(14, 60))
+    roll = rng.random()
+    if roll < 0.75:
+        ledger.adopt(head["id"], day, f"Raadsbesluit {day.isoformat()}")
+    elif roll < 0.8 and head["kind"] == "begrotingswijziging":
+        ledger.withdraw(head["id"], day, "Ingetrokken")
+        gen.withdrawn(head["id"])
+
+
 def record_history(path: Path, n: int, seed: int, progress: Progress) -> tuple[float, int, HistoryGenerator]:
+    """Records the history; the time is that of `record_input` alone (adoptions left out)."""
     gen = HistoryGenerator(seed, YEARS, units=7, lines=5)
+    rng = random.Random(seed + 1)
     with Ledger.init(str(path), "Benchmark", YEARS.start, YEARS.stop - 1) as ledger:
         ledger.record_input(document_from_mapping(gen.opening(), "opening"))
         update = progress.task(f"recording {n:,} mutations", n)
-        done, started = 0, time.perf_counter()
+        done, elapsed = 0, 0.0
         for doc in gen.documents(n, sizes=(10, 1000)):
+            started = time.perf_counter()
             ledger.record_input(document_from_mapping(doc, doc["document"]["id"]))
+            elapsed += time.perf_counter() - started
+            decide(ledger, gen, doc, rng)
             done += len(doc["mutations"])
             update(done)
-        elapsed = time.perf_counter() - started
     return elapsed, done, gen
 
 
@@ -131,16 +152,6 @@ def events_fold(path: Path) -> float:
     return elapsed
 
 
-def cli_ms(args: list[str], runs: int) -> float:
-    exe = str(Path(sys.executable).with_name("begroting"))
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([exe, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - started)
-    return ms(p50(samples))
-
-
 def rebuild_in_child(path: Path) -> tuple[float, float]:
     """`begroting rebuild` as a process: (seconds, its peak resident memory in MiB)."""
     exe = str(Path(sys.executable).with_name("begroting"))
@@ -154,28 +165,9 @@ def rebuild_in_child(path: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def hledger_bal(folder: Path, path: Path) -> float | None:
-    if shutil.which("hledger") is None:
-        return None
-    journal = folder / "history.journal"
-    conn = sqlite3.connect(path)
-    with open(journal, "w") as out:
-        for (state,) in conn.execute("SELECT state FROM stored_events WHERE topic='begroting:DocumentRecorded'"):
-            doc = json.loads(state)
-            for m in doc["mutations"]:
-                for leg in m["legs"]:
-                    for year, cents in leg["amounts_cents"].items():
-                        out.write(f"{year}-01-01 {doc['header']['id']}/{m['seq']}\n"
-                                  f"    {leg['unit']}:{leg['line']}:{year}  {cents / 100:.2f} EUR\n"
-                                  f"    mutaties\n\n")
-    conn.close()
-    started = time.perf_counter()
-    subprocess.run(["hledger", "-f", str(journal), "bal"], check=True, stdout=subprocess.DEVNULL)
-    return round(time.perf_counter() - started, 3)
-
-
 def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
     progress = Progress(not quiet)
+    load_at_start = round(os.getloadavg()[0], 2)
     path = folder / "bench.db"
     try:
         record_s, recorded, gen = record_history(path, n, seed, progress)
@@ -193,6 +185,7 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
         event_folds = [events_fold(path) for _ in range(runs)]
 
         with Ledger.open(str(path), write=True) as ledger:
+            points = Points.of(ledger.views)  # in the history as generated, before the catch-up documents
             catch_ups = []
             for _ in range(20):
                 doc = next(gen.documents(10, sizes=(10, 10)))
@@ -216,10 +209,13 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
                 ledger.views.history(kind="verschuiving", unit=r["unit"], reference="§7", date_from="2024-01-01")
                 filters.append(time.perf_counter() - started)
             some_line = f"{lines[0]['unit']}/{lines[0]['line']}"
+            tick = progress.step("as-of, diff and explain of the total (in-process)")
+            questions = in_process(ledger.views, points, YEARS)
+            tick(1)
 
         rebuild_s = p50(rebuilds)
         fold_s = p50(folds)
-        figures = {
+        figures: dict[str, Any] = {
             "mutations": recorded,
             "record_mutations_per_s": round(recorded / record_s),
             "rebuild_mutations_per_s": round(recorded / rebuild_s),
@@ -236,13 +232,23 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
             "explain_cli_ms_p50": cli_ms(["--ledger", str(path), "explain", some_line, "--year", "2025", "--json"],
                                          runs=5),
             "help_cli_ms_p50": cli_ms(["--help"], runs=5),
-            "hledger_bal_s": hledger_bal(folder, path),
-            "ledger_file_mib": round(path.stat().st_size / 2**20, 1),
-            "views_file_mib": round(path.with_name("bench.views.db").stat().st_size / 2**20, 1),
+            **questions,
+            **whole_process(path, points, progress.step("as-of, diff, history, document (whole process)", 4)),
+            "rebuild_s": round(rebuild_s, 3),
+            "verify_s": verify_s(path, runs, progress.step("verify (whole process)", runs)),
+            **peers(folder, path, points.middle_date, progress.step("hledger and ledger-cli on a journal", 4)),
         }
+        figures.update(sizes(path))
+        figures["ledger_file_mib"] = round(figures["events_bytes"] / 2**20, 1)
+        figures["views_file_mib"] = round(figures["views_bytes"] / 2**20, 1)
+        figures["views_to_events_ratio"] = round(figures["views_bytes"] / figures["events_bytes"], 2)
     finally:
         progress.stop()
-    return {"machine": machine(), "runs": runs, "seed": seed, "figures": figures}
+    return {"machine": machine(), "load_average_1m_at_start": load_at_start, "runs": runs, "seed": seed,
+            "points": {"third": points.third, "middle": points.middle, "two_thirds": points.two_thirds,
+                       "late": points.late, "middle_document": points.middle_document,
+                       "middle_date": points.middle_date},
+            "figures": figures}
 
 
 def main() -> None:

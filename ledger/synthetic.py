@@ -1,9 +1,16 @@
 """Random but valid budget histories, for tests (replay determinism, rebuild equality)
-and the benchmark. Documents come out as the same mappings a YAML file parses into."""
+and the benchmark. Documents come out as the same mappings a YAML file parses into.
+
+Documents are dated across the years of the horizon, in ledger order, and their kinds follow
+the planning-and-control cycle of a Dutch municipality: each calendar year a kaderbrief in
+spring, a voorjaarsnota before the summer, the next year's begroting in the autumn and a
+najaarsnota after it, with begrotingswijzigingen in between (and whenever a document falls
+in a window whose document that year already has)."""
 
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from typing import Any, Iterator
 
 COST = ("personeel", "materieel")
@@ -19,6 +26,12 @@ def chart(units: int = 7, lines: int = 5) -> list[dict]:
         unit_lines.append({"id": "baten", "name": f"Baten {u}", "type": "baten"})
         out.append({"unit": f"u{u}", "name": f"Eenheid {u}", "lines": unit_lines})
     return out
+
+
+# (kind, first month, last month): once a calendar year, the first document dated in the window.
+CYCLE = (("kaderbrief", 3, 4), ("voorjaarsnota", 5, 6), ("begroting", 9, 10), ("najaarsnota", 11, 12))
+TITLES = {"kaderbrief": "Kaderbrief", "voorjaarsnota": "Voorjaarsnota", "begroting": "Begroting",
+          "najaarsnota": "Najaarsnota", "begrotingswijziging": "Begrotingswijziging"}
 
 
 def _euros(rng: random.Random, low: int, high: int) -> str:
@@ -38,6 +51,9 @@ class HistoryGenerator:
         self.all_lines = [f"{u['unit']}/{ln['id']}" for u in self.chart for ln in u["lines"]]
         self.wijzigingen: list[tuple[str, int, str]] = []  # (document, seq, line) that may be corrected
         self.count = 0
+        self.day = date(self.years[0], 1, 2)  # the latest document's date (a working day); never goes back
+        self.last_day = date(self.years[-1], 12, 31)
+        self.cycle_done: set[tuple[int, str]] = set()  # (calendar year, kind) already written
 
     def withdrawn(self, document: str) -> None:
         """A withdrawn document's mutations can no longer be corrected."""
@@ -52,12 +68,12 @@ class HistoryGenerator:
         return self._document("opening", "opening", mutations, chart=self.chart, status="adopted")
 
     def _document(self, doc_id: str, kind: str, mutations: list[dict], *, chart: list | None = None,
-                  status: str = "proposed") -> dict:
+                  status: str = "proposed", title: str | None = None) -> dict:
         for seq, m in enumerate(mutations, start=1):
             if m["kind"] == "wijziging":
                 self.wijzigingen.append((doc_id, seq, m["line"]))
-        doc: dict[str, Any] = {"document": {"id": doc_id, "kind": kind, "title": f"Document {doc_id}",
-                                            "date": "2024-06-01", "status": status},
+        doc: dict[str, Any] = {"document": {"id": doc_id, "kind": kind, "title": title or f"Document {doc_id}",
+                                            "date": self.day.isoformat(), "status": status},
                "mutations": mutations}
         if status == "adopted":
             doc["document"]["decision"] = "Besluit"
@@ -97,9 +113,22 @@ class HistoryGenerator:
                 "rates": {"personeel": f"{rng.randint(1, 60) / 10}", "materieel": f"{rng.randint(1, 40) / 10}"},
                 "lines": rng.sample(self.lasten, 2), "structural": rng.random() < 0.5, "reason": "Indexatie"}
 
+    def kind_on(self, day: date) -> str:
+        """The kind of a document dated ``day``: the cycle's document when the day falls in its
+        window and that year has none yet, else a begrotingswijziging."""
+        for kind, first, last in CYCLE:
+            if first <= day.month <= last and (day.year, kind) not in self.cycle_done:
+                self.cycle_done.add((day.year, kind))
+                return kind
+        return "begrotingswijziging"
+
     def documents(self, mutations: int, *, sizes: tuple[int, int] = (10, 1000)) -> Iterator[dict]:
-        """Documents holding ``mutations`` mutations in all (after the opening)."""
+        """Documents holding ``mutations`` mutations in all (after the opening), dated from the
+        latest document's date to the end of the horizon in proportion to the mutations
+        written so far (a later call goes on from there; past the horizon's end, its last day)."""
         n = 0
+        start = self.day
+        span = max((self.last_day - start).days, 0)
         while n < mutations:
             size = min(mutations - n, self.rng.randint(*sizes))
             self.count += 1
@@ -111,6 +140,10 @@ class HistoryGenerator:
                             m["amounts"][y] = "1.00"
                 if m["kind"] == "correctie" and list(m["amounts"].values())[0] in ("0.00", "-0.00"):
                     m["amounts"] = {k: "0.01" for k in m["amounts"]}
-            kind = self.rng.choice(("voorjaarsnota", "najaarsnota", "begrotingswijziging"))
-            yield self._document(f"doc-{self.count}", kind, body)
+            day = start + timedelta(days=span * (2 * n + size) // (2 * mutations))  # the middle of its share
+            day -= timedelta(days=max(day.weekday() - 4, 0))  # a working day: a weekend goes back to Friday
+            self.day = max(self.day, day)
+            kind = self.kind_on(self.day)
+            title = f"{TITLES[kind]} {self.day.year + (kind == 'begroting')} ({self.count})"
+            yield self._document(f"doc-{self.count}", kind, body, title=title)
             n += size
