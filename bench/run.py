@@ -34,6 +34,7 @@ from projections.queries import Figure  # noqa: E402
 
 YEARS = range(2024, 2028)
 EXPLAIN_LIMIT = 50  # the CLI's default --limit
+HISTORY_PAGE = 200  # the rows `history` shows on a terminal (cli.questions.HISTORY_PAGE)
 
 
 def machine() -> dict:
@@ -206,7 +207,8 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
                 ledger.views.explain(figure, year)  # --all: every step, however many
                 explains_all.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                ledger.views.history(kind="verschuiving", unit=r["unit"], reference="§7", date_from="2024-01-01")
+                ledger.views.history(kind="verschuiving", unit=r["unit"], reference="§7", date_from="2024-01-01",
+                                     limit=HISTORY_PAGE)  # the page a terminal shows
                 filters.append(time.perf_counter() - started)
             some_line = f"{lines[0]['unit']}/{lines[0]['line']}"
             tick = progress.step("as-of, diff and explain of the total (in-process)")

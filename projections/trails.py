@@ -27,7 +27,8 @@ class TrailQueries(FigureQueries):
         """(latest steps, number of earlier steps, amount they brought forward). ``cells``:
         ``self.cells(at, adopted_only=adopted_only)`` when the caller has it already."""
         p = at if at is not None else self.head()
-        where = ["e.year = :year", counts_at(":p", adopted_only=adopted_only)]
+        # "e.position <= :p" is implied by counting at p, but said, so the index is read from p down.
+        where = ["e.year = :year", "e.position <= :p", counts_at(":p", adopted_only=adopted_only)]
         if fig.kind in ("line", "unit"):
             where.append("e.unit = :unit")
         if fig.kind == "line":
