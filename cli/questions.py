@@ -29,6 +29,7 @@ from projections.readonly import EXAMPLE_QUERY
 @click.command()
 @click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
 @click.option("--unit", help="Only this unit (id).")
+@click.option("--line", help="Only this line (unit/line); the totals are then that line's.")
 @adopted_only_option()
 @as_of_option(f"{AS_OF_HELP[:-1]}: the begroting as it stood then.")
 @click.option("--adopted-on", "adopted_on", metavar="DATE",
@@ -36,8 +37,8 @@ from projections.readonly import EXAMPLE_QUERY
                    "decision dated on or before it, whenever that was recorded.")
 @json_option()
 @click.pass_context
-def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_only: bool, as_of: str | None,
-         adopted_on: str | None, as_json: bool) -> None:
+def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str | None, adopted_only: bool,
+         as_of: str | None, adopted_on: str | None, as_json: bool) -> None:
     """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
 
     Two time axes: --as-of is when something was recorded (a document, a position, or a
@@ -55,9 +56,10 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopted_o
     decided = parse_date(adopted_on, "--adopted-on").isoformat() if adopted_on is not None else None
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
-        ledger.views.check_filters(unit=unit)
+        ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted, point)
-        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit, adopted_on=decided)
+        data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit, adopted_on=decided,
+                                 line=line)
         if as_json:
             echo_json(data)
             return

@@ -87,3 +87,11 @@ def test_diff_filters_by_year_unit_and_line(demo):
     wrong = CliRunner().invoke(cli, ["--ledger", str(demo.ledger), "diff", "kaderbrief-2024", "begroting-2024",
                                      "--line", "ninb/nope"])
     assert wrong.exit_code == 1 and "closest: ninb/personeel" in wrong.output
+
+
+def test_show_one_line_with_its_totals(demo):
+    import json
+
+    data = json.loads(_at(None, demo, "show", "--line", "ninb/personeel", "--json"))
+    assert [(x["unit"], x["line"]) for x in data["lines"]] == [("ninb", "personeel")]
+    assert data["totals"]["lasten"] == data["lines"][0]["years"] and data["totals"]["baten"]["2024"] == "0.00"
