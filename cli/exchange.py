@@ -149,17 +149,21 @@ def report(ctx: click.Context, html_file: str, as_of: str | None, adopted_only: 
               help="Compare the participants' contributions instead (CSV: participant, year, amount[, measure]).")
 @click.option("--tolerance", default="0", show_default=True,
               help="Differences up to this much (in the row's own measure) are warnings, not errors.")
+@click.option("--strict", is_flag=True,
+              help="No agreement by rounding: a figure published in thousands or millions must also be "
+                   "within --tolerance.")
 @as_of_option()
 @adopted_only_option()
 @json_option()
 @click.pass_context
-def reconcile(ctx: click.Context, file: str | None, contributions_file: str | None, tolerance: str, as_of: str | None,
-              adopted_only: bool, as_json: bool) -> None:
+def reconcile(ctx: click.Context, file: str | None, contributions_file: str | None, tolerance: str, strict: bool,
+              as_of: str | None, adopted_only: bool, as_json: bool) -> None:
     """Compare the ledger with a published table (CSV: unit, line, year, amount[, measure]).
 
     A blank line means the unit's lasten total; measure is euro (default), thousands or
-    millions. With --contributions, the table holds participant, year, amount[, measure].
-    Exits 1 on any mismatch beyond --tolerance.
+    millions. A figure in thousands or millions that the ledger's rounds to is "rounded"
+    (counted apart; --strict refuses that). With --contributions, the table holds
+    participant, year, amount[, measure]. Exits 1 on any mismatch beyond --tolerance.
 
     \b
     Example:
@@ -176,9 +180,10 @@ def reconcile(ctx: click.Context, file: str | None, contributions_file: str | No
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         if contributions_file is not None:
-            result = reconciling.reconcile_contributions(ledger.views, contributions_file, limit, point, adopted_only)
+            result = reconciling.reconcile_contributions(ledger.views, contributions_file, limit, point, adopted_only,
+                                                         strict)
         else:
-            result = reconciling.reconcile(ledger.views, file or "", limit, point, adopted_only)
+            result = reconciling.reconcile(ledger.views, file or "", limit, point, adopted_only, strict)
     if as_json:
         echo_json(result)
     else:

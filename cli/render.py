@@ -259,11 +259,25 @@ def diff_table(result: Diff, *, title: str) -> Group:
             if r.earlier_causes_cents is not None:
                 parts.append(Text(f"  ← earlier causes bring {euro(r.earlier_causes_cents)} in {r.year} forward "
                                   "(--all-causes lists them)", style="dim italic"))
-        for x in {x.mutation: x for r in rows for x in r.causes}.values():
-            cause = Text(f"  ← {x.mutation} {x.kind} {euro(x.amount_cents)}: ", style="dim")
-            cause.append(plain(x.reason or "—"))
+        # Each mutation once, with what it moved in each year (its legs on this line summed).
+        moved: dict[str, tuple[Any, dict[int, int]]] = {}
+        for r in rows:
+            for x in r.causes:
+                per_year = moved.setdefault(x.mutation, (x, {}))[1]
+                per_year[r.year] = per_year.get(r.year, 0) + x.amount_cents
+        for x, per_year in moved.values():
+            cause = Text(f"  ← {x.mutation} {x.kind}: {_per_year(per_year)}", style="dim")
+            cause.append_text(Text("\n    ").append_text(plain(x.reason or "—")))
             parts.append(cause)
     return Group(*parts)
+
+
+def _per_year(per_year: dict[int, int]) -> str:
+    """A mutation's amounts per year in brief: one amount over consecutive years is said once."""
+    years = sorted(per_year)
+    if len(set(per_year.values())) == 1 and len(years) > 1 and years == list(range(years[0], years[-1] + 1)):
+        return f"{euro(per_year[years[0]])} a year, {years[0]}–{years[-1]}"
+    return ", ".join(f"{euro(per_year[year])} in {year}" for year in years)
 
 
 def balance_view(result: Balance) -> Group:

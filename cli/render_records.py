@@ -31,14 +31,14 @@ def reconcile_table(result: Reconciliation) -> Table:
     for col in ("row", "figure", "year", "published", "ledger", "difference", "status"):
         table.add_column(col, justify="right" if col in ("published", "ledger", "difference") else "left",
                          no_wrap=col in ("published", "ledger", "difference"))
-    style = {"ok": "green", "rounded": "green", "warning": "yellow", "mismatch": "bold red"}
+    style = {"ok": "green", "rounded": "yellow", "warning": "yellow", "mismatch": "bold red"}
     for r in result.rows:
         published = f"€ {number(r.published)}{MEASURE_WORDS[MEASURES[r.measure]]}"
         table.add_row(str(r.row), plain(r.name or r.figure), str(r.year), published,
                       _decimal_euros(r.ledger), _decimal_euros(r.difference), Text(r.status, style=style[r.status]))
-    rounded = sum(r.status == "rounded" for r in result.rows)
     table.caption = (f"{len(result.rows)} rows: {result.mismatches} mismatches, {result.warnings} warnings"
-                     + (f", {rounded} agreeing to the precision published" if rounded else ""))
+                     + (f", {result.rounded} agreeing only at the precision published (--strict refuses that)"
+                        if result.rounded else ""))
     return table
 
 

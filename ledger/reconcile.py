@@ -4,7 +4,9 @@ measure]): every row is checked whole first, then compared, to the cent, within 
 
 A figure published in thousands or millions is as precise as the digits it was published
 with: "53.9 millions" agrees with € 53.916.908, which rounds (half away from zero) to it. Such
-a row is ``rounded`` rather than ``ok``, and its difference is still shown."""
+a row is ``rounded`` rather than ``ok``, its difference is still shown, and the rows are
+counted apart: a figure published as "0" millions agrees with anything under half a million.
+``strict`` refuses agreement by rounding; the tolerance is then the only allowance."""
 
 from __future__ import annotations
 
@@ -73,10 +75,11 @@ class Reconciliation:
     rows: tuple[ReconciledRow, ...]
     mismatches: int
     warnings: int
+    rounded: int  # rows that agree only at the precision published (none with strict)
 
 
 def reconcile(views: Views, path: str, limit: Decimal, at: int | None = None,
-              adopted_only: bool = False) -> Reconciliation:
+              adopted_only: bool = False, strict: bool = False) -> Reconciliation:
     """Compare the ledger with a published table (unit, line, year, amount[, measure])."""
     show = views.show(at, adopted_only=adopted_only)
     figures = {(x.unit, x.line): x.years_cents for x in show.lines}
@@ -88,11 +91,11 @@ def reconcile(views: Views, path: str, limit: Decimal, at: int | None = None,
         amounts = figures.get((fig.unit, fig.line), {}) if fig.kind == "line" else units.get(fig.unit, {})
         return fig.address, fig.name, amounts.get(year)
 
-    return _compare(path, ("unit", "line", "year", "amount"), limit, ours)
+    return _compare(path, ("unit", "line", "year", "amount"), limit, ours, strict)
 
 
 def reconcile_contributions(views: Views, path: str, limit: Decimal, at: int | None = None,
-                            adopted_only: bool = False) -> Reconciliation:
+                            adopted_only: bool = False, strict: bool = False) -> Reconciliation:
     """Compare each participant's contribution with a published table (participant, year,
     amount[, measure])."""
     asked = ContributionQueries(views)
@@ -111,11 +114,11 @@ def reconcile_contributions(views: Views, path: str, limit: Decimal, at: int | N
             raise UnknownFigure(f"{r['participant'].strip()[:60]!r} is not a participant in {year} ({known})")
         return name, name, amount
 
-    return _compare(path, ("participant", "year", "amount"), limit, ours)
+    return _compare(path, ("participant", "year", "amount"), limit, ours, strict)
 
 
 def _compare(path: str, columns: tuple[str, ...], limit: Decimal,
-             ours: Callable[[dict[str, str], int], tuple[str, str, int | None]]) -> Reconciliation:
+             ours: Callable[[dict[str, str], int], tuple[str, str, int | None]], strict: bool = False) -> Reconciliation:
     """Every row of the CSV file at ``path`` checked whole first, then compared with what
     ``ours(row, year)`` says the ledger holds: (what the row names, its name, cents or None)."""
     try:
@@ -155,7 +158,7 @@ def _compare(path: str, columns: tuple[str, ...], limit: Decimal,
             problems.append(Problem(path, f"row {n}", f"the ledger has no {year} for {figure}"))
             continue
         difference = to_decimal(cents) - published * factor
-        status = ("ok" if difference == 0 else "rounded" if _rounds_to(cents, published, factor)
+        status = ("ok" if difference == 0 else "rounded" if not strict and _rounds_to(cents, published, factor)
                   else "warning" if abs(difference) <= limit * factor else "mismatch")
         rows.append(ReconciledRow(row=n, figure=figure, name=name, year=year, published=str(published),
                                   measure=measure or "euro", ledger=decimal_text(cents), difference=str(difference),
@@ -164,4 +167,5 @@ def _compare(path: str, columns: tuple[str, ...], limit: Decimal,
         raise InvalidInput(problems)
     return Reconciliation(file=path, tolerance=str(limit), rows=tuple(rows),
                           mismatches=sum(r.status == "mismatch" for r in rows),
-                          warnings=sum(r.status == "warning" for r in rows))
+                          warnings=sum(r.status == "warning" for r in rows),
+                          rounded=sum(r.status == "rounded" for r in rows))

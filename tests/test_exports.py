@@ -266,3 +266,19 @@ def test_a_long_trail_in_the_html_report_brings_its_earlier_steps_forward(kaderb
     assert earlier and int(earlier.group(1)) == 6
     assert kept == [str(k) for k in range(6, n + 1)] and len(kept) == MAX_REPORT_STEPS
     assert "begroting explain alpha/personeel --year 2025 --all" in trail
+
+
+def test_agreement_by_rounding_is_counted_shown_and_can_be_refused(tmp_path):
+    """A figure published as "0" millions agrees with anything under half a million: the
+    reconciliation counts such rows apart, and --strict refuses agreement by rounding, so an
+    auditor's --tolerance is then the only allowance (hostile review, stop 24)."""
+    bg = Cli(tmp_path / "demo.db", tmp_path)
+    bg("demo")
+    table = bg.write("coarse.csv", "unit,line,year,amount,measure\nninb,personeel,2024,4,millions\n"
+                                   "faunazaken,open-eind,2024,53.9,millions\n")
+    loose = json.loads(bg("reconcile", table, "--json").stdout)
+    assert [r["status"] for r in loose["rows"]] == ["rounded", "rounded"] and loose["rounded"] == 2
+    strict = bg("reconcile", table, "--strict", "--json", ok=False)
+    assert strict.exit_code == 1 and json.loads(strict.stdout)["mismatches"] == 2
+    within = json.loads(bg("reconcile", table, "--strict", "--tolerance", "0.2", "--json").stdout)
+    assert [r["status"] for r in within["rows"]] == ["warning", "warning"] and within["mismatches"] == 0

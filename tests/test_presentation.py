@@ -95,3 +95,11 @@ def test_show_one_line_with_its_totals(demo):
     data = json.loads(_at(None, demo, "show", "--line", "ninb/personeel", "--json"))
     assert [(x["unit"], x["line"]) for x in data["lines"]] == [("ninb", "personeel")]
     assert data["totals"]["lasten"] == data["lines"][0]["years"] and data["totals"]["baten"]["2024"] == "0.00"
+
+
+def test_diff_shows_what_each_mutation_moved_on_the_line_all_legs_summed(demo):
+    """begroting-2024/9 moves € 55.000 from gbo/uitvoering to gbo/uitvoering (two legs, one
+    line): on that line it moved nothing, not the amount of whichever leg came last."""
+    text = _at("100", demo, "diff", "kaderbrief-2024", "begroting-2024", "--unit", "gbo")
+    (line,) = [x for x in text.splitlines() if "begroting-2024/9" in x]
+    assert "€ 0 a year, 2024–2027" in line and "55.000" not in line
