@@ -98,7 +98,7 @@ class Snapshot:
         ones brought forward (read from the index rather than fetching a long trail to show
         forty of it)."""
         steps, earlier, earlier_cents = self.trail(unit, line, year, MAX_COMMENT_STEPS)
-        rows = [f"{earlier} eerdere mutaties samen: {euro(earlier_cents)} "
+        rows = [f"{earlier} eerdere stappen samen: {euro(earlier_cents)} "
                 f"(alle: {explain_all(unit, line, year)})"] if earlier else []
         rows += [f"{s.document}/{s.seq} {s.kind} {euro(s.amount_cents)}" + (f" ({s.reference})" if s.reference else "")
                  + (f" – {one_line(s.reason)}" if s.reason.strip() else "")

@@ -159,7 +159,7 @@ def explain_table(result: Explanation) -> Table:
     table.add_column("running total", justify="right", no_wrap=True)
     earlier = result.brought_forward
     if earlier is not None:
-        table.add_row("", Text(f"{earlier.mutations} earlier mutations", style="italic"), "brought forward",
+        table.add_row("", Text(f"{earlier.mutations} earlier steps", style="italic"), "brought forward",
                       Text("use --all to list them", style="dim"), money(earlier.amount_cents),
                       money(earlier.amount_cents, bold=True))
     for s in result.steps:
@@ -190,7 +190,7 @@ def explain_tree(result: Explanation) -> Tree:
         if r.baten_cents is not None:
             t.append(f"  (lasten {euro(r.lasten_cents or 0)}, baten {euro(r.baten_cents)}, "
                      f"saldo {euro(r.saldo_cents or 0)})", style="dim")
-        t.append(f"  [{r.mutation_count()} mutations]", style="dim")
+        t.append(f"  [{r.mutation_count()} steps]", style="dim")
         return t
 
     tree = Tree(label(result))

@@ -56,7 +56,7 @@ def back_link(anchor: str) -> str:
 def step_rows(steps: list[Step], earlier: int, earlier_cents: int, explain: str, *, lines: bool = False) -> str:
     """The trail's rows: the steps brought forward as one, then one row per step (with the line
     it moved, in the trail of a unit or the total)."""
-    rows = (f"<tr class='earlier'><td colspan='5'>{earlier} eerdere mutaties, samen "
+    rows = (f"<tr class='earlier'><td colspan='5'>{earlier} eerdere stappen, samen "
             f"(alle: <code>{e(explain)}</code>)</td>"
             f"<td class='amount'>{amount(earlier_cents)}</td><td class='amount'>{amount(earlier_cents)}</td>"
             "</tr>") if earlier else ""

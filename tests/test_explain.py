@@ -72,7 +72,7 @@ def test_explain_a_unit_and_the_total_as_a_tree(cycle):
     assert total["children"][0]["children"][0]["figure"] == "alpha/personeel"
 
     tree = cycle("explain", "--total", "--year", "2025").stdout
-    assert "Eenheid Alpha: € 1.140.015" in tree and "[3 mutations]" in tree and "saldo € -1.320.015" in tree
+    assert "Eenheid Alpha: € 1.140.015" in tree and "[3 steps]" in tree and "saldo € -1.320.015" in tree
 
 
 def test_explain_by_display_name_case_and_accent_insensitive(cycle):
@@ -154,6 +154,6 @@ def test_a_long_trail_lists_the_latest_steps_and_brings_the_rest_forward(kaderbr
     assert len(full["steps"]) == 61 and "brought_forward" not in full
     assert full["steps"][-1]["running_total"] == e["amount"]
     text = bg("explain", "alpha/personeel", "--year", "2025").stdout
-    assert "11 earlier mutations" in text and "brought forward" in text
+    assert "11 earlier steps" in text and "brought forward" in text
     tree = bg("explain", "alpha", "--year", "2025").stdout
-    assert "Personele kosten: € 1.001.830  [61 mutations]" in tree
+    assert "Personele kosten: € 1.001.830  [61 steps]" in tree

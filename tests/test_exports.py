@@ -245,7 +245,7 @@ def test_a_long_cell_history_lists_the_latest_steps_and_brings_the_rest_forward(
     ws = load_workbook(path)["2025"]
     comment = next(r[3] for r in ws.iter_rows(min_row=4) if r[0].value == "Eenheid Alpha" and r[1].value == "Personele kosten").comment.text
     lines = comment.splitlines()
-    assert lines[0].startswith("5 eerdere mutaties samen: € 1.000.010")
+    assert lines[0].startswith("5 eerdere stappen samen: € 1.000.010")
     assert len(lines) == 41 and lines[-1] == "many/44 wijziging € 44"
 
 
@@ -260,7 +260,7 @@ def test_a_long_trail_in_the_html_report_brings_its_earlier_steps_forward(kaderb
     text = path.read_text()
     trail = text[text.index("<section class='trail' id='trail-alpha-personeel-2025'>"):]
     trail = trail[:trail.index("</section>")]
-    earlier = re.search(r"<tr class='earlier'><td colspan='5'>(\d+) eerdere mutaties", trail)
+    earlier = re.search(r"<tr class='earlier'><td colspan='5'>(\d+) eerdere stappen", trail)
     kept = re.findall(r"many/(\d+)<br>", trail)
     # The kaderbrief's own step and the first five of `many` are brought forward; the rest listed.
     assert earlier and int(earlier.group(1)) == 6
