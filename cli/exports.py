@@ -64,6 +64,8 @@ class Snapshot:
         self.unit = unit or (line.partition("/")[0] if line else None)
         self.line = line
         self.show = ledger.views.show(at, adopted_only=adopted_only, years=years, unit=unit, line=line)
+        if not self.show.lines and (years or unit or line):
+            raise LedgerError("nothing to export: no line of the ledger at that point is asked for")
         self.years = self.show.years
 
     @cached_property

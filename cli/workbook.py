@@ -128,11 +128,12 @@ def year_sheet(ws: Worksheet, snapshot: Snapshot, year: int) -> None:
                 row += 1
         row += 1
     autofilter(ws, 3, 4, row - 2)
-    a, b = 4, max(row - 2, 4)
+    a, b = 4, row - 2
     totals = {}
     for kind, label in (("lasten", "Lasten"), ("baten", "Baten"), ("reserve", "Mutatie reserves")):
         text(ws, row, 2, label, font=BOLD)
-        money(ws, row, 4, f'=SUMIF(C{a}:C{b},"{kind}",D{a}:D{b})', bold=True)
+        # No lines (a ledger without a chart yet): a total of nothing, not a formula over itself.
+        money(ws, row, 4, f'=SUMIF(C{a}:C{b},"{kind}",D{a}:D{b})' if b >= a else 0, bold=True)
         totals[kind] = row
         row += 1
     text(ws, row, 2, "Saldo (baten − lasten)", font=BOLD)

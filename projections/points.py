@@ -160,6 +160,8 @@ class ViewsBase:
                 check_name("--unit", unit, (r["unit"] for r in rows), "unit")
             if line is not None:
                 check_name("--line", line, (f"{r['unit']}/{r['line']}" for r in rows), "line")
+            if unit is not None and line is not None and line.partition("/")[0] != unit:
+                raise UnknownName(f"--line {line!r} is not a line of --unit {unit!r}; give one of the two")
         if document is not None:
             check_name("--document", document, self.document_ids(), "document")
 

@@ -227,3 +227,26 @@ def test_export_filters_by_year_and_unit(tmp_path):
     assert wrong.exit_code == 1 and "closest" in wrong.output and not (tmp_path / "x.csv").exists()
     refused = demo("export", str(tmp_path / "x.json"), "--year", "2024", ok=False)
     assert refused.exit_code == 1 and "whole ledger" in refused.output and not (tmp_path / "x.json").exists()
+
+
+def test_a_line_of_another_unit_is_refused_and_an_empty_workbook_has_no_formula_over_itself(tmp_path):
+    """Hostile review, stop 24: `--unit gbo --line ninb/personeel` contradicts itself and is
+    refused (export, history, show, diff); a ledger without lines exports totals of zero, not a
+    SUMIF whose range holds its own cell (a circular reference in Excel)."""
+    from openpyxl import load_workbook
+
+    demo = Cli(tmp_path / "demo.db", tmp_path)
+    demo("demo")
+    for args in (("export", str(tmp_path / "x.csv")), ("history",), ("show",),
+                 ("diff", "kaderbrief-2024", "begroting-2024")):
+        wrong = demo(*args, "--unit", "gbo", "--line", "ninb/personeel", ok=False)
+        assert wrong.exit_code == 1 and "is not a line of --unit 'gbo'" in wrong.output, args
+    assert not (tmp_path / "x.csv").exists()
+    empty = Cli(tmp_path / "empty.db", tmp_path)
+    empty("init", "--organisation", "O", "--years", "2025-2026")
+    empty("export", str(tmp_path / "empty.xlsx"))
+    sheet = load_workbook(tmp_path / "empty.xlsx")["2025"]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                assert cell.coordinate not in cell.value.replace("$", ""), (cell.coordinate, cell.value)
