@@ -89,6 +89,8 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
             if result.excluded_from_indexation:
                 out.print("Not indexed: " + "; ".join(result.excluded_from_indexation))
             if dry_run:
+                if len(files) > 1:
+                    out.print("Each file is checked against the ledger as it is, not after the files before it.")
                 out.print(render_records.changes_table(result.changes, title=f"Effect of {result.document}"))
                 out.print(render_records.totals_table(result.totals, title=f"Effect of {result.document} on the totals"))
                 if result.participants:

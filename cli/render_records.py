@@ -97,7 +97,8 @@ def document_effect_table(doc: DocumentView) -> Table:
     """What the document changes: per unit its lasten, baten and reserves apart, then the
     totals it moves, down to saldo and te dekken."""
     years = sorted(next(iter(doc.totals_cents.values()), {}))
-    table = Table(title="Effect per unit", title_justify="left", header_style="bold",
+    title = "Effect per unit" + (" (withdrawn: none of it counts any more)" if doc.status == "withdrawn" else "")
+    table = Table(title=title, title_justify="left", header_style="bold",
                   box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("unit", overflow="fold")
     table.add_column("type")

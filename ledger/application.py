@@ -85,6 +85,11 @@ class Ledger:
             self.conn = location.views_connection()  # written by catch-up, whatever the command
             self.projector = Projector(self.conn, self.app.recorder, MAPPER)
         except Exception as e:
+            first = _scrub(str(e), location).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if location.kind == "postgresql" and is_permission_error(e):
+                # Typically shared read models made by an earlier version: only the owner may add tables.
+                raise NotPermitted(f"cannot open ledger {location}: {first}; if its read models were made by an "
+                                   "earlier version, the owner must open it once (any command) to rebuild them") from None
             raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None
         self.views = Views(self.conn)
         self.actor = _user()

@@ -165,3 +165,19 @@ def test_init_on_a_ledger_from_before_the_stamps_adds_them(tmp_path):
         assert "hash chain intact" in owner("verify").stdout
     finally:
         db.drop()
+
+
+def test_shared_read_models_of_an_earlier_version_stop_other_roles_with_a_clear_message(shared):
+    """Read models made before figure_history: a role other than the owner may not add the
+    table, and is told so in one line; the owner's next command rebuilds them, and every role
+    then answers as the owner does (hostile review, stop 24)."""
+    with psycopg.connect(shared.database.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE begroting_views.figure_history")
+        conn.execute("UPDATE begroting_views.ledger SET value = '1' WHERE key = 'schema_version'")
+    for who in (shared.aud, shared.ctl):
+        result = who("show", "--as-of", "2", ok=False)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "the owner must open it once (any command) to rebuild them" in result.stderr
+    rebuilt = shared.owner("show", "--json")
+    assert "made by an earlier version" in rebuilt.stderr
+    assert shared.aud.json("show", "--as-of", "3") == shared.owner.json("show", "--as-of", "3")
