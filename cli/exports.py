@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from events import kind_carries, year_effects
 from ledger.answers import plain
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -60,7 +61,7 @@ class Snapshot:
     def __init__(self, ledger: Ledger, at: int | None, adopted_only: bool, *, years: list[int] | None = None,
                  unit: str | None = None, line: str | None = None):
         """``unit`` or ``line`` ("unit/line"): only those lines, with the totals of what is exported."""
-        self.ledger, self.at, self.adopted_only = ledger, at, adopted_only
+        self.ledger, self.at, self.adopted_only, self.only_years = ledger, at, adopted_only, years
         self.unit = unit or (line.partition("/")[0] if line else None)
         self.line = line
         self.show = ledger.views.show(at, adopted_only=adopted_only, years=years, unit=unit, line=line)
@@ -74,10 +75,18 @@ class Snapshot:
 
     @cached_property
     def mutations(self) -> list[MutationRow]:
+        """The mutations of what is exported: of the unit or line asked for, and with ``years``,
+        those that count in one of them (a structural amount counts in the years it carries into)."""
         if self.unit is None:
-            return self.ledger.views.mutations(self.at)
-        line = self.line.partition("/")[2] if self.line else None
-        return [m for m in self.ledger.views.history(self.at, unit=self.unit, line=line) if isinstance(m, MutationRow)]
+            rows = self.ledger.views.mutations(self.at)
+        else:
+            line = self.line.partition("/")[2] if self.line else None
+            rows = [m for m in self.ledger.views.history(self.at, unit=self.unit, line=line) if isinstance(m, MutationRow)]
+        if self.only_years:
+            rows = [m for m in rows if any(year_effects({int(y): a for y, a in leg.amounts_cents.items()},
+                                                        carries=kind_carries(m.kind, structural=m.structural),
+                                                        years=list(self.years)) for leg in m.legs)]
+        return rows
 
     @cached_property
     def reserves(self) -> list[ReserveYear]:

@@ -250,3 +250,19 @@ def test_a_line_of_another_unit_is_refused_and_an_empty_workbook_has_no_formula_
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 assert cell.coordinate not in cell.value.replace("$", ""), (cell.coordinate, cell.value)
+
+
+def test_an_export_of_some_years_lists_the_mutations_that_count_in_them(tmp_path):
+    """Hostile review, stop 24: `export --year 2025` lists the mutations that count in 2025 —
+    structural ones named in 2024 carry into it, an incidental 2024 amount does not."""
+    from openpyxl import load_workbook
+
+    demo = Cli(tmp_path / "demo.db", tmp_path)
+    demo("demo")
+    demo("export", str(tmp_path / "gbo.xlsx"), "--unit", "gbo", "--year", "2025")
+    listed = {row[1].value for row in load_workbook(tmp_path / "gbo.xlsx")["Mutaties"].iter_rows(min_row=2)}
+    assert "begroting-2024/12" in listed  # web-bvb: structural, 2024 on
+    assert "begroting-2024/17" not in listed  # risicokaart: 2024 only
+    demo("export", str(tmp_path / "all.xlsx"), "--unit", "gbo")
+    every = {row[1].value for row in load_workbook(tmp_path / "all.xlsx")["Mutaties"].iter_rows(min_row=2)}
+    assert "begroting-2024/17" in every and listed < every
