@@ -109,9 +109,16 @@ class ViewsBase:
         return position
 
     def _document_point(self, given: str, text: str, *, hint: bool) -> int | None:
-        row = self.conn.execute("SELECT position FROM documents WHERE document=?", (text,)).fetchone()
+        """Right after the document was recorded, and after its adoption when the same save made
+        it (a file with ``status: adopted``): the events of one save share their stamp."""
+        row = self.conn.execute(
+            "SELECT d.position, d.adopted_position, r.recorded_at, r.actor, a.recorded_at, a.actor FROM documents d "
+            "JOIN log r ON r.position = d.position LEFT JOIN log a ON a.position = d.adopted_position "
+            "WHERE d.document = ?", (text,)).fetchone()
         if row:
-            return row[0]
+            position, adopted, recorded_at, actor, adopted_at, adopted_by = tuple(row)
+            same_save = adopted == position + 1 and (adopted_at, adopted_by) == (recorded_at, actor)
+            return adopted if same_save else position
         if hint:
             raise UnknownPoint(f"--as-of {given!r}: no such document{self._close_documents(text)}")
         return None

@@ -144,3 +144,16 @@ def test_every_command_is_documented_with_an_example():
 
     for name, command in cli.commands.items():
         assert command.help and "Example:" in command.help, f"`begroting {name}` has no example in its help"
+
+
+def test_as_of_a_document_its_file_adopted_includes_that_adoption(kaderbrief):
+    """`--as-of DOC` is the state right after the document was recorded: when its own file
+    adopted it (status: adopted, one save), that adoption is part of it, so --adopted-only
+    shows its figures (hostile review, stop 24); a later, separate adoption is not."""
+    shown = kaderbrief.json("show", "--as-of", "kb-2025", "--adopted-only")
+    assert kaderbrief.line(shown, "alpha/personeel")["2025"] == "1000000.00"
+    kaderbrief.record("vjn.yaml", VOORJAARSNOTA)
+    kaderbrief("adopt", "vjn-2025", "--date", "2025-06-01", "--decision", "AB")
+    at_recording = kaderbrief.json("show", "--as-of", "vjn-2025", "--adopted-only")
+    assert at_recording == kaderbrief.json("show", "--as-of", "kb-2025", "--adopted-only") | {
+        "position": at_recording["position"]}
