@@ -43,12 +43,13 @@ class HistoryQueries(ViewsBase):
             (kind, "m.kind = :kind"),
             (corrections, "m.kind = 'correctie'"),
             (corrects_document, "m.corrects_document = :corrects_document"),
-            (document, "m.document = :document"),
+            (document, "m.position = (SELECT position FROM documents WHERE document = :document)"),
             (document_kind, "m.document_kind = :document_kind"),
             (date_from, "m.date >= :date_from"),
             (date_to, "m.date <= :date_to"),
             (reference, "m.reference LIKE '%' || :reference || '%' ESCAPE '\\'"),
-            (grep, "m.search_text LIKE '%' || :grep || '%' ESCAPE '\\'"),
+            (grep, "(m.search_text LIKE '%' || :grep || '%' ESCAPE '\\' OR m.position IN (SELECT position FROM "
+                   "documents WHERE search_text LIKE '%' || :grep || '%' ESCAPE '\\'))"),
         ):
             if given:
                 where.append(condition)
@@ -100,7 +101,8 @@ class HistoryQueries(ViewsBase):
 
     def _mutation(self, document: str, seq: int) -> Corrected | None:
         r = self.conn.execute(
-            "SELECT kind, reason, reference, net_cents, lines FROM mutations WHERE document=? AND seq=?", (document, seq)
+            "SELECT kind, reason, reference, net_cents, lines FROM mutations "
+            "WHERE position = (SELECT position FROM documents WHERE document = ?) AND seq = ?", (document, seq)
         ).fetchone()
         return None if r is None else Corrected(
             mutation=f"{document}/{seq}", kind=r["kind"], reason=r["reason"], reference=r["reference"],
@@ -184,7 +186,8 @@ class HistoryQueries(ViewsBase):
 
     def indexation_outcomes(self, document: str, seq: int) -> dict[str, int]:
         """What an indexation mutation came out at: line address → cents (empty for another kind)."""
-        row = self.conn.execute("SELECT indexation FROM mutations WHERE document=? AND seq=?", (document, seq)).fetchone()
+        row = self.conn.execute("SELECT indexation FROM mutations WHERE position = (SELECT position FROM documents "
+                                "WHERE document = ?) AND seq = ?", (document, seq)).fetchone()
         return {f"{i['unit']}/{i['line']}": i["outcome_cents"] for i in json.loads((row[0] if row else "") or "[]")}
 
 

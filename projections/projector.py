@@ -252,12 +252,12 @@ class Projector:
                           (position, recorded_at, document, state["actor"]))
         self.conn.execute(
             "INSERT INTO documents (document, kind, title, date, status, decision, position, recorded_at, actor, "
-            "source, content_sha256, mutation_count) VALUES (?, ?, ?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?)",
+            "source, content_sha256, mutation_count, search_text) VALUES (?, ?, ?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)",
             (document, document_kind, h["title"], date, h.get("decision", ""), position, recorded_at,
-             state["actor"], state.get("source", ""), state["content_sha256"], len(state["mutations"])),
+             state["actor"], state.get("source", ""), state["content_sha256"], len(state["mutations"]),
+             fold(f"{document} {h['title']}")),
         )
         years = self._horizon()
-        search_prefix = f"{document} {h['title']}"
         mutations, legs, effects = [], [], []
         splits: list[tuple] = []
         split_participants: list[tuple] = []
@@ -291,7 +291,7 @@ class Projector:
                 position, seq, document, kind, reason, reference, int(structural),
                 corrects.get("document"), corrects.get("seq"), ",".join(lines), ",".join(sorted(named)), net,
                 json.dumps([{f: i[f] for f in IndexedLine.model_fields} for i in indexation]) if indexation else "",
-                document_kind, date, fold(" ".join((search_prefix, reason, reference, *lines))),
+                document_kind, date, fold(" ".join((reason, reference, *lines))),
             ))
         db.insert_rows(self.conn, "mutations", mutations)
         db.insert_rows(self.conn, "legs", legs)

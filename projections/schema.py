@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
     import sqlite_utils
 
-SCHEMA_VERSION = 2  # 2: figure_history
+SCHEMA_VERSION = 3  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -34,7 +34,7 @@ TABLES: dict[str, dict] = {
             "document": str, "kind": str, "title": str, "date": str, "status": str, "decision": str,
             "position": int, "recorded_at": str, "actor": str, "source": str, "content_sha256": str,
             "mutation_count": int, "adopted_position": int, "adopted_date": str,
-            "withdrawn_position": int, "withdrawn_date": str, "withdrawn_reason": str,
+            "withdrawn_position": int, "withdrawn_date": str, "withdrawn_reason": str, "search_text": str,
         },
         pk="document",
     ),
@@ -111,7 +111,6 @@ TABLES: dict[str, dict] = {
 INDEXES = [
     ("effects", ["unit", "line", "year", "position", "seq", "leg"]),
     ("effects", ["year", "position", "seq", "leg"]),  # a unit's or the total's latest steps in a year
-    ("mutations", ["document", "seq"]),
     ("mutations", ["kind", "position", "seq"]),  # a page of history of one kind, newest first
     ("mutations", ["document_kind", "position", "seq"]),
     ("lifecycle", ["document"]),
@@ -125,8 +124,17 @@ def index_name(table: str, columns: list[str]) -> str:
 
 
 def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
+    """The tables (SQLite). A table keyed by one integer keeps it as its rowid; every other one
+    is stored in its primary key's order (WITHOUT ROWID), so no second copy of the key is kept
+    in an index beside it: the largest tables (effects, legs, mutations, figure_history) are
+    about a third smaller on disk."""
+    types = {str: "TEXT", int: "INTEGER"}
     for name, spec in TABLES.items():
-        db.table(name).create(spec["columns"], pk=spec["pk"], not_null=None, if_not_exists=True)
+        pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)
+        columns = ", ".join(f"[{c}] {types[t]}" for c, t in spec["columns"].items())
+        rowid = len(pk) == 1 and spec["columns"][pk[0]] is int
+        db.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({columns}, PRIMARY KEY ({', '.join(pk)}))"
+                   + ("" if rowid else " WITHOUT ROWID"))
     if indexes:
         create_indexes(db)
     db.execute("INSERT OR IGNORE INTO ledger (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
