@@ -45,6 +45,7 @@ from ledger.errors import (
     Problem,
 )
 from ledger.validation import check_document
+from projections.figures import TOTALS, totals_of
 
 if TYPE_CHECKING:
     from ledger.keys import KeyInput
@@ -362,21 +363,15 @@ def changes(recorded: DocumentRecorded, model: WriteModel) -> list[tuple[str, st
 
 def total_changes(model: WriteModel, changes: list[tuple[str, str, int, int, int]],
                   line_types: dict[str, str]) -> list[tuple[str, int, int, int]]:
-    """(total, year, before, after) for lasten, baten, saldo (baten - lasten), reserves and
-    te_dekken (lasten - baten + reserves), in every year the changes touch, proposals included."""
+    """(total, year, before, after) for lasten, baten, saldo, reserves and te_dekken
+    (``projections.figures.totals_of``), in every year the changes touch, proposals included."""
     years = sorted({year for _, _, year, _, _ in changes})
-    before: dict[tuple[str, int], int] = defaultdict(int)
+    before: dict[str, dict[int, int]] = {t: defaultdict(int) for t in ("lasten", "baten", "reserve")}
     for (address, year), cents in model.figures.items():
         if year in years:
-            before[(line_types[address], year)] += cents
-    after = defaultdict(int, before)
+            before[line_types[address]][year] += cents
+    after = {t: defaultdict(int, per_year) for t, per_year in before.items()}
     for unit, line, year, old, new in changes:
-        after[(line_types[f"{unit}/{line}"], year)] += new - old
-
-    def derived(sums: dict[tuple[str, int], int], total: str, year: int) -> int:
-        lasten, baten, reserves = (sums[(t, year)] for t in ("lasten", "baten", "reserve"))
-        return {"lasten": lasten, "baten": baten, "saldo": baten - lasten, "reserves": reserves,
-                "te_dekken": lasten - baten + reserves}[total]
-
-    return [(total, year, derived(before, total, year), derived(after, total, year))
-            for total in ("lasten", "baten", "saldo", "reserves", "te_dekken") for year in years]
+        after[line_types[f"{unit}/{line}"]][year] += new - old
+    was, will = (totals_of(s["lasten"], s["baten"], s["reserve"], years) for s in (before, after))
+    return [(total, year, was[total][year], will[total][year]) for total in TOTALS for year in years]

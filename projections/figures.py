@@ -6,6 +6,8 @@ the position from which it counts), never by rewinding state. All amounts are in
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from projections.answers import Cause, Diff, DiffRow, ShowLine, ShowTable, Totals, UnitTotals
 from projections.common import counts_at
 from projections.points import ViewsBase
@@ -15,6 +17,20 @@ BUCKETS = ("lasten", "baten", "reserves")
 
 # (unit, line, year) → (cents, number of effects behind them): every figure at one point
 Cells = dict[tuple[str, str, int], tuple[int, int]]
+TOTALS = ("lasten", "baten", "saldo", "reserves", "te_dekken")
+
+
+def totals_of(lasten: dict[int, int], baten: dict[int, int], reserves: dict[int, int],
+              years: Iterable[int]) -> dict[str, dict[int, int]]:
+    """The totals of a begroting (or of a change to one) per year, from its lasten, baten and
+    reserve mutations: saldo is baten − lasten, te dekken is lasten − baten + reserves."""
+    years = list(years)
+    return {
+        "lasten": {y: lasten.get(y, 0) for y in years}, "baten": {y: baten.get(y, 0) for y in years},
+        "saldo": {y: baten.get(y, 0) - lasten.get(y, 0) for y in years},
+        "reserves": {y: reserves.get(y, 0) for y in years},
+        "te_dekken": {y: lasten.get(y, 0) - baten.get(y, 0) + reserves.get(y, 0) for y in years},
+    }
 
 
 class FigureQueries(ViewsBase):
@@ -85,14 +101,12 @@ class FigureQueries(ViewsBase):
             for y in shown:
                 per_unit[y] += amounts[y]
                 totals[bucket][y] += amounts[y]
+        t = totals_of(totals["lasten"], totals["baten"], totals["reserves"], shown)
         return ShowTable(
             organisation=self.organisation(), position=at if at is not None else self.head(),
             adopted_only=adopted_only, years=tuple(shown), lines=tuple(lines), units=tuple(units.values()),
-            totals=Totals(
-                lasten_cents=totals["lasten"], baten_cents=totals["baten"], reserves_cents=totals["reserves"],
-                saldo_cents={y: totals["baten"][y] - totals["lasten"][y] for y in shown},
-                te_dekken_cents={y: totals["lasten"][y] - totals["baten"][y] + totals["reserves"][y] for y in shown},
-            ),
+            totals=Totals(lasten_cents=t["lasten"], baten_cents=t["baten"], reserves_cents=t["reserves"],
+                          saldo_cents=t["saldo"], te_dekken_cents=t["te_dekken"]),
         )
 
     def diff(self, a: int | None, b: int | None, *, adopted_only: bool = False, show_all: bool = False,

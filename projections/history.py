@@ -21,6 +21,7 @@ from projections.answers import (
     MutationRow,
 )
 from projections.common import fold, like_literal
+from projections.figures import totals_of
 from projections.points import ViewsBase
 
 DOCUMENT_COLUMNS = ", ".join(f.name for f in fields(DocumentRecord))
@@ -170,13 +171,7 @@ class HistoryQueries(ViewsBase):
                        for (unit, type_), amounts in sorted(per.items(), key=lambda x: (x[0][0], order[x[0][1]])))
         years = sorted({y for amounts in per.values() for y in amounts})
         sums = {t: {y: sum(e.amounts_cents.get(y, 0) for e in effect if e.type == t) for y in years} for t in order}
-        totals = {
-            "lasten": sums["lasten"], "baten": sums["baten"],
-            "saldo": {y: sums["baten"][y] - sums["lasten"][y] for y in years},
-            "reserves": sums["reserve"],
-            "te_dekken": {y: sums["lasten"][y] - sums["baten"][y] + sums["reserve"][y] for y in years},
-        }
-        return effect, totals
+        return effect, totals_of(sums["lasten"], sums["baten"], sums["reserve"], years)
 
     def documents(self, at: int | None = None) -> list[DocumentRecord]:
         """Every document recorded by that point, in ledger order: the documents table's rows."""

@@ -51,7 +51,8 @@ class TrailQueries(FigureQueries):
         if limit is not None and len(rows) == limit:
             # The figure and its number of steps at that point, from the figures kept per
             # point (``cells``): the lines of the unit or the total are summed, not the effects.
-            lasten = {(r["unit"], r["line"]) for r in self.lines(at) if r["type"] == "lasten"}
+            lasten = set() if fig.kind == "line" else {
+                (r["unit"], r["line"]) for r in self.lines(at) if r["type"] == "lasten"}
             total = count = 0
             if cells is None:
                 cells = self.cells(at, adopted_only=adopted_only)
