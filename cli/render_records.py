@@ -99,7 +99,7 @@ def document_effect_table(doc: DocumentView) -> Table:
     years = sorted(next(iter(doc.totals_cents.values()), {}))
     title = "Effect per unit" + (" (withdrawn: none of it counts any more)" if doc.status == "withdrawn" else "")
     table = Table(title=title, title_justify="left", header_style="bold",
-                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, min_width=len(title))
     table.add_column("unit", overflow="fold")
     table.add_column("type")
     for y in years:

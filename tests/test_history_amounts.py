@@ -130,3 +130,22 @@ def test_history_pages_from_the_newest_and_json_is_never_cut_silently(tmp_path):
     text = bg("history").stdout
     assert "Earlier rows are not shown: the latest 200" in text and "d/31" in text and "d/30 " not in text
     assert "Earlier rows" not in bg("history", "--all").stdout
+
+
+def test_a_withdrawn_documents_effect_says_it_no_longer_counts_and_a_dry_run_of_two_files_says_how_each_is_checked(
+        tmp_path):
+    """Hostile review, stop 24 (D7, D8)."""
+    from tests.conftest import Cli
+
+    bg = Cli(tmp_path / "demo.db", tmp_path)
+    bg("demo")
+    one = bg.write("one.yaml", "document: {id: one, kind: begrotingswijziging, title: Een, date: 2024-05-01}\n"
+                               "mutations: [{kind: wijziging, line: ninb/personeel, amounts: {2024: 100}}]\n")
+    two = bg.write("two.yaml", "document: {id: two, kind: begrotingswijziging, title: Twee, date: 2024-05-02}\n"
+                               "mutations: [{kind: wijziging, line: ninb/personeel, amounts: {2024: 200}}]\n")
+    assert "checked against the ledger as it is" in bg("record", "--dry-run", one, two).stdout
+    assert "checked against the ledger as it is" not in bg("record", "--dry-run", one).stdout
+    bg("record", one)
+    assert "no longer counts" not in bg("document", "one").stdout
+    bg("withdraw", "one", "--date", "2024-06-01", "--reason", "Vervangen")
+    assert "withdrawn: none of it counts any more" in bg("document", "one").stdout
