@@ -25,14 +25,18 @@ from cli.common import (
 @click.option("--kind", type=click.Choice(["organisation", "gr"]), default="organisation", show_default=True,
               help="gr: a joint body (gemeenschappelijke regeling) financed by its participants, whose "
                    "contributions `balance` counts as baten.")
+@click.option("--overheidslaag", type=click.Choice(["provincie", "gemeente", "gr"]),
+              help="The kind of public body, for the BBV and the CBS Iv3 code lists (gr implies --kind gr).")
+@click.option("--overheidsnummer", default="", help="Its CBS number, for an Iv3 delivery.")
 @click.pass_context
-def init(ctx: click.Context, organisation: str, years: str, kind: str) -> None:
+def init(ctx: click.Context, organisation: str, years: str, kind: str, overheidslaag: str | None,
+         overheidsnummer: str) -> None:
     """Create a new ledger for an organisation and a horizon of years.
 
     \b
     Example:
       begroting init --organisation "BIJ12" --years 2024-2027
-      begroting init --organisation "GR Drie" --years 2025-2028 --kind gr
+      begroting init --organisation "GR Drie" --years 2025-2028 --overheidslaag gr
     """
     from ledger.application import Ledger
 
@@ -41,7 +45,8 @@ def init(ctx: click.Context, organisation: str, years: str, kind: str) -> None:
         raise Failure(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
     with errors():
         opened = Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last),
-                             "gr" if kind == "gr" else "organisation")
+                             "gr" if "gr" in (kind, overheidslaag) else "organisation",
+                             overheidslaag=overheidslaag or "", overheidsnummer=overheidsnummer)
         with opened as ledger:
             click.echo(f"Created ledger {ledger.location} for {organisation}, {first}-{last}.")
 

@@ -244,6 +244,8 @@ class DocumentWithdrawn(Event):
     reason: str
 
 
+from events.bbv import LinesClassified, OrganisationDescribed  # noqa: E402  (they build on Event)
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TOPIC: cls
     for cls in (
@@ -255,6 +257,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DocumentAdopted,
         DocumentWithdrawn,
         RulesInForce,
+        OrganisationDescribed,
+        LinesClassified,
     )
 }
 

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from events import LEDGER_ID, DocumentRecorded, Event, LedgerOpened, OrganisationKind
 from ledger import binding
+from ledger.classification import decide_classify, described, read_classification
 from ledger.domain import (
     RecordResult,
     content_sha256,
@@ -115,12 +116,14 @@ class Ledger:
 
     @classmethod
     def init(cls, text: str, organisation: str, first_year: int, last_year: int,
-             kind: OrganisationKind = "organisation") -> Ledger:
+             kind: OrganisationKind = "organisation", overheidslaag: str = "", overheidsnummer: str = "") -> Ledger:
         organisation = checked_text(organisation, "--organisation", "name")
         if not organisation:
             raise LedgerError("--organisation: give the organisation's name")
         if not (1900 <= first_year <= last_year <= 2200) or last_year - first_year > 30:
             raise LedgerError(f"--years: {first_year}-{last_year} is not a horizon (first-last, at most 31 years)")
+        if overheidslaag:  # refused before anything is created
+            described(2, overheidslaag, overheidsnummer, stamp=now(), actor="init")
         location = Location.parse(text)
         location.prepare()
         _exists(location)  # a clear message when the server cannot be reached
@@ -129,8 +132,10 @@ class Ledger:
             originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,
             organisation=organisation, first_year=first_year, last_year=last_year, currency="EUR", kind=kind,
         )
+        profile = [described(2, overheidslaag, overheidsnummer, stamp=opened.timestamp, actor=ledger.actor)
+                   ] if overheidslaag else []
         try:
-            ledger.app.save(opened, rules_event(0, opened.timestamp, ledger.actor))
+            ledger.app.save(opened, rules_event(0, opened.timestamp, ledger.actor), *profile)
         except IntegrityError:
             ledger.close()
             raise LedgerExists(f"{location} already holds a ledger") from None
@@ -354,6 +359,12 @@ class Ledger:
     def set_key_input(self, key: KeyInput) -> int | None:
         return self._save_change("key set", lambda model: decide_key(model, key, stamp=stamp(model),
                                                                      actor=self.actor))
+
+    def classify(self, path: str) -> int | None:
+        """Record a classification file; returns its last position, or None if it all holds already."""
+        inp = read_classification(path)
+        return self._save_change("classify", lambda model: decide_classify(model, inp, stamp=stamp(model),
+                                                                           actor=self.actor))
 
     def acknowledge(self, count: int) -> int:
         """Sign off, as the owner, what the events an earlier version recorded do that today's

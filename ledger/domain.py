@@ -36,6 +36,8 @@ from events import (
     document_aggregate_id,
     mutation_effects,
 )
+from events.bbv import LinesClassified, OrganisationDescribed
+from ledger.classification import Bbv, chart_classification
 from ledger.errors import (
     DocumentNotFound,
     InvalidInput,
@@ -65,6 +67,7 @@ class LedgerState:
     lines: dict[str, ChartLine] = field(default_factory=dict)  # "unit/line" -> line
     keys: dict[str, KeySet] = field(default_factory=dict)
     opened_by: str = ""  # the actor that opened the ledger: on PostgreSQL, its owner
+    bbv: Bbv = field(default_factory=Bbv)  # overheidslaag, programma's, classification (ledger.classification)
 
     @property
     def years(self) -> range:
@@ -130,6 +133,12 @@ def _(event: KeySet, state: LedgerState) -> LedgerState:
     return replace(
         state, version=event.originator_version, modified_on=event.timestamp, keys={**state.keys, event.key: event}
     )
+
+
+@mutate_ledger.register(OrganisationDescribed)
+@mutate_ledger.register(LinesClassified)
+def _(event: OrganisationDescribed | LinesClassified, state: LedgerState) -> LedgerState:
+    return replace(state, version=event.originator_version, modified_on=event.timestamp, bbv=state.bbv.after(event))
 
 
 @singledispatch
@@ -225,6 +234,9 @@ def content_sha256(doc: DocumentInput) -> str:
             out["split"] = canonical(m.split)
         if m.leg_splits:
             out["leg_splits"] = {str(i): canonical(split) for i, split in sorted(m.leg_splits.items())}
+    if doc.programmas or doc.classes:  # only then: unclassified documents hash as they always did
+        body["classification"] = canonical({"programmas": [p for p, _ in doc.programmas],
+                                            "lines": [c for c, _ in doc.classes]})
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -259,6 +271,10 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
             originator_id=doc_id, originator_version=2, timestamp=stamp, actor=actor,
             document=doc.id, date=doc.date, decision=doc.decision,
         ))
+    classified = chart_classification(model, doc, ledger.version + 1 + bool(checked.new_units), stamp=stamp,
+                                      actor=actor)
+    if classified is not None:
+        events.append(classified)
     result = RecordResult(
         doc.id, len(checked.mutations), dry_run=dry_run, changes=changes(recorded, model),
         excluded_from_indexation=checked.excluded_from_indexation,

@@ -27,6 +27,8 @@ from events import (
     ParticipantAmounts,
     Split,
 )
+from events.bbv import LineClass, Programma
+from ledger.classification import CLASS_FIELDS, parse_class_fields, parse_programmas
 from ledger.errors import InvalidInput, Problem
 from ledger.files import (
     ID,
@@ -77,6 +79,8 @@ class DocumentInput:
     chart: list[ChartUnit]
     mutations: list[MutationInput]
     problems: list[Problem] = field(default_factory=list)  # found in the file itself
+    programmas: list[tuple[Programma, str]] = field(default_factory=list)  # declared, with their field
+    classes: list[tuple[LineClass, str]] = field(default_factory=list)  # chart lines' classification
 
 
 # ---------------------------------------------------------------- entry point
@@ -114,13 +118,16 @@ def document_from_mapping(data: Any, source: str, *, seqs: list[int] | None = No
 class _Checker(Values):
     """Walks the mapping once, converting values and collecting every problem."""
 
+    classes: list[tuple[LineClass, str]]  # what the chart's lines give of their classification
+
     # -- structure
 
     def document(self, data: Any, seqs: list[int] | None = None) -> DocumentInput | None:
+        self.classes = []
         if not isinstance(data, dict):
             self.problem("", "must be a mapping with 'document' and 'mutations'")
             return None
-        self.unknown_keys(data, {"document", "chart", "mutations"}, "")
+        self.unknown_keys(data, {"document", "chart", "mutations", "programmas"}, "")
         head = self.mapping(data.get("document"), "document")
         self.unknown_keys(head, {"id", "kind", "title", "date", "status", "decision"}, "document")
         doc_id = self.ident(head.get("id"), "document.id")
@@ -140,6 +147,7 @@ class _Checker(Values):
         if status == "adopted" and not decision:
             self.problem("document.decision", "is required when status is adopted")
         chart = self.chart(data.get("chart"))
+        programmas = parse_programmas(self, data.get("programmas"), "programmas")
         mutations_raw = data.get("mutations")
         if not isinstance(mutations_raw, list) or not mutations_raw:
             self.problem("mutations", "must be a non-empty list")
@@ -162,6 +170,8 @@ class _Checker(Values):
             decision=decision,
             chart=chart,
             mutations=[m for m in mutations if m is not None],
+            programmas=programmas,
+            classes=self.classes,
         )
 
     def chart(self, data: Any) -> list[ChartUnit]:
@@ -186,8 +196,11 @@ class _Checker(Values):
             for j, line in enumerate(raw.get("lines") or [], start=1):
                 lf = f"{f}.lines.{j}"
                 line = self.mapping(line, lf)
-                self.unknown_keys(line, {"id", "name", "type", "cost", "opening_balance"}, lf)
+                self.unknown_keys(line, {"id", "name", "type", "cost", "opening_balance", *CLASS_FIELDS}, lf)
                 line_id = self.ident(line.get("id"), f"{lf}.id")
+                given = parse_class_fields(self, line, lf)
+                if given:
+                    self.classes.append((LineClass(unit=unit_id, line=line_id, **given), lf))
                 if line_id in seen_lines:
                     self.problem(f"{lf}.id", f"line {line_id!r} appears twice in unit {unit_id!r}")
                 seen_lines.add(line_id)

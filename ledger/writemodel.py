@@ -16,9 +16,8 @@ applies the event as it was recorded. Until a ``RulesInForce`` acknowledges exac
 list (the owner's ``begroting acknowledge``), ``verify`` fails on it and writes are refused;
 once acknowledged they are *findings* that ``verify`` lists and passes.
 
-Money is integer cents. ``figures`` holds every line's amount per year with proposals
-included (withdrawn documents left out), ``adopted`` the adopted documents only.
-"""
+Money is integer cents. ``figures``: every line's amount per year, proposals included
+(withdrawn documents left out); ``adopted``: the adopted documents only."""
 
 from __future__ import annotations
 
@@ -45,7 +44,9 @@ from events import (
     is_split,
     mutation_effects,
 )
+from events.bbv import LinesClassified, OrganisationDescribed
 from ledger import ledger_rules
+from ledger.classification import check_bbv
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken, RuleBroken
 from ledger.reserves import Figures, Shifted, shortfall
@@ -53,10 +54,9 @@ from ledger.stored import StoredDocument, as_mutations, decode
 from ledger.text import one_line
 from projections.notation import euro
 
-# The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL
-# bigint). Every sum any query makes is a sum of some of them, so as long as the absolute
-# values of every effect ever recorded (and every opening balance) add up to no more than
-# this, no figure, subtotal, total or as-of sum can overflow.
+# The read models hold sums of effects in 64-bit integers (SQLite INTEGER, PostgreSQL bigint);
+# every query's sum is a sum of some of them. While the absolute values of every effect ever
+# recorded (and every opening balance) add up to at most this, no sum can overflow.
 STORAGE_LIMIT_CENTS = 2**63 - 1
 _RACE_SKEW = timedelta(minutes=5)  # how far rules-1 writers' clocks could run out of order
 
@@ -238,10 +238,15 @@ class WriteModel:
         self.figures, self.adopted = defaultdict(int, figures), defaultdict(int, adopted)
         self.ledger = extended
 
-    @_apply.register
-    def _(self, event: KeySet) -> None:
+    @_apply.register(KeySet)
+    @_apply.register(OrganisationDescribed)
+    @_apply.register(LinesClassified)
+    def _(self, event: KeySet | OrganisationDescribed | LinesClassified) -> None:
         ledger = self._ledger_event(event)
-        ledger_rules.check_key(event, ledger)
+        if isinstance(event, KeySet):
+            ledger_rules.check_key(event, ledger)
+        else:
+            check_bbv(event, ledger, self.documents)
         self.ledger = mutate_ledger(event, ledger)
 
     @_apply.register(DocumentRecorded)

@@ -33,3 +33,7 @@ class NotPermitted(LedgerError):
 
 class QueryRefused(LedgerError):
     """Raised when a query would write, attach or configure, is not valid SQL, or runs too long."""
+
+
+class NotClassified(LedgerError):
+    """An Iv3 question asked of lines that have no taakveld and categorie."""

@@ -27,6 +27,7 @@ from events import (
     kind_carries,
     year_effects,
 )
+from events.bbv import LinesClassified, OrganisationDescribed
 from projections import db
 from projections.common import CARRIES, fold, utc_text
 
@@ -229,6 +230,27 @@ class Projector:
         self._add_to_figures("since_position = :since AND position IN "
                              "(SELECT position FROM documents WHERE status = 'adopted')", carried_here, at=position,
                              adopted=True)
+
+    @apply.register
+    def _(self, event: OrganisationDescribed, position: int) -> None:
+        self._log(event, position, "organisation_described")
+        self.conn.executemany("INSERT OR REPLACE INTO ledger VALUES (?, ?)", [
+            (k, getattr(event, k)) for k in ("overheidslaag", "overheidsnummer", "contact_name", "contact_email",
+                                             "contact_phone")])
+
+    @apply.register
+    def _(self, event: LinesClassified, position: int) -> None:
+        """A document's chart classification holds from that document on, where its lines begin."""
+        self._log(event, position, "lines_classified", event.document)
+        if event.document:
+            position = self.conn.execute("SELECT position FROM documents WHERE document = ?",
+                                         (event.document,)).fetchone()[0]
+        known = self.conn.execute("SELECT COUNT(*) FROM programmas").fetchone()[0]
+        for n, p in enumerate(event.programmas, start=known + 1):  # declared at the first, named by the latest
+            self.conn.execute("INSERT OR IGNORE INTO programmas VALUES (?, ?, ?, ?)", (p.id, p.name, position, n))
+            self.conn.execute("UPDATE programmas SET name = ? WHERE programma = ?", (p.name, p.id))
+        db.insert_rows(self.conn, "classifications", [
+            (c.unit, c.line, event.from_year, position, c.programma, c.taakveld, c.categorie) for c in event.lines])
 
     @apply.register
     def _(self, event: KeySet, position: int) -> None:

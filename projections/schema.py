@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
     import sqlite_utils
 
-SCHEMA_VERSION = 3  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text
+SCHEMA_VERSION = 4  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: BBV classification
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -103,6 +103,14 @@ TABLES: dict[str, dict] = {
         columns={"unit": str, "line": str, "year": int, "position": int, "amount_cents": int, "adopted_cents": int,
                  "steps": int, "adopted_steps": int},
         pk=("unit", "line", "year", "position"),
+    ),
+    # BBV: the council's programma's, and each line's programma and Iv3 cell from a year on
+    # (the latest from-year at or before a year; within it the latest position).
+    "programmas": dict(columns={"programma": str, "name": str, "position": int, "ordinal": int}, pk="programma"),
+    "classifications": dict(
+        columns={"unit": str, "line": str, "from_year": int, "position": int, "programma": str, "taakveld": str,
+                 "categorie": str},
+        pk=("unit", "line", "from_year", "position"),
     ),
 }
 
