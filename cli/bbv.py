@@ -16,7 +16,10 @@ from projections.notation import euro
 
 if TYPE_CHECKING:
     from projections.bbv_answers import BbvOverview, Iv3Trail, ProgrammaDiff, ProgrammaTable, ProgrammaYears
+    from projections.queries import Views
 
+BY_OPTION = click.option("--by", type=click.Choice(["programma"]),
+                         help="Per programma (BBV): lasten, baten, saldo and reserve mutations.")
 PARTS = {"algemene_dekkingsmiddelen": "Algemene dekkingsmiddelen", "overhead": "Overhead",
          "vpb": "Vennootschapsbelasting (Vpb)", "onvoorzien": "Onvoorzien"}
 
@@ -133,22 +136,69 @@ def _write(path: str, text: str) -> None:
         raise
 
 
+# ---------------------------------------------------------------- for show, diff and explain
+
+
+def show_by_programma(views: Views, point: int | None, adopted_only: bool, years: list[int], as_json: bool) -> None:
+    """``show --by programma``."""
+    from projections.bbv import Bbv
+
+    table = Bbv(views).by_programma(point, adopted_only=adopted_only, years=years or None)
+    if as_json:
+        echo_json(table)
+    else:
+        console().print(programma_view(table, f"Begroting {table.organisation} per programma"))
+
+
+def diff_by_programma(views: Views, start: tuple[str, int | None], end: tuple[str, int | None], adopted_only: bool,
+                      years: list[int], as_json: bool) -> None:
+    """``diff A B --by programma``."""
+    from projections.bbv import Bbv
+
+    change = Bbv(views).diff_by_programma(start[1], end[1], adopted_only=adopted_only, years=years or None)
+    if as_json:
+        echo_json(change)
+    else:
+        console().print(programma_diff_view(change, f"Per programma, from {start[0]} (position {start[1]}) to "
+                                                    f"{end[0]} (position {end[1]})"))
+
+
+def explain_iv3(views: Views, cell: tuple[str, str], year: int, point: int | None, adopted_only: bool,
+                limit: int | None, as_json: bool) -> None:
+    """``explain --iv3 TAAKVELD CATEGORIE``."""
+    from projections.bbv import Bbv
+
+    trail = Bbv(views).iv3_trail(*cell, year, point, adopted_only=adopted_only, limit=limit)
+    if as_json:
+        echo_json(trail)
+    else:
+        console().print(iv3_trail_view(trail))
+
+
 # ---------------------------------------------------------------- rendering
 
 
-def _table(title: str, first: str) -> Any:
+def _table(first: str) -> Any:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table()
     table.add_column(first, overflow="fold", max_width=30)
     return table
+
+
+def _titled(title: str, table: Any) -> Any:
+    """A table under a title of its own, which wraps at the terminal's width, not the table's."""
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(Text(title, style="bold"), table)
 
 
 def overview_view(o: BbvOverview) -> Any:
     from rich.console import Group
 
     head = f"Overzicht van baten en lasten {o.organisation} {o.year}"
-    table = _table(head + (" — adopted documents only" if o.adopted_only else ""), "Programma")
+    table = _table("Programma")
     for name in ("Lasten", "Baten", "Saldo"):
         table.add_column(name, justify="right")
     for r in o.programmas:
@@ -161,24 +211,28 @@ def overview_view(o: BbvOverview) -> Any:
             table.add_row(f"Reserves {r.programma}: toevoegingen / onttrekkingen", euro(r.toevoegingen_cents),
                           euro(r.onttrekkingen_cents), euro(r.onttrekkingen_cents - r.toevoegingen_cents))
     table.add_row("Geraamd resultaat", "", "", euro(o.geraamd_resultaat_cents), style="bold")
-    apart = _table("Of the programma's, by taakveld (BBV art. 17)", "Part")
+    apart = _table("Part")
     for name in ("Taakvelden", "Lasten", "Baten"):
         apart.add_column(name, justify="right")
     for p in o.apart:
         apart.add_row(PARTS.get(p.part, p.part), ", ".join(p.taakvelden) or "-", euro(p.lasten_cents),
                       euro(p.baten_cents))
-    incidental = _table("Incidentele baten en lasten", "Programma")
+    incidental = _table("Programma")
     for name in ("Lasten", "Baten", "Toevoeging", "Onttrekking"):
         incidental.add_column(name, justify="right")
     for r in o.incidenteel:
         incidental.add_row(f"{r.programma} {r.name}".strip(), euro(r.lasten_cents), euro(r.baten_cents),
                            euro(r.toevoegingen_cents), euro(r.onttrekkingen_cents))
-    verdict = _table("Structureel begrotingssaldo", "Year")
+    verdict = _table("Year")
     verdict.add_column("Saldo", justify="right")
     verdict.add_column("Structureel evenwicht")
     for y in o.per_year:
         verdict.add_row(str(y.year), euro(y.structureel_saldo_cents), "ja" if y.structureel_evenwicht else "nee")
-    parts: list[Any] = [table, apart, incidental, verdict]
+    parts: list[Any] = [
+        _titled(head + (" — adopted documents only" if o.adopted_only else ""), table),
+        _titled("Of the programma's, by taakveld (BBV art. 17; not added again)", apart),
+        _titled("Overzicht incidentele baten en lasten", incidental),
+        _titled("Structureel begrotingssaldo", verdict)]
     if o.note:
         parts.append(f"Note: {o.note}.")
     return Group(*parts)
@@ -192,9 +246,15 @@ def programma_diff_view(data: ProgrammaDiff, title: str) -> Any:
     return _programma_years(data.change, data.years, title, change=True)
 
 
+def programma_change_view(rows: tuple[ProgrammaYears, ...], title: str) -> Any:
+    """A document's change per programma (record --dry-run, document)."""
+    years = tuple(sorted(rows[0].lasten_cents)) if rows else ()
+    return _programma_years(rows, years, title, change=True)
+
+
 def _programma_years(rows: tuple[ProgrammaYears, ...], years: tuple[int, ...], title: str, *,
                      change: bool = False) -> Any:
-    table = _table(title, "Programma")
+    table = _table("Programma")
     table.add_column("", style="dim")
     for y in years:
         table.add_column(str(y), justify="right")
@@ -209,25 +269,25 @@ def _programma_years(rows: tuple[ProgrammaYears, ...], years: tuple[int, ...], t
             table.add_row(label, name, *(euro(values[y]) for y in years))
             label = ""
         table.add_section()
-    return table
+    return _titled(title, table)
 
 
 def iv3_trail_view(t: Iv3Trail) -> Any:
     from rich.console import Group
 
-    lines = _table(f"Iv3 {t.taakveld} × {t.categorie} in {t.year}: lasten {euro(t.lasten_cents)}, "
-                   f"baten {euro(t.baten_cents)}", "Line")
+    lines = _table("Line")
     lines.add_column("Amount", justify="right")
     for c in t.lines:
         lines.add_row(c.lines[0], euro(c.amount_cents))
-    steps = _table("How it arose", "Mutation")
+    steps = _table("Mutation")
     for name in ("Line", "Amount"):
         steps.add_column(name, justify="right" if name == "Amount" else "left")
     if t.brought_forward_steps:
         steps.add_row(f"{t.brought_forward_steps} earlier steps", "", euro(t.brought_forward_cents))
     for s in t.steps:
         steps.add_row(f"{s.document}/{s.seq} {s.kind}", s.line, euro(s.amount_cents))
-    return Group(lines, steps)
+    return Group(_titled(f"Iv3 {t.taakveld} × {t.categorie} in {t.year}: lasten {euro(t.lasten_cents)}, "
+                         f"baten {euro(t.baten_cents)}", lines), _titled("How it arose", steps))
 
 
 COMMANDS = [classify, bbv, iv3]

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import click
 
+from cli.bbv import BY_OPTION, diff_by_programma, explain_iv3, show_by_programma
 from cli.common import (
     AS_OF_HELP,
     Failure,
@@ -35,10 +36,11 @@ from projections.readonly import EXAMPLE_QUERY
 @click.option("--adopted-on", "adopted_on", metavar="DATE",
               help="The adopted begroting on that day by decision date (YYYY-MM-DD): documents adopted by a "
                    "decision dated on or before it, whenever that was recorded.")
+@BY_OPTION
 @json_option()
 @click.pass_context
 def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str | None, adopted_only: bool,
-         as_of: str | None, adopted_on: str | None, as_json: bool) -> None:
+         as_of: str | None, adopted_on: str | None, by: str | None, as_json: bool) -> None:
     """Show the begroting: lines, unit totals, lasten, baten and saldo per year.
 
     Two time axes: --as-of is when something was recorded (a document, a position, or a
@@ -49,15 +51,20 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str
       begroting show --year 2024
       begroting show --as-of begroting-2024 --adopted-only --json
       begroting show --adopted-on 2023-03-23
+      begroting show --by programma --year 2025
     """
     from cli import render
 
     wanted = [whole(y, "--year", 1, 9999) for y in years]
     decided = parse_date(adopted_on, "--adopted-on").isoformat() if adopted_on is not None else None
+    if by and (unit or line or decided):
+        raise Failure("--by programma shows every line by its programma: leave out --unit, --line and --adopted-on")
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted, point)
+        if by:
+            return show_by_programma(ledger.views, point, adopted_only, wanted, as_json)
         data = ledger.views.show(point, adopted_only=adopted_only, years=wanted or None, unit=unit, adopted_on=decided,
                                  line=line)
         if as_json:
@@ -147,16 +154,24 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
     Example:
       begroting document begroting-2024
     """
+    from dataclasses import replace
+
     from cli import render_records
+    from cli.bbv import programma_change_view
+    from projections.bbv import Bbv
 
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
-        doc = ledger.views.document(document_id, ledger.views.resolve_point(as_of))
+        point = ledger.views.resolve_point(as_of)
+        doc = ledger.views.document(document_id, point)
         if doc is None:
             raise Failure(f"no document {document_id!r} in the ledger")
+        doc = replace(doc, programmas=Bbv(ledger.views).document_programmas(document_id, point) or None)
         if as_json:
             echo_json(doc)
         else:
             console().print(render_records.document_view(doc))
+            if doc.programmas:
+                console().print(programma_change_view(doc.programmas, "Effect per programma"))
 
 
 SQL_HELP = """Run one read-only SQL query over the read models (schema: docs/read-models.md).
@@ -200,6 +215,7 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--year", "year_text", required=True, help="The year of the figure.")
 @click.option("--total", is_flag=True, help="Explain the grand total instead of a unit or line.")
 @click.option("--contribution", help="Explain a participant's contribution instead (name as in the key).")
+@click.option("--iv3", nargs=2, metavar="TAAKVELD CATEGORIE", help="Explain an Iv3 cell instead, e.g. --iv3 0.4 1.1.")
 @as_of_option()
 @adopted_only_option()
 @click.option("--limit", "limit_text", default="50", show_default=True,
@@ -210,8 +226,8 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
 @json_option()
 @click.pass_context
 def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool, contribution: str | None,
-            as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool, waterfall: bool, svg: str | None,
-            as_json: bool) -> None:
+            iv3: tuple[str, str] | None, as_of: str | None, adopted_only: bool, limit_text: str, show_all: bool,
+            waterfall: bool, svg: str | None, as_json: bool) -> None:
     """Explain a figure: every mutation that made it, with running totals.
 
     FIGURE is `unit`, `unit/line` (ids) or display names, e.g.
@@ -224,11 +240,16 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
       begroting explain --total --year 2024 --as-of kaderbrief-2024
       begroting explain faunazaken/open-eind --year 2024 --waterfall --svg open-eind.svg
       begroting explain --contribution "Provincie Utrecht" --year 2024
+      begroting explain --iv3 0.4 1.1 --year 2024
     """
     from cli import charts, render
 
     year = whole(year_text, "--year", 1, 9999)
     limit = whole(limit_text, "--limit", 1, 1_000_000)
+    if iv3:
+        with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+            return explain_iv3(ledger.views, iv3, year, ledger.views.resolve_point(as_of), adopted_only,
+                               None if show_all else limit, as_json)
     if contribution:
         from cli import render_participants
         from projections.contributions import ContributionQueries
@@ -288,16 +309,18 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
               help="Causes listed per figure: the latest ones; earlier ones are brought forward as one amount.")
 @click.option("--all-causes", is_flag=True, help="List every cause, however many.")
 @adopted_only_option("Compare adopted figures only.")
+@BY_OPTION
 @json_option()
 @click.pass_context
 def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[str, ...], unit: str | None,
-         line: str | None, limit_text: str, all_causes: bool, adopted_only: bool, as_json: bool) -> None:
+         line: str | None, limit_text: str, all_causes: bool, adopted_only: bool, by: str | None, as_json: bool) -> None:
     """What changed between two points (documents, positions or dates), and why.
 
     \b
     Example:
       begroting diff kaderbrief-2024 begroting-2024
       begroting diff kaderbrief-2024 begroting-2024 --unit ninb --year 2024
+      begroting diff begroting-2025 bw-1 --by programma
     """
     from cli import render
 
@@ -307,6 +330,8 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
         a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
         ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted)
+        if by:
+            return diff_by_programma(ledger.views, (start, a), (end, b), adopted_only, wanted, as_json)
         result = ledger.views.diff(a, b, adopted_only=adopted_only, show_all=show_all, years=wanted or None,
                                    unit=unit, line=line, limit=limit)
         if as_json:

@@ -101,6 +101,10 @@ def record(ctx: click.Context, files: tuple[str, ...], dry_run: bool, adopted_on
                 if result.participants:
                     out.print(render_participants.participants_effect_table(result.participants,
                                                                title=f"What {result.document} costs each participant"))
+                if result.programmas:
+                    from cli.bbv import programma_change_view
+
+                    out.print(programma_change_view(result.programmas, f"Effect of {result.document} per programma"))
         if as_json:
             from ledger.answers import Recorded
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger.money import decimal_text
 from projections.answers import AS_TEXT, OMIT_NONE
+from projections.bbv_answers import ProgrammaYears
 from projections.participant_answers import ParticipantDiff
 
 
@@ -89,6 +90,8 @@ class Recorded:
     totals: tuple[TotalChange, ...]
     # A dry run: what the document would change for each participant, per year.
     participants: tuple[ParticipantDiff, ...] | None = field(default=None, metadata=OMIT_NONE)
+    # The change per programma (BBV), when the ledger has programma's.
+    programmas: tuple[ProgrammaYears, ...] | None = field(default=None, metadata=OMIT_NONE)
 
     @classmethod
     def of(cls, result: Any) -> Recorded:
@@ -96,7 +99,7 @@ class Recorded:
         return cls(result.document, result.mutation_count, result.already_recorded, result.dry_run,
                    result.position, result.new_lines, result.excluded_from_indexation,
                    tuple(Change(*c) for c in result.changes), tuple(TotalChange(*t) for t in result.totals),
-                   result.participants)
+                   result.participants, result.programmas or None)
 
 
 @dataclass(frozen=True)

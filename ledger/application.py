@@ -6,7 +6,6 @@ and keeps the read models caught up. What each command decides is a pure functio
 
 from __future__ import annotations
 
-import getpass
 import sqlite3
 from datetime import date
 from typing import Callable
@@ -16,7 +15,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from events import LEDGER_ID, DocumentRecorded, Event, LedgerOpened, OrganisationKind
 from ledger import binding
-from ledger.classification import decide_classify, described, read_classification
+from ledger.classification import decide_classify, described
+from ledger.classify_files import read_classification
 from ledger.domain import (
     RecordResult,
     content_sha256,
@@ -41,7 +41,7 @@ from ledger.ledger_rules import RULES, rules_event
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
 from ledger.storage import Location, is_permission_error
-from ledger.text import checked_text
+from ledger.text import checked_text, os_user
 from ledger.writemodel import WriteModel
 from ledger.writer import Decide, Writer, now, stamp
 from projections.db import drop_tables, rollback
@@ -93,7 +93,7 @@ class Ledger:
                                    "earlier version, the owner must open it once (any command) to rebuild them") from None
             raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None
         self.views = Views(self.conn)
-        self.actor = _user()
+        self.actor = os_user()
         if location.kind == "postgresql":
             # On a shared ledger the actor is the database user, whoever runs the command.
             self.actor = self.conn.execute("SELECT current_user").fetchone()[0]
@@ -391,10 +391,3 @@ class Ledger:
     def extend(self, last_year: int) -> int | None:
         return self._save_change(f"extend --to {last_year}", lambda model: decide_extend(
             model, last_year, stamp=stamp(model), actor=self.actor))
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment
-        return "unknown"

@@ -37,7 +37,7 @@ from events import (
     mutation_effects,
 )
 from events.bbv import LinesClassified, OrganisationDescribed
-from ledger.classification import Bbv, chart_classification
+from ledger.classification import Bbv, chart_classification, programma_changes
 from ledger.errors import (
     DocumentNotFound,
     InvalidInput,
@@ -206,6 +206,7 @@ class RecordResult:
     participants: tuple | None = None  # projections.answers.ParticipantDiff: a dry run's effect on each
     # (total, year, before_cents, after_cents) for lasten, baten, saldo, reserves and te_dekken
     totals: list[tuple[str, int, int, int]] = field(default_factory=list)
+    programmas: tuple = ()  # projections.bbv_answers.ProgrammaYears: the change per programma (BBV)
 
 
 def content_sha256(doc: DocumentInput) -> str:
@@ -284,6 +285,7 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
                     **{f"{u.id}/{line.id}": line.type for u in checked.new_units for line in u.lines}},
     )
     result.totals = total_changes(model, result.changes, result.line_types)
+    result.programmas = programma_changes(model, doc, result.changes, result.line_types)
     return events, result
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -82,7 +82,7 @@ def delivery(views: Views, year: int, *, at: int | None = None, adopted_only: bo
         "metadata": {
             "overheidslaag": codelists.LAAG_NAMES[laag], "overheidsnummer": profile["overheidsnummer"],
             "overheidsnaam": views.organisation(), "boekjaar": year, "periode": periode, "status": "Begroting",
-            "datum": (stamp or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "datum": (stamp or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "details_openbaar": False, "financieel_pakket": "begroting (event-sourced ledger)",
             "export_software": f"begroting {_version()}",
         },

@@ -28,7 +28,8 @@ from events import (
     Split,
 )
 from events.bbv import LineClass, Programma
-from ledger.classification import CLASS_FIELDS, parse_class_fields, parse_programmas
+from ledger.classification import CLASS_FIELDS
+from ledger.classify_files import parse_class_fields, parse_programmas
 from ledger.errors import InvalidInput, Problem
 from ledger.files import (
     ID,

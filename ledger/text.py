@@ -4,6 +4,7 @@ a document file, a key file, a command-line option (`--organisation`, `--decisio
 
 from __future__ import annotations
 
+import getpass
 import unicodedata
 from typing import Any
 
@@ -78,3 +79,11 @@ def checked_text(value: Any, option: str, kind: str) -> str:
     if problems:
         raise TextRefused(f"{option}: {problems[0]}")
     return value
+
+
+def os_user() -> str:
+    """Who runs this program, as the operating system names them (the actor on SQLite)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment
+        return "unknown"

@@ -321,6 +321,8 @@ class DocumentView:
     effect: tuple[DocumentEffect, ...]  # per unit and type: lasten, baten and reserves never summed
     # Per year: lasten, baten, saldo (baten - lasten), reserves, te_dekken (lasten - baten + reserves).
     totals_cents: dict[str, dict[int, int]]
+    # What it changed per programma (projections.bbv.Bbv.document_programmas), when the ledger has programma's.
+    programmas: tuple | None = omitted()
 
 
 @dataclass(frozen=True)

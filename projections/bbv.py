@@ -9,7 +9,7 @@ is a toevoeging when positive and an onttrekking when negative."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
 from projections.bbv_answers import (
     NO_PROGRAMMA,
@@ -91,9 +91,10 @@ class Bbv:
 
     def diff_by_programma(self, a: int | None, b: int | None, *, adopted_only: bool = False,
                           years: list[int] | None = None) -> ProgrammaDiff:
-        """Each programma before and after, and the change, between two points (b: now if None)."""
+        """Each programma before and after, and the change, between two points (b: now if None):
+        a reclassified line moves its amounts from one programma to another."""
         shown = [y for y in self.views.horizon(b) if years is None or y in years]
-        before = self._per_programma(self.views.cells(a, adopted_only=adopted_only), shown, b)
+        before = self._per_programma(self.views.cells(a, adopted_only=adopted_only), shown, a)
         after = self._per_programma(self.views.cells(b, adopted_only=adopted_only), shown, b)
         old = {r.programma: r for r in before}
         change = []
@@ -124,6 +125,23 @@ class Bbv:
                                        {y: b["baten"][y] - b["lasten"][y] for y in years},
                                        b["toevoegingen"], b["onttrekkingen"]))
         return rows
+
+    def document_programmas(self, document: str, at: int | None = None) -> tuple[ProgrammaYears, ...]:
+        """What a document changed per programma, as it was recorded (BBV art. 17: a
+        begrotingswijziging is stated per programma); empty when the ledger has no programma's."""
+        names = self.programma_names(at)
+        row = self.conn.execute("SELECT position FROM documents WHERE document = ?", (document,)).fetchone()
+        if not names or row is None:
+            return ()
+        p = row[0]
+        touched = self.conn.execute("SELECT DISTINCT unit, line, year FROM effects WHERE position = ?", (p,)).fetchall()
+        before, after = self.views.cells(p - 1), self.views.cells(p)
+        types = {(r["unit"], r["line"]): r["type"] for r in self.views.lines(p)}
+        classes = {y: self.classes(y, at) for y in self.views.horizon(p)}
+        changes = [(u, line, y, before.get((u, line, y), (0, 0))[0], after.get((u, line, y), (0, 0))[0])
+                   for u, line, y in touched if y in classes]
+        return programma_change(changes, types, lambda a, y: classes[y].get(a, (NO_PROGRAMMA,))[0], names,
+                                list(self.views.horizon(p)))
 
     # ------------------------------------------------------------ the BBV overviews
 
@@ -255,6 +273,29 @@ class Bbv:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def programma_change(changes: Iterable[tuple[str, str, int, int, int]], types: Mapping[Address, str],
+                     programma_of: Callable[[Address, int], str], names: Mapping[str, str],
+                     years: list[int]) -> tuple[ProgrammaYears, ...]:
+    """Per programma, what figures changing from before to after (unit, line, year, before,
+    after) change of its lasten, baten, saldo, toevoegingen and onttrekkingen: a reserve line's
+    toevoeging and onttrekking are taken from its net amount before and after, not from the change."""
+    sums: dict[str, tuple[dict, dict]] = {}
+    for unit, line, year, before, after in changes:
+        programma = programma_of((unit, line), year) or NO_PROGRAMMA
+        was, now = sums.setdefault(programma, (_buckets(years), _buckets(years)))
+        _add(was, types.get((unit, line), "lasten"), year, before)
+        _add(now, types.get((unit, line), "lasten"), year, after)
+    rows = []
+    for programma, (was, now) in sums.items():
+        delta = {k: {y: now[k][y] - was[k][y] for y in years} for k in now}
+        if any(any(v.values()) for v in delta.values()):
+            rows.append(ProgrammaYears(programma, names.get(programma, NO_NAME), delta["lasten"], delta["baten"],
+                                       {y: delta["baten"][y] - delta["lasten"][y] for y in years},
+                                       delta["toevoegingen"], delta["onttrekkingen"]))
+    order = {p: n for n, p in enumerate(names)}
+    return tuple(sorted(rows, key=lambda r: order.get(r.programma, len(order))))
 
 
 def _buckets(years: Iterable[int]) -> dict[str, dict[int, int]]:
