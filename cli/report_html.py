@@ -9,6 +9,7 @@ import html
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli import bbv_exports
 from cli.exports import MAX_REPORT_STEPS, Snapshot, explain_all, status_word
 from ledger.errors import LedgerError
 from projections.answers import Figure, ShowLine, Step
@@ -160,6 +161,7 @@ def write_report(snapshot: Snapshot, path: str) -> None:
                    f"<td>{e(d.date)}</td><td>{e(status_word(d.status))}</td><td>{e(d.decision or '')}</td></tr>")
     out.append("</tbody></table>")
     out.extend(reserves_section(snapshot))
+    out.extend(bbv_exports.html_sections(snapshot))
     out.append("<h2>Waterval per eenheid</h2>")
     year = years[0] if years else None
     for unit in show.units:

@@ -1,7 +1,8 @@
 """The begroting as an Excel workbook, all in Dutch: a sheet per year (subtotals as formulas,
 a comment on every amount with the steps that made it), the multi-year sheet, the documents,
-the mutations and their legs, and the verloop of the reserves. Amounts are numbers with a
-euro format; text from a document is always stored as text, never as a formula."""
+the mutations and their legs, the verloop of the reserves and the BBV overviews
+(``cli.bbv_exports``). Amounts are numbers with a euro format; text from a document is always
+stored as text, never as a formula."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cli import bbv_exports
 from cli.exports import DATE_FORMAT, DATETIME_FORMAT, EURO_FORMAT, Snapshot, one_line, status_word
 from ledger.money import to_decimal
 from projections.notation import euro
@@ -102,6 +104,7 @@ def write_workbook(snapshot: Snapshot, path: str) -> None:
     mutations_sheet(wb.create_sheet("Mutaties"), snapshot)
     legs_sheet(wb.create_sheet("Mutatieregels"), snapshot)
     reserves_sheet(wb.create_sheet("Reserves"), snapshot)
+    bbv_exports.add_sheets(wb, snapshot)
     wb.save(path)
 
 

@@ -210,7 +210,7 @@ class Bbv:
                 "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
                 "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
                 f"WHERE e.year = :year AND {counts_at(':p', adopted_only=adopted_only)} "
-                "GROUP BY e.unit, e.line, l.type, structural", {"year": year, "p": p}):
+                f"GROUP BY e.unit, e.line, l.type, {CARRIES}", {"year": year, "p": p}):
             _, s, i = out.get((unit, line), (kind, 0, 0))
             out[(unit, line)] = (kind, s + amount, i) if structural else (kind, s, i + amount)
         return out

@@ -49,9 +49,12 @@ def rows_by_label(ws, column: int = 2) -> dict[str, tuple]:
 
 
 def expected_totals(balance: dict) -> dict[str, Decimal]:
-    """Lasten, baten, mutatie reserves, saldo and te dekken as `balance --json` gives them."""
+    """Lasten, baten, mutatie reserves, saldo and te dekken as `balance --json` gives them; a
+    joint body's (the demo's) baten there include its participants' contributions, which are
+    what it has to cover, not baten lines of the sheet."""
     lasten = Decimal(balance["structural_lasten"]) + Decimal(balance["incidental_lasten"])
     baten = Decimal(balance["structural_baten"]) + Decimal(balance["incidental_baten"])
+    baten -= Decimal(balance.get("structural_contributions", 0)) + Decimal(balance.get("incidental_contributions", 0))
     reserves = Decimal(balance["reserves"])
     return {"Lasten": lasten, "Baten": baten, "Mutatie reserves": reserves, "Saldo": baten - lasten,
             "Te dekken": lasten - baten + reserves}

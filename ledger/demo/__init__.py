@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from events import ChartExtended, DocumentAdopted, DocumentRecorded, KeySet, LedgerOpened, RulesInForce
+from events.bbv import LinesClassified, OrganisationDescribed
 from ledger.application import Ledger
 from ledger.domain import content_sha256
 from ledger.errors import LedgerError
@@ -50,7 +51,9 @@ def _files() -> list[Path]:
 
 def build_demo(path: str, say: Callable[[str], None] = lambda _: None) -> Ledger:
     """Create the demo ledger at ``path``, or open the one the demo built there before;
-    any other ledger at ``path`` is refused (NotADemoLedger) and left untouched."""
+    any other ledger at ``path`` is refused (NotADemoLedger) and left untouched. BIJ12 is a
+    gemeenschappelijke regeling of the provinces (kind and overheidslaag gr): its lines are
+    classified by the Iv3 list GR."""
     location = Location.parse(path)
     if location.exists():
         _check_is_demo(path, location)
@@ -59,7 +62,7 @@ def build_demo(path: str, say: Callable[[str], None] = lambda _: None) -> Ledger
         _record_all(ledger, say)  # every document is already there: this only says so
         return ledger
     if location.kind != "sqlite":
-        ledger = Ledger.init(path, ORGANISATION, *HORIZON)
+        ledger = Ledger.init(path, ORGANISATION, *HORIZON, kind="gr", overheidslaag="gr")
         _record_all(ledger, say)
         return ledger
     # A file is built aside and renamed into place whole, so a half-built demo never
@@ -69,7 +72,7 @@ def build_demo(path: str, say: Callable[[str], None] = lambda _: None) -> Ledger
     building = final.with_name(f".{final.stem}.building{os.getpid()}.db")
     aside = Location.parse(str(building))
     try:
-        with Ledger.init(str(building), ORGANISATION, *HORIZON) as ledger:
+        with Ledger.init(str(building), ORGANISATION, *HORIZON, kind="gr", overheidslaag="gr") as ledger:
             _record_all(ledger, say)
         os.replace(aside.views_path, location.views_path)  # type: ignore[attr-defined]
         os.replace(building, final)
@@ -117,8 +120,10 @@ def _check_is_demo(path: str, location: Location) -> None:
                 ok = event.document in ids
             elif isinstance(event, DocumentAdopted):
                 ok = event.document in ids
-            elif isinstance(event, RulesInForce):
+            elif isinstance(event, (RulesInForce, OrganisationDescribed)):
                 ok = True
+            elif isinstance(event, LinesClassified):
+                ok = event.document in ids
             elif isinstance(event, KeySet):
                 ok = any((event.key, event.from_year, list(event.participants), event.scope)
                          == (k.id, k.from_year, k.participants, k.scope) for k in demo_keys)

@@ -1,0 +1,337 @@
+"""BBV and Iv3: classification as events checked against the real CBS code lists, the
+overviews per programma, the Iv3 delivery, on both backends."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import codelists
+from tests.conftest import Cli
+
+SHARED_IV3 = Path(__file__).resolve().parents[2] / "shared" / "iv3"
+
+# A gemeente-style begroting: two programma's, an algemene uitkering (algemene dekkingsmiddelen),
+# overhead, and a reserve with an incidental onttrekking.
+GEMEENTE = """
+document: {id: begroting-2025, kind: begroting, title: Begroting 2025, date: 2024-11-07, status: adopted, decision: Raad 07-11-2024}
+programmas:
+  - {id: veilig, name: Veiligheid}
+  - {id: financien, name: Financiën en algemene dekkingsmiddelen}
+chart:
+  - unit: vz
+    name: Veiligheid
+    lines:
+      - {id: brandweer, name: Bijdrage veiligheidsregio, type: lasten, cost: materieel, programma: veilig, taakveld: "1.1", categorie: "4.3.3"}
+      - {id: handhaving, name: Handhaving, type: lasten, cost: personeel, programma: veilig, taakveld: "1.2", categorie: "1.1"}
+  - unit: fin
+    name: Financiën
+    lines:
+      - {id: uitkering, name: Algemene uitkering, type: baten, programma: financien, taakveld: "0.7", categorie: "4.3.1"}
+      - {id: overhead, name: Overhead, type: lasten, cost: personeel, programma: financien, taakveld: "0.4", categorie: "1.1"}
+      - {id: reserve, name: Algemene reserve, type: reserve, opening_balance: 50000, programma: financien, taakveld: "0.10", categorie: "7.1"}
+mutations:
+  - {kind: wijziging, line: vz/brandweer, amounts: {2025: 40000}, structural: true, reason: bijdrage}
+  - {kind: wijziging, line: vz/handhaving, amounts: {2025: 25000}, structural: true, reason: formatie}
+  - {kind: wijziging, line: vz/handhaving, amounts: {2025: 5000}, reason: eenmalig project}
+  - {kind: wijziging, line: fin/uitkering, amounts: {2025: 90000}, structural: true, reason: meicirculaire}
+  - {kind: wijziging, line: fin/overhead, amounts: {2025: 30000}, structural: true, reason: overhead}
+  - {kind: reserve, line: fin/reserve, amounts: {2025: -5000}, reason: dekking eenmalig project}
+"""
+
+
+def record(bg: Cli, name: str, text: str, *, ok: bool = True):
+    return bg("record", bg.write(name, text), ok=ok)
+
+
+@pytest.fixture
+def gemeente(bg: Cli) -> Cli:
+    bg("init", "--organisation", "Gemeente Test", "--years", "2025-2026", "--overheidslaag", "gemeente",
+       "--overheidsnummer", "0999")
+    bg.record("begroting.yaml", GEMEENTE)
+    return bg
+
+
+def test_the_overviews_of_a_gemeente(gemeente: Cli) -> None:
+    o = gemeente.json("bbv", "--year", "2025")
+    rows = {r["programma"]: r for r in o["programmas"]}
+    assert [r["programma"] for r in o["programmas"]] == ["veilig", "financien"]
+    assert rows["veilig"] | {} == {"programma": "veilig", "name": "Veiligheid", "lasten": "70000.00", "baten": "0.00",
+                                   "saldo": "-70000.00", "toevoegingen": "0.00", "onttrekkingen": "0.00"}
+    assert (rows["financien"]["lasten"], rows["financien"]["baten"], rows["financien"]["onttrekkingen"]) == \
+        ("30000.00", "90000.00", "5000.00")
+    apart = {p["part"]: p for p in o["apart"]}
+    assert apart["algemene_dekkingsmiddelen"]["baten"] == "90000.00"
+    assert apart["overhead"]["lasten"] == "30000.00"
+    assert apart["vpb"]["lasten"] == apart["onvoorzien"]["lasten"] == "0.00"
+    # saldo van baten en lasten 90.000 − 100.000; the onttrekking of 5.000 brings the result to −5.000.
+    assert o["saldo_van_baten_en_lasten"] == "-10000.00"
+    assert o["geraamd_resultaat"] == "-5000.00"
+    # Incidental: the project's 5.000 of lasten and the onttrekking that covers it.
+    incidental = {r["programma"]: r for r in o["incidenteel"]}
+    assert incidental["veilig"]["lasten"] == "5000.00" and incidental["financien"]["onttrekkingen"] == "5000.00"
+    assert o["incidenteel_saldo"] == "0.00"
+    assert o["structureel_saldo"] == "-5000.00" and o["structureel_evenwicht"] is False
+    # Consistent with `balance`, which has no structural reserve mutation to differ by here.
+    balance = gemeente.json("balance", "--year", "2025")
+    assert balance["structural_saldo"] == o["structureel_saldo"]
+    assert balance["in_balance"] == o["structureel_evenwicht"]
+    assert [(y["year"], y["structureel_saldo"]) for y in o["per_year"]] == [(2025, "-5000.00"), (2026, "-5000.00")]
+
+
+def test_the_iv3_delivery_validates_and_adds_up(gemeente: Cli, tmp_path: Path) -> None:
+    import jsonschema
+
+    out = tmp_path / "iv3.json"
+    gemeente("iv3", "--year", "2025", "--out", str(out), "--contact-name", "P. Controller",
+             "--contact-email", "p.controller@gemeente.nl", "--contact-phone", "0301234567")
+    text = out.read_text(encoding="utf-8")
+    delivery = json.loads(text, parse_float=Decimal)
+    jsonschema.validate(json.loads(text), codelists.delivery_schema())
+    if (SHARED_IV3 / "iv3_data_schema_v2_1_1.json").exists():  # and against CBS's own copy
+        jsonschema.validate(json.loads(text), json.loads((SHARED_IV3 / "iv3_data_schema_v2_1_1.json").read_text()))
+    assert delivery["metadata"] | {"datum": ""} == {
+        "overheidslaag": "Gemeente", "overheidsnummer": "0999", "overheidsnaam": "Gemeente Test", "boekjaar": 2025,
+        "periode": 0, "status": "Begroting", "datum": "", "details_openbaar": False,
+        "financieel_pakket": "begroting (event-sourced ledger)", "export_software": delivery["metadata"]["export_software"]}
+    cells = {(side, r["taakveld"], r["categorie"]): r["bedrag"] for side in ("lasten", "baten") for r in delivery["data"][side]}
+    assert cells == {("lasten", "1.1", "4.3.3"): Decimal("40000.00"), ("lasten", "1.2", "1.1"): Decimal("30000.00"),
+                     ("lasten", "0.4", "1.1"): Decimal("30000.00"), ("baten", "0.7", "4.3.1"): Decimal("90000.00"),
+                     ("baten", "0.10", "7.1"): Decimal("5000.00")}
+    report = gemeente.json("iv3", "--year", "2025", "--out", str(out), "--contact-name", "P", "--contact-email",
+                           "p@gemeente.nl", "--contact-phone", "1")
+    checks = {c["code"]: c for c in report["checks"]}
+    assert checks["schema"]["passed"] and checks["grijze cellen"]["passed"] and checks["DF001/DF002"]["passed"]
+    assert checks["PF006"]["passed"] is False and "5000.00" in checks["PF006"]["detail"]
+
+
+def test_one_cell_explained(gemeente: Cli) -> None:
+    trail = gemeente.json("explain", "--iv3", "1.2", "1.1", "--year", "2025")
+    assert trail["lasten"] == "30000.00" and [c["lines"] for c in trail["lines"]] == [["vz/handhaving"]]
+    assert [(s["document"], s["seq"], s["amount"]) for s in trail["steps"]] == \
+        [("begroting-2025", 2, "25000.00"), ("begroting-2025", 3, "5000.00")]
+    missing = gemeente("explain", "--iv3", "1.2", "3.8", "--year", "2025", ok=False)
+    assert missing.exit_code == 1 and "no line is classified on that cell" in missing.output
+
+
+REFUSED = [
+    ('taakveld: "9.9"', 'categorie: "1.1"', "taakveld '9.9' is not in the Iv3 list"),
+    ('taakveld: "1.2"', 'categorie: "9.9.9"', "categorie '9.9.9' is not a lasten categorie"),
+    ('taakveld: "1.2"', 'categorie: "3.7"', "is not a lasten categorie"),  # leges: a baten categorie
+    ('taakveld: "0.1"', 'categorie: "3.1"', "is a grijze cel for lasten"),
+    ('taakveld: "0.10"', 'categorie: "3.8"', "takes only categorie 7.1"),
+    ('taakveld: "1.2"', "", "taakveld and categorie go together"),
+    ('taakveld: "1.2", programma: onbekend', 'categorie: "1.1"', "programma 'onbekend' is not declared"),
+]
+
+
+@pytest.mark.parametrize("taakveld, categorie, message", REFUSED)
+def test_a_wrong_classification_is_refused_and_nothing_recorded(gemeente: Cli, taakveld: str, categorie: str,
+                                                                message: str) -> None:
+    before = gemeente.event_count()
+    fields = ", ".join(f for f in (taakveld, categorie) if f)
+    result = record(gemeente, "w.yaml", f"""
+        document: {{id: w, kind: begrotingswijziging, title: W, date: 2025-02-01}}
+        chart:
+          - unit: vz
+            name: Veiligheid
+            lines:
+              - {{id: nieuw, name: Nieuw, type: lasten, cost: materieel, {fields}}}
+        mutations:
+          - {{kind: wijziging, line: vz/nieuw, amounts: {{2025: 10}}, reason: x}}
+        """, ok=False)
+    assert result.exit_code == 1
+    assert message in result.output and "w.yaml: chart.1.lines.1." in result.output
+    assert "Traceback" not in result.output
+    assert gemeente.event_count() == before
+
+
+def test_a_reserve_line_sits_on_mutaties_reserves(gemeente: Cli) -> None:
+    result = gemeente("classify", gemeente.write("c.yaml", """
+        classify:
+          from: 2025
+          lines: [{line: fin/reserve, taakveld: "0.8", categorie: "7.1"}]
+        """), ok=False)
+    assert result.exit_code == 1 and "a reserve line is classified on taakveld 0.10" in result.output
+
+
+def test_a_provincie_books_reserves_on_0_8(bg: Cli) -> None:
+    bg("init", "--organisation", "Provincie Test", "--years", "2025-2025", "--overheidslaag", "provincie")
+    refused = record(bg, "p.yaml", """
+        document: {id: p, kind: begroting, title: P, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines:
+              - {id: r, name: Reserve, type: reserve, taakveld: "0.8", categorie: "3.8"}
+        mutations:
+          - {kind: reserve, line: u/r, amounts: {2025: 10}, reason: x}
+        """, ok=False)
+    assert refused.exit_code == 1 and "taakveld 0.8 (mutaties reserves) takes only categorie 7.1" in refused.output
+    record(bg, "q.yaml", """
+        document: {id: q, kind: begroting, title: Q, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines:
+              - {id: r, name: Reserve, type: reserve, taakveld: "0.8", categorie: "7.1"}
+        mutations:
+          - {kind: reserve, line: u/r, amounts: {2025: 10}, reason: x}
+        """)
+
+
+def test_classification_needs_an_overheidslaag(bg: Cli) -> None:
+    bg("init", "--organisation", "O", "--years", "2025-2025")
+    result = record(bg, "a.yaml", """
+        document: {id: a, kind: begroting, title: A, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines: [{id: l, name: L, type: lasten, cost: personeel, taakveld: "0.1", categorie: "1.1"}]
+        mutations:
+          - {kind: wijziging, line: u/l, amounts: {2025: 10}, reason: x}
+        """, ok=False)
+    assert result.exit_code == 1 and "the ledger has no overheidslaag" in result.output
+    # The organisation is described by a classify file; then the same document is recorded.
+    bg("classify", bg.write("o.yaml", "organisation: {overheidslaag: gemeente}\n"))
+    bg("record", str(bg.folder / "a.yaml"))
+    changed = bg("classify", bg.write("p.yaml", "organisation: {overheidslaag: provincie}\n"), ok=False)
+    assert changed.exit_code == 1 and "it cannot change" in changed.output
+
+
+def test_reclassification_holds_from_its_year_and_as_of_sees_what_held(gemeente: Cli) -> None:
+    gemeente("classify", gemeente.write("c.yaml", """
+        classify:
+          from: 2026
+          programmas: [{id: bedrijf, name: Bedrijfsvoering}]
+          lines:
+            - {line: fin/overhead, programma: bedrijf}
+        """))
+    now = gemeente.json("show", "--by", "programma")
+    rows = {r["programma"]: r for r in now["programmas"]}
+    assert rows["bedrijf"]["lasten"] == {"2025": "0.00", "2026": "30000.00"}
+    assert rows["financien"]["lasten"] == {"2025": "30000.00", "2026": "0.00"}
+    before = gemeente.json("show", "--by", "programma", "--as-of", "begroting-2025")
+    assert "bedrijf" not in {r["programma"] for r in before["programmas"]}
+    assert {r["programma"]: r for r in before["programmas"]}["financien"]["lasten"]["2026"] == "30000.00"
+    head = str(gemeente.json("show")["position"])
+    change = gemeente.json("diff", "begroting-2025", head, "--by", "programma")
+    moved = {r["programma"]: r["lasten"]["2026"] for r in change["change"]}
+    assert moved["bedrijf"] == "30000.00" and moved["financien"] == "-30000.00"
+    # The taakveld and categorie left out of the file kept what held: the Iv3 cell is unchanged.
+    trail = gemeente.json("explain", "--iv3", "0.4", "1.1", "--year", "2026")
+    assert trail["lasten"] == "30000.00"
+    assert gemeente("verify").exit_code == 0
+
+
+def test_a_document_states_its_effect_per_programma(gemeente: Cli) -> None:
+    text = """
+        document: {id: bw-1, kind: begrotingswijziging, title: Wijziging 1, date: 2025-03-01}
+        mutations:
+          - kind: verschuiving
+            legs:
+              - {line: vz/handhaving, amounts: {2025: -2000}}
+              - {line: fin/overhead, amounts: {2025: 2000}}
+            reason: herschikking
+          - {kind: reserve, line: fin/reserve, amounts: {2025: -1000}, reason: extra onttrekking}
+        """
+    dry = json.loads(gemeente.record("bw.yaml", text, "--dry-run", "--json").stdout)[0]
+    effect = {r["programma"]: r for r in dry["programmas"]}
+    assert effect["veilig"]["lasten"]["2025"] == "-2000.00" and effect["financien"]["lasten"]["2025"] == "2000.00"
+    assert effect["financien"]["onttrekkingen"]["2025"] == "1000.00"
+    gemeente("record", str(gemeente.folder / "bw.yaml"))
+    shown = gemeente.json("document", "bw-1")
+    assert shown["programmas"] == dry["programmas"]
+    assert "Effect per programma" in gemeente("document", "bw-1").output
+
+
+def test_iv3_lists_every_unclassified_line(bg: Cli, tmp_path: Path) -> None:
+    bg("init", "--organisation", "O", "--years", "2025-2025", "--overheidslaag", "gr")
+    bg.record("a.yaml", """
+        document: {id: a, kind: begroting, title: A, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines:
+              - {id: l, name: L, type: lasten, cost: personeel, taakveld: "0.1", categorie: "1.1"}
+              - {id: m, name: M, type: lasten, cost: personeel}
+              - {id: n, name: N, type: baten}
+        mutations:
+          - {kind: wijziging, line: u/l, amounts: {2025: 10}, reason: x}
+        """)
+    result = bg("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), "--contact-name", "a",
+                "--contact-email", "a@b.nl", "--contact-phone", "1", ok=False)
+    assert result.exit_code == 1 and "2 lines have no taakveld and categorie in 2025: u/m, u/n" in result.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_verify_refuses_a_forged_classification_on_a_grijze_cel(bg: Cli, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the forgery rewrites a SQLite file")
+    from tests.forgery import rechain
+
+    bg("init", "--organisation", "O", "--years", "2025-2025", "--overheidslaag", "gr")
+    bg.record("a.yaml", """
+        document: {id: a, kind: begroting, title: A, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines: [{id: l, name: L, type: lasten, cost: materieel, taakveld: "0.1", categorie: "3.8"}]
+        mutations:
+          - {kind: wijziging, line: u/l, amounts: {2025: 10}, reason: x}
+        """)
+    assert bg("verify").exit_code == 0
+
+    def forge(rows):
+        for row in rows:
+            if row[3] == "begroting:LinesClassified":
+                row[4] = row[4].replace(b'"categorie":"3.8"', b'"categorie":"3.1"')
+        return rows
+
+    rechain(Path(bg.ledger), forge)
+    result = bg("verify", ok=False)
+    assert result.exit_code == 1 and "grijze cel" in result.output
+
+
+def test_the_demo_is_classified_and_its_iv3_equals_the_seed(demo_ledger: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "iv3.json"
+    demo_ledger("iv3", "--year", "2024", "--out", str(out), "--contact-name", "BIJ12", "--contact-email",
+                "info@bij12.nl", "--contact-phone", "0303200100")
+    data = json.loads(out.read_text(encoding="utf-8"), parse_float=Decimal)["data"]
+    reserve = [r for r in data["baten"] if (r["taakveld"], r["categorie"]) == ("0.10", "7.1")]
+    assert sum(r["bedrag"] for r in data["lasten"]) == Decimal("100825815.00")
+    assert sum(r["bedrag"] for r in data["baten"]) - sum(r["bedrag"] for r in reserve) == Decimal("2928476.00")
+    assert [r["bedrag"] for r in reserve] == [Decimal("300000.00")]
+    o = demo_ledger.json("bbv", "--year", "2024")
+    assert o["geraamd_resultaat"] == "0.00" and o["structureel_evenwicht"] is True
+    assert len(o["programmas"]) == 7 and o["contributions"] == "97597339.00"
+    assert demo_ledger.json("balance", "--year", "2024")["in_balance"] is True
+
+
+@pytest.mark.skipif(not SHARED_IV3.exists(), reason="CBS's files are not beside the project")
+def test_the_shipped_code_lists_agree_with_cbs_files() -> None:
+    for path in sorted(SHARED_IV3.glob("iv3_definities_*_*.json")):
+        laag, year = path.stem.split("_")[2:4]
+        ours = next(k for k, v in codelists.LAAG_NAMES.items() if v == laag)
+        shipped = codelists.code_list(ours, int(year))
+        cbs = codelists.compact(json.loads(path.read_text(encoding="utf-8")))
+        assert shipped.taakvelden == cbs["taakvelden"]
+        for side in codelists.SIDES:
+            assert shipped.categorieen[side] == cbs[f"categorie_{side}"]
+            assert shipped.grijze_cellen[side] == {tuple(pair) for pair in cbs["grijze_cellen"][side]}
+
+
+def test_the_read_models_hold_the_classification(gemeente: Cli, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("read the SQLite read-model file directly")
+    views = Path(str(gemeente.ledger)).with_suffix(".views.db")
+    if not views.exists():
+        views = next(Path(str(gemeente.ledger)).parent.glob("*views*"))
+    with sqlite3.connect(views) as conn:
+        rows = conn.execute("SELECT unit, line, from_year, programma, taakveld, categorie FROM classifications "
+                            "ORDER BY unit, line").fetchall()
+    assert ("fin", "reserve", 2025, "financien", "0.10", "7.1") in rows and len(rows) == 5
