@@ -335,3 +335,70 @@ def test_the_read_models_hold_the_classification(gemeente: Cli, backend: str) ->
         rows = conn.execute("SELECT unit, line, from_year, programma, taakveld, categorie FROM classifications "
                             "ORDER BY unit, line").fetchall()
     assert ("fin", "reserve", 2025, "financien", "0.10", "7.1") in rows and len(rows) == 5
+
+
+def test_the_readme_bbv_block_runs_on_the_demo(demo_ledger: Cli, monkeypatch) -> None:
+    from tests.test_readme_tour import block_after, commands
+
+    monkeypatch.chdir(demo_ledger.folder)
+    ran = [args[0] for args in commands(block_after("## BBV and Iv3")) if demo_ledger(*args).exit_code == 0]
+    assert {"show", "bbv", "iv3", "explain", "diff"} <= set(ran)
+    assert (demo_ledger.folder / "iv3-2024.json").exists()
+
+
+def test_the_readme_classify_example_classifies(tmp_path: Path) -> None:
+    """The classify file the README shows, on a ledger built from the demo's documents."""
+    import yaml
+
+    from tests.test_readme_tour import block_after
+
+    text = "\n".join(block_after("## BBV and Iv3", nth=2))
+    assert yaml.safe_load(text)["classify"]["from"] == 2025
+    bg = Cli(tmp_path / "own.db", tmp_path)
+    bg("init", "--organisation", "BIJ12", "--years", "2024-2027", "--overheidslaag", "gr")
+    root = Path(__file__).resolve().parents[1]
+    bg("key", "set", str(root / "ledger" / "demo" / "key-ipo-2024.yaml"))
+    bg("record", *(str(p) for p in sorted((root / "ledger" / "demo").glob("0*.yaml"))))
+    bg("classify", bg.write("indeling-2025.yaml", text))
+    trail = bg.json("explain", "--iv3", "5.7", "4.2", "--year", "2025")
+    assert [c["lines"] for c in trail["lines"]] == [["faunazaken/open-eind"]]
+    assert bg.json("explain", "--iv3", "5.7", "4.3.8", "--year", "2024")["lines"][0]["lines"] == ["faunazaken/open-eind"]
+    programmas = {r["programma"]: r for r in bg.json("show", "--by", "programma")["programmas"]}
+    assert programmas["natuur"]["lasten"]["2024"] == "0.00" and programmas["natuur"]["lasten"]["2025"] != "0.00"
+
+
+def test_the_overviews_are_in_the_workbook_and_the_report_escaped(gemeente: Cli, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    gemeente("classify", gemeente.write("c.yaml", """
+        classify:
+          from: 2025
+          programmas: [{id: veilig, name: "<script>alert(1)</script>"}]
+        """))
+    gemeente("export", str(tmp_path / "b.xlsx"))
+    wb = load_workbook(tmp_path / "b.xlsx")
+    rows = {r[1]: r for r in wb["Baten en lasten"].iter_rows(min_row=4, values_only=True)}
+    assert Decimal(str(rows["Geraamd resultaat"][4])) == Decimal("-5000")
+    assert [r[4] for r in wb["Structureel saldo"].iter_rows(min_row=4, values_only=True)] == ["nee", "nee"]
+    gemeente("report", "--html", str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<h2>Overzicht van baten en lasten</h2>" in page and "Structureel begrotingssaldo" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_iv3_as_of_and_adopted_only(gemeente: Cli, tmp_path: Path) -> None:
+    record(gemeente, "bw.yaml", """
+        document: {id: bw-1, kind: begrotingswijziging, title: W, date: 2025-03-01}
+        mutations:
+          - {kind: wijziging, line: vz/brandweer, amounts: {2025: 1000}, reason: meer}
+        """)
+    contact = ("--contact-name", "P", "--contact-email", "p@gemeente.nl", "--contact-phone", "1")
+
+    def brandweer(*extra: str) -> Decimal:
+        gemeente("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), *contact, *extra)
+        data = json.loads((tmp_path / "x.json").read_text(), parse_float=Decimal)["data"]["lasten"]
+        return next(r["bedrag"] for r in data if (r["taakveld"], r["categorie"]) == ("1.1", "4.3.3"))
+
+    assert brandweer() == Decimal("41000.00")
+    assert brandweer("--adopted-only") == Decimal("40000.00")  # bw-1 is a proposal
+    assert brandweer("--as-of", "begroting-2025") == Decimal("40000.00")
