@@ -27,6 +27,7 @@ from events import (
     Mutation,
     Split,
 )
+from events.bbv import LinesClassified, OrganisationDescribed
 from ledger.application import MAPPER, Ledger
 from ledger.errors import InvalidInput, LedgerError, Problem
 from ledger.keys import key_from_mapping
@@ -117,6 +118,14 @@ def history(ledger: Ledger) -> dict[str, Any]:
                            "date": event.date.isoformat(), "reason": event.reason})
         elif isinstance(event, HorizonExtended):
             events.append({"position": position, "event": "horizon_extended", "last_year": event.last_year})
+        elif isinstance(event, OrganisationDescribed):
+            events.append({"position": position, "event": "organisation_described",
+                           **event.model_dump(include={"overheidslaag", "overheidsnummer", "contact_name",
+                                                       "contact_email", "contact_phone"})})
+        elif isinstance(event, LinesClassified):
+            events.append({"position": position, "event": "lines_classified", "from": event.from_year,
+                           "document": event.document, "programmas": [p.model_dump() for p in event.programmas],
+                           "lines": [c.model_dump() for c in event.lines]})
         elif isinstance(event, KeySet):
             events.append({"position": position, "event": "key_set", "key": {
                 "id": event.key, "from": event.from_year, **({"scope": list(event.scope)} if event.scope else {}),
