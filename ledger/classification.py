@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from events import LEDGER_ID, Event
@@ -258,6 +258,15 @@ def chart_classification(model: WriteModel, doc: DocumentInput, version: int, *,
     if found:
         raise InvalidInput(found)
     return event
+
+
+def chart_problems(model: WriteModel, doc: DocumentInput) -> list[Problem]:
+    """What a document's chart breaks of the classification rules, to report with its other problems."""
+    try:
+        chart_classification(model, doc, 0, stamp=datetime.now(UTC), actor="check")
+    except InvalidInput as e:
+        return list(e.problems)
+    return []
 
 
 def classification_event(ledger: LedgerState, from_year: int, programmas: list[tuple[Programma, str]],

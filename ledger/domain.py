@@ -37,7 +37,7 @@ from events import (
     mutation_effects,
 )
 from events.bbv import LinesClassified, OrganisationDescribed
-from ledger.classification import Bbv, chart_classification, programma_changes
+from ledger.classification import Bbv, chart_classification, chart_problems, programma_changes
 from ledger.errors import (
     DocumentNotFound,
     InvalidInput,
@@ -252,7 +252,10 @@ def decide_record(model: WriteModel, doc: DocumentInput, digest: str, *, stamp: 
         raise InvalidInput([Problem(doc.source, "document.id", f"{doc.id!r} is already recorded with different "
                                                                "content; correct it with a later document")])
     ledger = opened(model)
-    checked = check_document(doc, model, adopted_only=adopted_only)
+    try:
+        checked = check_document(doc, model, adopted_only=adopted_only)
+    except InvalidInput as e:  # reported with what the chart's classification breaks, all at once
+        raise InvalidInput(e.problems + chart_problems(model, doc)) from None
     events: list[Event] = []
     if checked.new_units:
         events.append(ChartExtended(

@@ -402,3 +402,19 @@ def test_iv3_as_of_and_adopted_only(gemeente: Cli, tmp_path: Path) -> None:
     assert brandweer() == Decimal("41000.00")
     assert brandweer("--adopted-only") == Decimal("40000.00")  # bw-1 is a proposal
     assert brandweer("--as-of", "begroting-2025") == Decimal("40000.00")
+
+
+def test_a_documents_classification_problems_come_with_its_other_problems(gemeente: Cli) -> None:
+    result = record(gemeente, "both.yaml", """
+        document: {id: both, kind: begrotingswijziging, title: W, date: 2025-03-01}
+        chart:
+          - unit: vz
+            name: Veiligheid
+            lines:
+              - {id: grond, name: Grond, type: lasten, cost: materieel, taakveld: "0.1", categorie: "3.1"}
+        mutations:
+          - {kind: wijziging, line: vz/grond, amounts: {2099: 50}, reason: x}
+        """, ok=False)
+    assert result.exit_code == 1
+    assert "mutations.1.amounts.2099: year 2099 is outside the horizon" in result.output
+    assert "chart.1.lines.1.taakveld: taakveld 0.1 × categorie 3.1 is a grijze cel" in result.output
