@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ledger.errors import DocumentNotFound, LedgerError, NoKeyInForce, UnknownFigure
 from projections.answers import Explanation, HistoryRow
 from projections.contributions import ContributionQueries
+from projections.latest import latest_document
 from web.render import Point, page
 from web.site import Site
 from web.svg import waterfall
@@ -70,11 +71,7 @@ def begroting(request: Request, site: Site) -> Response:
 def latest(ledger: Any, point: Point, data: Any) -> dict[str, Any] | None:
     """The document recorded last by the point and what it changed in the totals: each
     total before it (the total less the document's effect) and after it."""
-    documents = ledger.views.documents(point.position)
-    if not documents:
-        return None
-    last = max(documents, key=lambda d: d.position)
-    doc = ledger.views.document(last.document, point.position)
+    doc = latest_document(ledger.views, point.position)
     if doc is None or doc.status == "withdrawn" or (point.adopted_only and doc.status != "adopted"):
         return None
     rows = []
