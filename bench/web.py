@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 from bench.questions import Points  # noqa: E402
 from bench.run import Progress, machine, record_history  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
+from ledger.errors import LedgerNotFound  # noqa: E402
 from web.app import make_app  # noqa: E402
 from web.site import Site  # noqa: E402
 
@@ -66,7 +67,7 @@ def ask(client: TestClient, timed: Timed, paths: list[str]) -> dict[str, float]:
             "requests": len(samples)}
 
 
-def run(path: Path, requests: int, seed: int) -> dict[str, Any]:
+def run(path: Any, requests: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     with Ledger.open(str(path)) as ledger:
         points = Points.of(ledger.views)
@@ -102,6 +103,16 @@ def run(path: Path, requests: int, seed: int) -> dict[str, Any]:
             "middle_document": points.middle_document, "pages": results}
 
 
+def exists(path: Any) -> bool:
+    if isinstance(path, Path):
+        return path.exists()
+    try:
+        Ledger.open(path).close()
+    except LedgerNotFound:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutations", type=int, default=100_000, help="How many mutations the history holds.")
@@ -111,9 +122,11 @@ def main() -> None:
     parser.add_argument("--json", dest="json_file", help="Also write the results to this JSON file.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.ledger) if args.ledger else Path(tmp) / "bench.db"
+        # A file, or a PostgreSQL address (postgresql://user@host/database, an empty database).
+        path: Any = (args.ledger if args.ledger.startswith("postgresql") else Path(args.ledger)) if args.ledger \
+            else Path(tmp) / "bench.db"
         built_s = None
-        if not path.exists():
+        if not exists(path):
             started = time.perf_counter()
             record_history(path, args.mutations, args.seed, Progress(sys.stderr.isatty()))
             built_s = round(time.perf_counter() - started, 1)
