@@ -36,6 +36,9 @@ def serve(ctx: click.Context, port_text: str, host: str, allow_record: bool) -> 
         Ledger.open(ctx.obj["ledger"], write=allow_record).close()
     site = Site(ctx.obj["ledger"], allow_record=allow_record)
     shown = f"[{host}]" if ":" in host else host
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"note: serving on {shown}, not only on this machine: whoever reaches the port reads the ledger",
+                   err=True)
     click.echo(f"Serving {ctx.obj['ledger']} at http://{shown}:{port}/ "
                f"({'recording allowed' if allow_record else 'read only'}); Ctrl-C stops it.")
     try:

@@ -235,3 +235,18 @@ def test_begroting_help_does_not_load_the_web_server() -> None:
 def test_serve_refuses_a_missing_ledger_in_one_line(tmp_path: Path) -> None:
     result = Cli(tmp_path / "none.db", tmp_path)("serve", "--port", "8099", ok=False)
     assert result.exit_code == 1 and "no ledger at" in result.output
+
+
+def test_hostile_query_parameters_give_a_message_never_a_traceback_or_markup(client: TestClient) -> None:
+    payload = "<script>alert(9)</script>"
+    junk = ["year=²", "year=-1", f"as_of={payload}", "as_of=%00", "limit=0", "limit=abc", "page=0", "page=²",
+            f"from={payload}", "to=2025-13-01", f"grep={payload}", f"kind={payload}", f"unit={payload}",
+            f"line={payload}", "all=1", "adopted_only=yes"]
+    paths = [p.split("?")[0] for p in PAGES] + [f"/figure/{payload}/x", f"/document/{payload}",
+                                                 f"/contribution/{payload}?year=2025", "/diff?from=1&to=%00"]
+    for path in paths:
+        for extra in junk:
+            r = client.get(f"{path}{'&' if '?' in path else '?'}{extra}")
+            assert r.status_code in (200, 400, 404), (path, extra, r.status_code)
+            assert "alert(9)</script>" not in r.text.replace("&lt;script&gt;alert(9)&lt;/script&gt;", ""), (path, extra)
+            assert "Traceback" not in r.text and "internal error" not in r.text, (path, extra)
