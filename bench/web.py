@@ -61,7 +61,8 @@ def ask(client: TestClient, timed: Timed, paths: list[str]) -> dict[str, float]:
     for path in paths:
         response = client.get(path)
         if response.status_code != 200:
-            raise SystemExit(f"{path}: {response.status_code}\n{response.text[:500]}")
+            said = response.text.partition('role="alert">')[2].partition("</div>")[0]
+            raise SystemExit(f"{path}: {response.status_code}: {said.strip()}")
     samples = sorted(timed.samples)
     return {"p50_ms": ms(statistics.median(samples)), "p90_ms": ms(samples[round(0.9 * (len(samples) - 1))]),
             "requests": len(samples)}

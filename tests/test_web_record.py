@@ -89,7 +89,7 @@ def test_adopt_and_withdraw_with_their_decision_and_reason(ledger: Cli, client: 
     assert adopted.status_code == 200 and "AB 1-7-2025" in adopted.text
     assert ledger.json("document", "vjn-2025")["status"] == "adopted"
     withdrawn = client.post("/document/bw-inject/withdraw", data={"reason": "Vervangen", "date": "2025-08-01", "csrf": csrf})
-    assert withdrawn.status_code == 200 and "withdrawn" in withdrawn.text
+    assert withdrawn.status_code == 200 and "<dd id=\"status\">ingetrokken</dd>" in withdrawn.text and "Vervangen" in withdrawn.text
     assert ledger.json("document", "bw-inject")["status"] == "withdrawn"
     assert client.post("/document/vjn-2025/adopt", data={"decision": "x", "date": "1-7-2025", "csrf": csrf}).status_code == 400
 

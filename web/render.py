@@ -23,7 +23,11 @@ ENV.filters["euro"] = lambda cents: euro(cents) if cents is not None else ""
 ENV.filters["exact_euro"] = exact_euro
 ENV.filters["percent"] = lambda text: percent(text) if text is not None else ""
 ENV.filters["path"] = lambda text: quote(str(text), safe="")
-ENV.globals["TYPES"] = {"lasten": "lasten", "baten": "baten", "reserve": "reserve"}
+STATUS = {"adopted": "vastgesteld", "proposed": "voorstel", "withdrawn": "ingetrokken"}
+TOTALS = {"lasten": "Lasten", "baten": "Baten", "saldo": "Saldo", "reserves": "Reserves (mutaties)",
+          "te_dekken": "Te dekken"}
+ENV.filters["status"] = lambda text: STATUS.get(text, text)
+ENV.filters["total"] = lambda text: TOTALS.get(text, text)
 
 
 @dataclass(frozen=True)
