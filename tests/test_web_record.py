@@ -85,6 +85,8 @@ def test_adopt_and_withdraw_with_their_decision_and_reason(ledger: Cli, client: 
     assert refused.status_code == 403
     missing = client.post("/document/vjn-2025/adopt", data={"decision": "", "csrf": csrf})
     assert missing.status_code == 400 and "--decision" in missing.text
+    nul = client.post("/document/vjn-2025/adopt", data={"decision": "AB\x00", "csrf": csrf})
+    assert nul.status_code == 400 and ledger.json("document", "vjn-2025")["status"] == "proposed"
     adopted = client.post("/document/vjn-2025/adopt", data={"decision": "AB 1-7-2025", "date": "2025-07-01", "csrf": csrf})
     assert adopted.status_code == 200 and "AB 1-7-2025" in adopted.text
     assert ledger.json("document", "vjn-2025")["status"] == "adopted"

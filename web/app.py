@@ -73,6 +73,9 @@ def endpoint(handler: Callable[[Request, Site], Any]) -> Callable[[Request], Awa
 
     async def run(request: Request) -> Response:
         site: Site = request.app.state.site
+        given = [*(v for _, v in request.query_params.multi_items()), *map(str, request.path_params.values())]
+        if any("\x00" in value for value in given):  # PostgreSQL refuses NUL in text; nothing names one
+            return message(request, "Onjuiste invoer", "the address holds a NUL character", status=400)
         try:
             result = handler(request, site)
             if isinstance(result, Awaitable):
