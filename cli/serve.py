@@ -34,8 +34,9 @@ def serve(ctx: click.Context, port_text: str, host: str, allow_record: bool) -> 
     port = whole(port_text, "--port", 1, 65535)
     with errors():  # open it once now: a missing ledger or an unreachable server is one line, not a page
         Ledger.open(ctx.obj["ledger"], write=allow_record).close()
-    site = Site(ctx.obj["ledger"], allow_record=allow_record)
     shown = f"[{host}]" if ":" in host else host
+    _check_free(host, port, shown)
+    site = Site(ctx.obj["ledger"], allow_record=allow_record)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"note: serving on {shown}, not only on this machine: whoever reaches the port reads the ledger",
                    err=True)
@@ -43,9 +44,22 @@ def serve(ctx: click.Context, port_text: str, host: str, allow_record: bool) -> 
                f"({'recording allowed' if allow_record else 'read only'}); Ctrl-C stops it.")
     try:
         uvicorn.run(make_app(site), host=host, port=port, log_level="warning", server_header=False)
-    except (OSError, SystemExit) as e:
-        raise Failure(f"serve: cannot listen on {shown}:{port} ({e})") from None
+    except (OSError, SystemExit):
+        raise Failure(f"serve: cannot listen on {shown}:{port}") from None
     finally:
         site.close()
     click.echo("Stopped.")
+def _check_free(host: str, port: int, shown: str) -> None:
+    """One clear line, before saying "Serving", when the address cannot be listened on."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as e:
+        raise Failure(f"serve: cannot listen on {shown}:{port}: {e.strerror or e}") from None
+
+
 COMMANDS = [serve]

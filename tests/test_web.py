@@ -250,3 +250,15 @@ def test_hostile_query_parameters_give_a_message_never_a_traceback_or_markup(cli
             assert r.status_code in (200, 400, 404), (path, extra, r.status_code)
             assert "alert(9)</script>" not in r.text.replace("&lt;script&gt;alert(9)&lt;/script&gt;", ""), (path, extra)
             assert "Traceback" not in r.text and "internal error" not in r.text, (path, extra)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    bg = Cli(tmp_path / "l.db", tmp_path)
+    bg("init", "--organisation", "T", "--years", "2025-2026")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = bg("serve", "--port", str(taken.getsockname()[1]), ok=False)
+    assert result.exit_code == 1 and "cannot listen on 127.0.0.1:" in result.output and "Serving" not in result.output

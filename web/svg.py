@@ -10,7 +10,7 @@ from projections.answers import Explanation
 from projections.notation import euro
 
 MAX_BARS = 24  # documents drawn one by one; earlier ones join the first bar
-WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 760, 280, 28, 70, 8
+WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 760, 250, 28, 36, 8
 
 
 @dataclass(frozen=True)
