@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cli import bbv, exchange, integrity, participants, questions, recording, reserves
+from cli import bbv, exchange, integrity, participants, questions, recording, reserves, serve
 from cli.common import DEFAULT_LEDGER, Failure
 
 
@@ -46,7 +46,7 @@ def cli(ctx: click.Context, ledger: str) -> None:
     ctx.obj["ledger_given"] = ctx.get_parameter_source("ledger") == click.core.ParameterSource.COMMANDLINE
 
 
-for _module in (recording, participants, questions, integrity, exchange, reserves, bbv):
+for _module in (recording, participants, questions, integrity, exchange, reserves, bbv, serve):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
