@@ -4,9 +4,6 @@ that ``show --by programma`` and ``diff --by programma`` use is here too."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -104,14 +101,18 @@ def iv3(ctx: click.Context, year: str, periode: str, out: str, contact_name: str
         --contact-email p.controller@bij12.nl --contact-phone 0301234567
     """
     from ledger.iv3 import delivery
+    from ledger.outputs import check_output, write_text
+    from ledger.storage import Location
 
+    with errors():
+        check_output(out, Location.parse(ctx.obj["ledger"]), "--out")  # before anything is asked
     wanted = whole(year, "--year", 1, 9999)
     with errors(), open_ledger(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         text, report = delivery(ledger.views, wanted, at=point, adopted_only=adopted_only,
                                 periode=whole(periode, "--periode", 0, 5),
                                 contact={"name": contact_name, "email": contact_email, "phone": contact_phone})
-        _write(out, text)
+        write_text(out, text, ledger.location, "--out")
         if as_json:
             echo_json(report)
             return
@@ -121,19 +122,6 @@ def iv3(ctx: click.Context, year: str, periode: str, out: str, contact_name: str
             click.echo(f"  {'ok  ' if check.passed else 'note'} {check.code}: {check.check}"
                        + (f" — {check.detail}" if check.detail else ""))
         click.echo(f"  Not applicable to a begroting: {', '.join(report.not_applicable)}.")
-
-
-def _write(path: str, text: str) -> None:
-    """Written whole or not at all: a temporary file beside it, renamed into place."""
-    folder = Path(path).resolve().parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".iv3-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------- for show, diff and explain

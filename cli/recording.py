@@ -43,6 +43,8 @@ def init(ctx: click.Context, organisation: str, years: str, kind: str, overheids
     first, _, last = (part.strip() for part in years.partition("-"))
     if not all(part.isascii() and part.isdigit() and len(part) == 4 for part in (first, last)):
         raise Failure(f"--years: {years[:30]!r} is not a horizon; write first-last, e.g. 2024-2027")
+    if overheidsnummer and not overheidslaag:
+        raise Failure("--overheidsnummer: give --overheidslaag too (the number is CBS's for that kind of body)")
     with errors():
         opened = Ledger.init(ctx.obj["ledger"], organisation, int(first), int(last),
                              "gr" if "gr" in (kind, overheidslaag) else "organisation",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
-from events import LEDGER_ID, Event
+from events import LEDGER_ID, DocumentAdopted, Event
 from events.bbv import OVERHEIDSLAGEN, LineClass, LinesClassified, OrganisationDescribed, Overheidslaag, Programma
 from ledger import codelists
 from ledger.errors import InvalidInput, LedgerNotFound, Problem
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from ledger.writemodel import WriteModel
 
 CLASS_FIELDS = ("programma", "taakveld", "categorie")
-CODE = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,2}){1,3}$")
-NUMBER = re.compile(r"^[0-9A-Za-z-]{0,20}$")
+CODE = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,3}[a-z]?){1,3}\Z")  # 0.1, 4.3.1, 6.711, 6.71a
+NUMBER = re.compile(r"^[0-9A-Za-z-]{0,20}\Z")
+EMAIL = re.compile(r"^([a-zA-Z0-9_\-.]+)@(([a-zA-Z0-9\-]+\.)+)([a-zA-Z]{2,4}|[0-9]{1,3})\Z")  # as CBS's schema
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,9 @@ def classified_problems(event: LinesClassified, ledger: LedgerState, documents: 
         if laag is None:
             out.append(("", "the ledger has no overheidslaag, so no Iv3 code list: give it with "
                             "`begroting init --overheidslaag` or an organisation: block in a classify file"))
-        elif event.list_year not in codelists.shipped_years(laag):
-            out.append(("", f"no Iv3 code list {codelists.LAAG_NAMES[laag]} {event.list_year} is shipped"))
+        elif event.list_year != codelists.list_year(laag, event.from_year):
+            out.append(("", f"checked against the Iv3 list of {event.list_year}, not that of "
+                            f"{codelists.list_year(laag, event.from_year)}, which judges {event.from_year}"))
         else:
             codes = codelists.code_list(laag, event.list_year)
     seen: set[str] = set()
@@ -135,31 +137,45 @@ def _line_problems(c: LineClass, line_type: str | None, declared: set[str], code
 
 
 def check_bbv(event: OrganisationDescribed | LinesClassified, ledger: LedgerState,
-              documents: Mapping[str, Any]) -> None:
-    """The write model's check of a stored BBV event: RuleBroken with the first problem."""
+              documents: Mapping[str, Any], previous: Any = None) -> None:
+    """The write model's check of a stored BBV event: RuleBroken with the first problem. A
+    document's chart classification is saved with it (right after the document, or its
+    adoption in the same save) and holds from the ledger's first year, as ``record`` saves it."""
     if isinstance(event, OrganisationDescribed):
         problem = described_problem(event, ledger.bbv)
         if problem:
-            raise RuleBroken(problem)
+            raise RuleBroken(f"organisation {problem[0]}: {problem[1]}")
         return
+    if event.document:
+        recorded = getattr(previous, "header", None)  # a DocumentRecorded, or a StoredDocument
+        follows = (recorded is not None and recorded.id == event.document) or (
+            isinstance(previous, DocumentAdopted) and previous.document == event.document)
+        same_save = follows and (previous.timestamp, previous.actor) == (event.timestamp, event.actor)
+        if not same_save or event.from_year != ledger.first_year:
+            raise RuleBroken(f"the classification of document {event.document[:80]!r}'s chart is not saved with it "
+                             f"(right after it, in the same save, from the first year {ledger.first_year})")
     problems = classified_problems(event, ledger, documents)
     if problems:
         where, message = problems[0]
         raise RuleBroken(f"classification {where + ': ' if where else ''}{message}")
 
 
-def described_problem(event: OrganisationDescribed, bbv: Bbv) -> str | None:
+def described_problem(event: OrganisationDescribed, bbv: Bbv) -> tuple[str, str] | None:
+    """(field, message): what the description breaks; the field as a classify file's
+    ``organisation:`` block names it."""
     if event.overheidslaag not in OVERHEIDSLAGEN:
-        return f"overheidslaag {event.overheidslaag!r} is not one of {', '.join(OVERHEIDSLAGEN)}"
+        return "overheidslaag", f"{event.overheidslaag!r} is not one of {', '.join(OVERHEIDSLAGEN)}"
     if not NUMBER.match(event.overheidsnummer):
-        return f"overheidsnummer {event.overheidsnummer[:30]!r} is not a CBS number (digits and letters)"
-    for name, text in (("contact name", event.contact_name), ("contact email", event.contact_email),
-                       ("contact phone", event.contact_phone)):
+        return "overheidsnummer", f"{event.overheidsnummer[:30]!r} is not a CBS number (digits and letters)"
+    for name, text in (("contact.name", event.contact_name), ("contact.email", event.contact_email),
+                       ("contact.phone", event.contact_phone)):
         for message in text_problems(text, "name"):
-            return f"{name}: {message}"
+            return name, message
+    if event.contact_email and not EMAIL.match(event.contact_email):
+        return "contact.email", f"{event.contact_email[:60]!r} is not an e-mail address CBS accepts"
     if bbv.laag not in (None, event.overheidslaag) and bbv.has_cells():
-        return (f"overheidslaag {event.overheidslaag!r}: the lines are classified by the Iv3 list of "
-                f"{bbv.laag!r}; it cannot change")
+        return "overheidslaag", (f"{event.overheidslaag!r}: the lines are classified by the Iv3 list of "
+                                 f"{bbv.laag!r}; it cannot change")
     return None
 
 
@@ -167,18 +183,22 @@ def described_problem(event: OrganisationDescribed, bbv: Bbv) -> str | None:
 
 
 def described(version: int, laag: str, number: str, *, stamp: datetime, actor: str,
-              contact: Mapping[str, str] | None = None, bbv: Bbv | None = None) -> OrganisationDescribed:
-    """The event that describes the organisation, checked (LedgerError naming the option)."""
+              contact: Mapping[str, str] | None = None, bbv: Bbv | None = None,
+              source: str = "") -> OrganisationDescribed:
+    """The event that describes the organisation, checked: InvalidInput naming the option
+    (``--overheidslaag``, ``--overheidsnummer``) or, from a file ``source``, its field."""
     contact = contact or {}
     event = OrganisationDescribed(
         originator_id=LEDGER_ID, originator_version=version, timestamp=stamp, actor=actor,
         overheidslaag=cast(Overheidslaag, laag if laag in OVERHEIDSLAGEN else "gr"), overheidsnummer=number.strip(),
         contact_name=contact.get("name", ""), contact_email=contact.get("email", ""),
         contact_phone=contact.get("phone", ""))
-    problem = (f"overheidslaag {laag!r} is not one of {', '.join(OVERHEIDSLAGEN)}" if laag not in OVERHEIDSLAGEN
+    problem = (("overheidslaag", f"{laag!r} is not one of {', '.join(OVERHEIDSLAGEN)}") if laag not in OVERHEIDSLAGEN
                else described_problem(event, bbv or Bbv()))
     if problem:
-        raise InvalidInput([Problem("--overheidslaag", "", problem)])
+        where, message = problem
+        raise InvalidInput([Problem(source, f"organisation.{where}", message) if source
+                            else Problem(f"--{where}", "", message)])
     return event
 
 
@@ -203,13 +223,20 @@ def decide_classify(model: WriteModel, inp: ClassifyInput, *, stamp: datetime, a
         before = ledger.bbv.described
         event = described(ledger.version + 1, org.get("overheidslaag", before.overheidslaag if before else ""),
                           org.get("overheidsnummer", before.overheidsnummer if before else ""),
-                          stamp=stamp, actor=actor, bbv=ledger.bbv, contact={
+                          stamp=stamp, actor=actor, bbv=ledger.bbv, source=inp.source, contact={
                               k: org.get(k, getattr(before, f"contact_{k}", "") if before else "")
                               for k in ("name", "email", "phone")})
         if before is None or event.model_dump(exclude={"timestamp", "actor", "originator_version"}) != \
                 before.model_dump(exclude={"timestamp", "actor", "originator_version"}):
             events.append(event)
             ledger = replace(ledger, version=event.originator_version, bbv=ledger.bbv.after(event))
+    found = _repeats(inp.source, [(p.id, f"{f}.id", "programma") for p, f in inp.programmas]
+                     + [(a, f"{f}.line", "line") for a, _, f in inp.lines])
+    if (inp.programmas or inp.lines) and inp.from_year not in ledger.years:
+        found.append(Problem(inp.source, "classify.from", f"{inp.from_year} is not a year of the horizon "
+                                                          f"{ledger.first_year}-{ledger.last_year}"))
+    if found:
+        raise InvalidInput(found)
     programmas = [(p, f) for p, f in inp.programmas if ledger.bbv.programmas.get(p.id) != p.name]
     lines: list[tuple[LineClass, str]] = []
     for address, given, f in inp.lines:
@@ -247,8 +274,17 @@ def chart_classification(model: WriteModel, doc: DocumentInput, version: int, *,
                                     "change it with `begroting classify`"))
             continue
         lines.append((c, f))
-    programmas = [(p, f) for p, f in doc.programmas if ledger.bbv.programmas.get(p.id) != p.name]
-    if not programmas and not lines and not problems:
+    for p, f in doc.programmas:
+        known = ledger.bbv.programmas.get(p.id)
+        if known is not None and known != p.name:
+            problems.append((f"{f}.name", f"programma {p.id!r} is declared as {known!r}: rename it with "
+                                          "`begroting classify`"))
+    programmas = [(p, f) for p, f in doc.programmas if p.id not in ledger.bbv.programmas]
+    problems += [(pr.field, pr.message) for pr in _repeats(doc.source, [(p.id, f"{f}.id", "programma")
+                                                                        for p, f in doc.programmas])]
+    if not programmas and not lines:
+        if problems:
+            raise InvalidInput([Problem(doc.source, f, m) for f, m in problems])
         return None
     event = classification_event(ledger, ledger.first_year, programmas, lines, stamp=stamp, actor=actor,
                                  document=doc.id, version=version, source=doc.source.rsplit("/", 1)[-1])
@@ -279,6 +315,17 @@ def classification_event(ledger: LedgerState, from_year: int, programmas: list[t
         list_year=codelists.list_year(laag, from_year) if laag else from_year,
         programmas=tuple(p for p, _ in programmas), lines=tuple(c for c, _ in lines), document=document,
         source=source)
+
+
+def _repeats(source: str, items: list[tuple[str, str, str]]) -> list[Problem]:
+    """(id, field, what): each id given a second time in one file."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ident, where, what in items:
+        if (what, ident) in seen:
+            out.append(Problem(source, where, f"{what} {ident[:60]!r} appears twice"))
+        seen.add((what, ident))
+    return out
 
 
 def _problems(source: str, found: list[tuple[str, str]], programmas: list[tuple[Programma, str]],

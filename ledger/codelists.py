@@ -85,6 +85,8 @@ def cell_problem(codes: CodeList, line_type: str, taakveld: str, categorie: str)
             why = f"a {side} categorie" if known is None else f"a {side} categorie (it is a lasten one)"
             return f"categorie {categorie!r} is not {why} in the Iv3 list {codes.name}"
     reserves = reserves_taakveld(codes.laag)
+    if taakveld == reserves and line_type != "reserve":
+        return f"taakveld {reserves} (mutaties reserves) is only for a reserve line, not a {line_type} line"
     if taakveld == reserves and categorie != RESERVE_CATEGORIE:
         return f"taakveld {reserves} (mutaties reserves) takes only categorie {RESERVE_CATEGORIE}, not {categorie!r}"
     if line_type == "reserve" and (taakveld, categorie) != (reserves, RESERVE_CATEGORIE):
@@ -104,7 +106,7 @@ def _leaves(nodes: list[dict[str, Any]], out: dict[str, str]) -> dict[str, str]:
         if node.get("subcodes"):
             _leaves(node["subcodes"], out)
         else:
-            out[node["code"]] = node["omschrijving"]
+            out[node["code"].rstrip(".")] = node["omschrijving"]  # CBS's Provincie 2026 list has "4.6.6."
     return out
 
 
@@ -115,7 +117,8 @@ def compact(definitions: dict[str, Any]) -> dict[str, Any]:
     return {
         "taakvelden": _leaves(lists["taakveld"]["codelijst"], {}),
         **{f"categorie_{side}": _leaves(lists[f"categorie_{side}"]["codelijst"], {}) for side in SIDES},
-        "grijze_cellen": {side: sorted([g["taakveld"], g["categorie"]] for g in grey[side]) for side in SIDES},
+        "grijze_cellen": {side: sorted([g["taakveld"].rstrip("."), g["categorie"].rstrip(".")] for g in grey[side])
+                          for side in SIDES},
     }
 
 

@@ -17,14 +17,15 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from ledger import codelists
+from ledger.classification import EMAIL
 from ledger.errors import LedgerError
 from ledger.money import decimal_text
+from ledger.text import text_problems
 from projections.bbv import Bbv
 from projections.bbv_answers import Iv3Cell, Iv3Cells
 from projections.errors import NotClassified
 from projections.queries import Views
 
-EMAIL = re.compile(r"^([a-zA-Z0-9_\-.]+)@(([a-zA-Z0-9\-]+\.)+)([a-zA-Z]{2,4}|[0-9]{1,3})$")
 _NUMBER = "begroting-number:"  # marks a JSON number written from its decimal text (no float between)
 
 
@@ -73,9 +74,13 @@ def delivery(views: Views, year: int, *, at: int | None = None, adopted_only: bo
     codes = codelists.code_list(laag, list_year)
     checks = [_codes_check(codes, cells), _grey_check(codes, cells)]
     lasten, baten = sum(c.amount_cents for c in cells.lasten), sum(c.amount_cents for c in cells.baten)
+    why = ("the participants' contributions, a joint body's baten, are not lines of the ledger, and any geraamd "
+           "resultaat" if views.organisation_kind() == "gr" else "the geraamd resultaat: a begroting in evenwicht has none")
     checks.append(Iv3Check("PF006", "totaal lasten taakvelden = totaal baten taakvelden", lasten == baten,
-                           "" if lasten == baten else f"verschil {decimal_text(lasten - baten)} euro (the geraamd "
-                                                      "resultaat: a begroting in evenwicht has none)"))
+                           "" if lasten == baten else f"verschil {decimal_text(lasten - baten)} euro ({why})"))
+    checks.append(Iv3Check("overheidsnummer", "the metadata name the body by its CBS number",
+                           bool(profile["overheidsnummer"]), "" if profile["overheidsnummer"] else
+                           "empty: give it in a classify file (organisation: {overheidsnummer: …})"))
     if not all(c.passed for c in checks[:2]):
         raise LedgerError("iv3: " + "; ".join(c.detail for c in checks[:2] if not c.passed))
     document = {
@@ -110,11 +115,14 @@ def _contact(given: dict[str, str], profile: dict[str, str]) -> dict[str, str]:
     """The schema's contact: the options, else what the ledger holds (classify's organisation.contact)."""
     who = {"naam": given.get("name") or profile["contact_name"], "email": given.get("email") or profile["contact_email"],
            "telefoon": given.get("phone") or profile["contact_phone"]}
-    missing = [option for option, key in (("--contact-name", "naam"), ("--contact-email", "email"),
-                                          ("--contact-phone", "telefoon")) if not who[key].strip()]
+    options = (("--contact-name", "naam"), ("--contact-email", "email"), ("--contact-phone", "telefoon"))
+    missing = [option for option, key in options if not who[key].strip()]
     if missing:
         raise LedgerError(f"iv3: CBS needs a contact: give {', '.join(missing)} (or organisation.contact in a "
                           "classify file)")
+    for option, key in options:
+        for message in text_problems(who[key], "name"):
+            raise LedgerError(f"{option}: {message}")
     if not EMAIL.match(who["email"]):
         raise LedgerError(f"--contact-email: {who['email'][:60]!r} is not an e-mail address CBS accepts")
     return who

@@ -1,11 +1,10 @@
 """The state every check runs against, folded from the event store itself.
 
-Read models are derived data that anyone who can write their file (or, on PostgreSQL,
-their schema) can change; an immutable event must never be computed from them. So
-``record``, ``withdraw`` and ``extend`` check against a ``WriteModel``: a fold of the
-stored events that re-derives the hash chain and runs every domain rule on every event
-as it goes. ``verify`` runs the same fold over the whole store and names the first
-event that breaks the chain or a rule.
+Read models are derived data that anyone who can write their file (or, on PostgreSQL, their
+schema) can change; an immutable event must never be computed from them. So every write checks
+against a ``WriteModel``: a fold of the stored events that re-derives the hash chain and runs
+every domain rule on every event. ``verify`` runs the same fold and names the first event that
+breaks the chain or a rule.
 
 The rules have versions. A ``RulesInForce`` event says from where on the events keep a
 version's rules; ``init`` saves one at once, and the first write to a ledger recorded by
@@ -14,10 +13,8 @@ rules as well, but some of them an earlier program allowed (``ledger_rules.RULES
 event breaks of those is collected (``unacknowledged``) instead of refused, and the fold
 applies the event as it was recorded. Until a ``RulesInForce`` acknowledges exactly that
 list (the owner's ``begroting acknowledge``), ``verify`` fails on it and writes are refused;
-once acknowledged they are *findings* that ``verify`` lists and passes.
-
-Money is integer cents. ``figures``: every line's amount per year, proposals included
-(withdrawn documents left out); ``adopted``: the adopted documents only."""
+once acknowledged they are *findings* that ``verify`` lists and passes. Money is integer cents:
+``figures`` with proposals (not withdrawn documents), ``adopted`` of adopted documents only."""
 
 from __future__ import annotations
 
@@ -102,6 +99,7 @@ class WriteModel:
         self.unacknowledged: list[str] = []  # what events before RulesInForce break of today's rules
         self.findings: list[str] = []  # those that a RulesInForce acknowledged
         self._at = 0  # the position of the stored event being applied
+        self.previous: Event | StoredDocument | None = None  # the event applied last
 
     def fork(self) -> WriteModel:
         """A copy to try events on: applying to it leaves this state as it is."""
@@ -176,6 +174,7 @@ class WriteModel:
         for finding in ledger_rules.text_findings(event):
             self._later_rule(finding)
         self._apply(event)
+        self.previous = event
         if self.last_timestamp is None or event.timestamp > self.last_timestamp:
             self.last_timestamp = event.timestamp
 
@@ -246,7 +245,7 @@ class WriteModel:
         if isinstance(event, KeySet):
             ledger_rules.check_key(event, ledger)
         else:
-            check_bbv(event, ledger, self.documents)
+            check_bbv(event, ledger, self.documents, self.previous)
         self.ledger = mutate_ledger(event, ledger)
 
     @_apply.register(DocumentRecorded)

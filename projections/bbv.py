@@ -73,10 +73,13 @@ class Bbv:
         return out
 
     def programma_names(self, at: int | None = None) -> dict[str, str]:
-        """The programma's declared by ``at``, in the order declared."""
+        """The programma's declared by ``at``, in the order first declared, each with the name it had then."""
         p = at if at is not None else self.views.head()
-        return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT programma, name FROM programmas WHERE position <= ? ORDER BY position, ordinal", (p,))}
+        names: dict[str, str] = {}
+        for programma, name in self.conn.execute(
+                "SELECT programma, name FROM programmas WHERE position <= ? ORDER BY position, ordinal", (p,)):
+            names[programma] = name  # a later row renames; the first keeps its place
+        return names
 
     # ------------------------------------------------------------ per programma
 
@@ -84,42 +87,49 @@ class Bbv:
                      years: list[int] | None = None) -> ProgrammaTable:
         """The begroting per programma: each year's lasten, baten, saldo and reserve mutations."""
         shown = [y for y in self.views.horizon(at) if years is None or y in years]
-        cells = self.views.cells(at, adopted_only=adopted_only)
         return ProgrammaTable(
             organisation=self.views.organisation(), position=at if at is not None else self.views.head(),
-            adopted_only=adopted_only, years=tuple(shown), programmas=tuple(self._per_programma(cells, shown, at)))
+            adopted_only=adopted_only, years=tuple(shown),
+            programmas=tuple(self._per_programma(at, adopted_only, shown)))
 
     def diff_by_programma(self, a: int | None, b: int | None, *, adopted_only: bool = False,
                           years: list[int] | None = None) -> ProgrammaDiff:
         """Each programma before and after, and the change, between two points (b: now if None):
         a reclassified line moves its amounts from one programma to another."""
         shown = [y for y in self.views.horizon(b) if years is None or y in years]
-        before = self._per_programma(self.views.cells(a, adopted_only=adopted_only), shown, a)
-        after = self._per_programma(self.views.cells(b, adopted_only=adopted_only), shown, b)
-        old = {r.programma: r for r in before}
+        before = self._per_programma(a, adopted_only, shown, keep_unprogrammed=True)
+        after = self._per_programma(b, adopted_only, shown, keep_unprogrammed=True)
+        was, now = {r.programma: r for r in before}, {r.programma: r for r in after}
         change = []
-        for r in after:
-            o = old.get(r.programma)
-            change.append(ProgrammaYears(r.programma, r.name, *(
-                {y: getattr(r, f)[y] - (getattr(o, f)[y] if o else 0) for y in shown}
-                for f in ("lasten_cents", "baten_cents", "saldo_cents", "toevoegingen_cents", "onttrekkingen_cents"))))
+        for programma in [*now, *(p for p in was if p not in now)]:
+            n, o = now.get(programma), was.get(programma)
+            delta = [{y: (getattr(n, f)[y] if n else 0) - (getattr(o, f)[y] if o else 0) for y in shown}
+                     for f in ("lasten_cents", "baten_cents", "saldo_cents", "toevoegingen_cents", "onttrekkingen_cents")]
+            if any(any(d.values()) for d in delta):
+                change.append(ProgrammaYears(programma, (n or o).name, *delta))  # type: ignore[union-attr]
+        before = [r for r in before if r.programma != NO_PROGRAMMA or _any(r)]
+        after = [r for r in after if r.programma != NO_PROGRAMMA or _any(r)]
         return ProgrammaDiff(from_position=a or 0, to_position=b if b is not None else self.views.head(),
                              years=tuple(shown), before=tuple(before), after=tuple(after), change=tuple(change))
 
-    def _per_programma(self, cells: dict, years: list[int], at: int | None) -> list[ProgrammaYears]:
-        types = {(r["unit"], r["line"]): r["type"] for r in self.views.lines(at)}
-        names = self.programma_names(at)
-        sums: dict[str, dict[str, dict[int, int]]] = {p: _buckets(years) for p in names}
+    def _per_programma(self, at: int | None, adopted_only: bool, years: list[int], *,
+                       keep_unprogrammed: bool = False) -> list[ProgrammaYears]:
+        """Each programma's lasten, baten, saldo, toevoegingen and onttrekkingen per year, from
+        the same line amounts as the overview (a reserve's structural and incidental parts apart)."""
+        p = at if at is not None else self.views.head()
+        names = self.programma_names(p)
+        sums: dict[str, dict[str, dict[int, int]]] = {name: _buckets(years) for name in names}
         for year in years:
-            classes = self.classes(year, at)
-            for address, kind in types.items():
-                amount = cells.get((*address, year), (0, 0))[0]
-                programma = classes.get(address, (NO_PROGRAMMA,))[0]
-                bucket = sums.setdefault(programma, _buckets(years))
-                _add(bucket, kind, year, amount)
+            classes = self.classes(year, p)
+            for address, (kind, structural, incidental) in self._line_amounts(year, p, adopted_only).items():
+                bucket = sums.setdefault(classes.get(address, (NO_PROGRAMMA,))[0] or NO_PROGRAMMA, _buckets(years))
+                for part in (structural, incidental):
+                    _add(bucket, kind, year, part)
+        if NO_PROGRAMMA in sums:
+            sums[NO_PROGRAMMA] = sums.pop(NO_PROGRAMMA)
         rows = []
         for programma, b in sums.items():
-            if programma == NO_PROGRAMMA and not any(any(v.values()) for v in b.values()):
+            if programma == NO_PROGRAMMA and not keep_unprogrammed and not any(any(v.values()) for v in b.values()):
                 continue
             rows.append(ProgrammaYears(programma, names.get(programma, NO_NAME), b["lasten"], b["baten"],
                                        {y: b["baten"][y] - b["lasten"][y] for y in years},
@@ -129,15 +139,15 @@ class Bbv:
     def document_programmas(self, document: str, at: int | None = None) -> tuple[ProgrammaYears, ...]:
         """What a document changed per programma, as it was recorded (BBV art. 17: a
         begrotingswijziging is stated per programma); empty when the ledger has no programma's."""
-        names = self.programma_names(at)
         row = self.conn.execute("SELECT position FROM documents WHERE document = ?", (document,)).fetchone()
+        names = self.programma_names(row[0]) if row is not None else {}
         if not names or row is None:
             return ()
         p = row[0]
         touched = self.conn.execute("SELECT DISTINCT unit, line, year FROM effects WHERE position = ?", (p,)).fetchall()
         before, after = self.views.cells(p - 1), self.views.cells(p)
         types = {(r["unit"], r["line"]): r["type"] for r in self.views.lines(p)}
-        classes = {y: self.classes(y, at) for y in self.views.horizon(p)}
+        classes = {y: self.classes(y, p) for y in self.views.horizon(p)}  # as it was recorded
         changes = [(u, line, y, before.get((u, line, y), (0, 0))[0], after.get((u, line, y), (0, 0))[0])
                    for u, line, y in touched if y in classes]
         return programma_change(changes, types, lambda a, y: classes[y].get(a, (NO_PROGRAMMA,))[0], names,
@@ -152,8 +162,8 @@ class Bbv:
         amounts = self._line_amounts(year, p, adopted_only)
         classes = self.classes(year, p)
         names = self.programma_names(p)
-        whole = _rows(names, classes, {a: (t, s + i) for a, (t, s, i) in amounts.items()})
-        incidental = _rows(names, classes, {a: (t, i) for a, (t, _, i) in amounts.items()}, keep_empty=False)
+        whole = _rows(names, classes, {a: (t, (s, i)) for a, (t, s, i) in amounts.items()})
+        incidental = _rows(names, classes, {a: (t, (i,)) for a, (t, _, i) in amounts.items()}, keep_empty=False)
         balance = Rules(self.views).balance(year, p, adopted_only=adopted_only)
         contributions = None
         if balance.structural_contributions_cents is not None and not (balance.note or "").startswith(
@@ -222,20 +232,23 @@ class Bbv:
         self.views.check_years([year], at)
         p = at if at is not None else self.views.head()
         classes = self.classes(year, p)
-        cells = self.views.cells(at, adopted_only=adopted_only)
+        amounts = self._line_amounts(year, p, adopted_only)
         sides: dict[str, dict[tuple[str, str], list]] = {"lasten": {}, "baten": {}}
         unclassified = []
         for r in self.views.lines(p):
             address = (r["unit"], r["line"])
             _, taakveld, categorie = classes.get(address, ("", "", ""))
+            kind, *parts = amounts.get(address, (r["type"], 0, 0))
+            if not any(parts):
+                continue  # nothing to deliver: it need not be classified
             if not taakveld:
                 unclassified.append(f"{r['unit']}/{r['line']}")
                 continue
-            amount = cells.get((*address, year), (0, 0))[0]
-            side, amount = _iv3_side(r["type"], amount)
-            cell = sides[side].setdefault((taakveld, categorie), [0, []])
-            cell[0] += amount
-            cell[1].append(f"{r['unit']}/{r['line']}")
+            for side, amount in _iv3_sides(kind, parts):
+                cell = sides[side].setdefault((taakveld, categorie), [0, []])
+                cell[0] += amount
+                if cell[1][-1:] != [f"{r['unit']}/{r['line']}"]:
+                    cell[1].append(f"{r['unit']}/{r['line']}")
         return Iv3Cells(year=year, position=p, adopted_only=adopted_only,
                         lasten=_cells(sides["lasten"]), baten=_cells(sides["baten"]), unclassified=tuple(unclassified))
 
@@ -250,12 +263,13 @@ class Bbv:
             raise UnknownName(f"--iv3 {taakveld} {categorie}: no line is classified on that cell in {year}"
                               + (f"; the cells in use: {', '.join(known[:8])}" if known else ""))
         types = {(r["unit"], r["line"]): r["type"] for r in self.views.lines(p)}
-        cells = self.views.cells(at, adopted_only=adopted_only)
+        amounts = self._line_amounts(year, p, adopted_only)
         lines, sides = [], {"lasten": 0, "baten": 0}
         for address in sorted(on_cell):
-            side, amount = _iv3_side(types[address], cells.get((*address, year), (0, 0))[0])
-            sides[side] += amount
-            lines.append(Iv3Cell(taakveld, categorie, amount, (f"{address[0]}/{address[1]}",)))
+            kind, *parts = amounts.get(address, (types[address], 0, 0))
+            for side, amount in _iv3_sides(kind, parts):
+                sides[side] += amount
+            lines.append(Iv3Cell(taakveld, categorie, sum(parts), (f"{address[0]}/{address[1]}",)))
         steps = []
         for address in sorted(on_cell):
             steps += [Iv3Step(r[0], r[1], r[2], r[3], f"{address[0]}/{address[1]}", r[4], r[5]) for r in self.conn.execute(
@@ -311,16 +325,18 @@ def _add(bucket: dict[str, dict[int, int]], kind: str, year: int, amount: int) -
         bucket[kind][year] += amount
 
 
-def _rows(names: dict[str, str], classes: dict[Address, Class], amounts: dict[Address, tuple[str, int]],
+def _rows(names: dict[str, str], classes: dict[Address, Class], amounts: dict[Address, tuple[str, tuple[int, ...]]],
           *, keep_empty: bool = True) -> list[ProgrammaRow]:
-    """One row per programma (declared ones first, in order; lines without one last)."""
+    """One row per programma (declared ones first, in order; lines without one last). A
+    reserve line's parts (structural, incidental) each net to a toevoeging or an onttrekking."""
     sums = {p: [0, 0, 0, 0] for p in names}
-    for address, (kind, amount) in amounts.items():
+    for address, (kind, parts) in amounts.items():
         row = sums.setdefault(classes.get(address, (NO_PROGRAMMA,))[0] or NO_PROGRAMMA, [0, 0, 0, 0])
-        if kind == "reserve":
-            row[2 if amount > 0 else 3] += abs(amount)
-        else:
-            row[0 if kind == "lasten" else 1] += amount
+        for amount in parts:
+            if kind == "reserve":
+                row[2 if amount > 0 else 3] += abs(amount)
+            else:
+                row[0 if kind == "lasten" else 1] += amount
     if NO_PROGRAMMA in sums:
         sums[NO_PROGRAMMA] = sums.pop(NO_PROGRAMMA)
     return [ProgrammaRow(p, names.get(p, NO_NAME), lasten, baten, baten - lasten, toe, ont)
@@ -333,10 +349,17 @@ def _signed(kind: str, amount: int) -> int:
     return amount if kind == "baten" else -amount
 
 
-def _iv3_side(kind: str, amount: int) -> tuple[str, int]:
-    if kind == "reserve":
-        return ("lasten", amount) if amount >= 0 else ("baten", -amount)
-    return kind, amount
+def _iv3_sides(kind: str, parts: list[int]) -> list[tuple[str, int]]:
+    """Where a line's amount goes in Iv3: a reserve's toevoegingen are lasten and its onttrekkingen
+    baten (each part netted), any other line on its own side."""
+    if kind != "reserve":
+        return [(kind, sum(parts))]
+    return [("lasten", a) if a > 0 else ("baten", -a) for a in parts if a]
+
+
+def _any(row: ProgrammaYears) -> bool:
+    return any(any(v.values()) for v in (row.lasten_cents, row.baten_cents, row.toevoegingen_cents,
+                                          row.onttrekkingen_cents))
 
 
 def _cells(found: dict[tuple[str, str], list]) -> tuple[Iv3Cell, ...]:

@@ -16,7 +16,8 @@ class Rules:
         self.conn = views.conn
 
     def balance(self, year: int, at: int | None = None, *, adopted_only: bool = False) -> Balance:
-        """Structural baten versus structural lasten; incidental items listed apart."""
+        """Structural baten versus structural lasten and structural reserve mutations;
+        incidental items listed apart."""
         p = at if at is not None else self.views.head()
         rows = self.conn.execute(
             "SELECT e.position, e.seq, e.unit, e.line, e.amount_cents, l.type, "
@@ -52,10 +53,12 @@ class Rules:
         return Balance(
             year=year, adopted_only=adopted_only,
             structural_lasten_cents=structural_lasten, structural_baten_cents=structural_baten,
-            structural_saldo_cents=structural_baten - structural_lasten,
+            # A structural toevoeging to a reserve is a structural claim, a structural onttrekking a
+            # structural means (BBV): the saldo is structural baten − lasten − net structural reserve mutations.
+            structural_saldo_cents=structural_baten - structural_lasten - sums[("reserve", 1)],
             incidental_lasten_cents=sums[("lasten", 0)], incidental_baten_cents=incidental_baten,
             reserves_cents=sums[("reserve", 0)] + sums[("reserve", 1)],
-            in_balance=structural_lasten <= structural_baten,
+            in_balance=structural_baten - structural_lasten - sums[("reserve", 1)] >= 0,
             incidental=tuple(incidental),
             structural_contributions_cents=contributions, incidental_contributions_cents=incidental_contributions,
             note=note,

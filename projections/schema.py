@@ -106,7 +106,8 @@ TABLES: dict[str, dict] = {
     ),
     # BBV: the council's programma's, and each line's programma and Iv3 cell from a year on
     # (the latest from-year at or before a year; within it the latest position).
-    "programmas": dict(columns={"programma": str, "name": str, "position": int, "ordinal": int}, pk="programma"),
+    "programmas": dict(columns={"programma": str, "name": str, "position": int, "ordinal": int},
+                       pk=("programma", "position")),
     "classifications": dict(
         columns={"unit": str, "line": str, "from_year": int, "position": int, "programma": str, "taakveld": str,
                  "categorie": str},

@@ -123,7 +123,7 @@ REFUSED = [
     ('taakveld: "1.2"', 'categorie: "9.9.9"', "categorie '9.9.9' is not a lasten categorie"),
     ('taakveld: "1.2"', 'categorie: "3.7"', "is not a lasten categorie"),  # leges: a baten categorie
     ('taakveld: "0.1"', 'categorie: "3.1"', "is a grijze cel for lasten"),
-    ('taakveld: "0.10"', 'categorie: "3.8"', "takes only categorie 7.1"),
+    ('taakveld: "0.10"', 'categorie: "3.8"', "is only for a reserve line"),
     ('taakveld: "1.2"', "", "taakveld and categorie go together"),
     ('taakveld: "1.2", programma: onbekend', 'categorie: "1.1"', "programma 'onbekend' is not declared"),
 ]
@@ -249,7 +249,7 @@ def test_a_document_states_its_effect_per_programma(gemeente: Cli) -> None:
     assert "Effect per programma" in gemeente("document", "bw-1").output
 
 
-def test_iv3_lists_every_unclassified_line(bg: Cli, tmp_path: Path) -> None:
+def test_iv3_lists_every_unclassified_line_with_an_amount(bg: Cli, tmp_path: Path) -> None:
     bg("init", "--organisation", "O", "--years", "2025-2025", "--overheidslaag", "gr")
     bg.record("a.yaml", """
         document: {id: a, kind: begroting, title: A, date: 2024-11-01}
@@ -262,6 +262,8 @@ def test_iv3_lists_every_unclassified_line(bg: Cli, tmp_path: Path) -> None:
               - {id: n, name: N, type: baten}
         mutations:
           - {kind: wijziging, line: u/l, amounts: {2025: 10}, reason: x}
+          - {kind: wijziging, line: u/m, amounts: {2025: 20}, reason: x}
+          - {kind: wijziging, line: u/n, amounts: {2025: 30}, reason: x}
         """)
     result = bg("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), "--contact-name", "a",
                 "--contact-email", "a@b.nl", "--contact-phone", "1", ok=False)
@@ -419,3 +421,215 @@ def test_a_documents_classification_problems_come_with_its_other_problems(gemeen
     assert result.exit_code == 1
     assert "mutations.1.amounts.2099: year 2099 is outside the horizon" in result.output
     assert "chart.1.lines.1.taakveld: taakveld 0.1 × categorie 3.1 is a grijze cel" in result.output
+
+
+# ---------------------------------------------------------------- the hostile review's findings
+
+
+def test_iv3_never_writes_onto_the_ledger(gemeente: Cli, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("a PostgreSQL ledger has no files")
+    for target in (str(gemeente.ledger), str(gemeente.ledger).replace(".db", ".views.db")):
+        result = gemeente("iv3", "--year", "2025", "--out", target, "--contact-name", "a", "--contact-email",
+                          "a@b.nl", "--contact-phone", "1", ok=False)
+        assert result.exit_code == 1 and "--out" in result.output
+    assert gemeente("verify").exit_code == 0
+
+
+def test_the_social_domain_taakvelden_classify(gemeente: Cli) -> None:
+    gemeente("classify", gemeente.write("wmo.yaml", """
+        classify:
+          from: 2025
+          lines: [{line: vz/handhaving, taakveld: "6.711", categorie: "1.1"}]
+        """))
+    assert gemeente.json("explain", "--iv3", "6.711", "1.1", "--year", "2025")["lasten"] == "30000.00"
+
+
+def test_only_a_reserve_line_sits_on_mutaties_reserves(gemeente: Cli) -> None:
+    result = gemeente("classify", gemeente.write("c.yaml", """
+        classify:
+          from: 2025
+          lines: [{line: fin/overhead, taakveld: "0.10", categorie: "7.1"}]
+        """), ok=False)
+    assert result.exit_code == 1 and "is only for a reserve line" in result.output
+
+
+def forged(path: Path, change) -> None:
+    """Append a copy of the last LinesClassified, changed, one second later, well chained."""
+    from tests.forgery import rechain
+
+    def append(rows):
+        last = [r for r in rows if r[3] == "begroting:LinesClassified"][-1]
+        state = json.loads(last[4])
+        state = change(state)
+        top = max(r[2] for r in rows if r[1] == last[1])
+        return rows + [[len(rows) + 1, last[1], top + 1, last[3],
+                        json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()]]
+
+    rechain(path, append)
+
+
+def test_verify_refuses_a_chart_classification_outside_its_documents_save(gemeente: Cli, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the forgery rewrites a SQLite file")
+    forged(Path(gemeente.ledger), lambda s: {**s, "from_year": 2026, "programmas": [],
+                                           "lines": [{**c, "programma": "veilig"} for c in s["lines"]]})
+    result = gemeente("verify", ok=False)
+    assert result.exit_code == 1 and "saved with" in result.output
+
+
+def test_verify_refuses_a_classification_checked_against_another_years_list(gemeente: Cli, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the forgery rewrites a SQLite file")
+    gemeente("classify", gemeente.write("c.yaml", """
+        classify:
+          from: 2026
+          lines: [{line: vz/handhaving, programma: financien}]
+        """))
+    forged(Path(gemeente.ledger), lambda s: {**s, "list_year": 2024})
+    result = gemeente("verify", ok=False)
+    assert result.exit_code == 1 and "list" in result.output
+
+
+def test_reserve_mutations_are_gross_per_part_and_the_verdicts_agree(bg: Cli) -> None:
+    bg("init", "--organisation", "G", "--years", "2025-2025", "--overheidslaag", "gemeente")
+    record(bg, "r.yaml", """
+        document: {id: r, kind: begroting, title: R, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines:
+              - {id: b, name: B, type: baten, taakveld: "0.7", categorie: "4.3.1"}
+              - {id: l, name: L, type: lasten, cost: personeel, taakveld: "0.1", categorie: "1.1"}
+              - {id: r, name: R, type: reserve, opening_balance: 1000, taakveld: "0.10", categorie: "7.1"}
+        mutations:
+          - {kind: wijziging, line: u/b, amounts: {2025: 1000}, structural: true, reason: b}
+          - {kind: wijziging, line: u/l, amounts: {2025: 950}, structural: true, reason: l}
+          - {kind: reserve, line: u/r, amounts: {2025: 100}, structural: true, reason: toevoeging}
+          - {kind: reserve, line: u/r, amounts: {2025: -300}, reason: onttrekking}
+        """)
+    o = bg.json("bbv", "--year", "2025")
+    row = o["programmas"][0]
+    assert (row["toevoegingen"], row["onttrekkingen"]) == ("100.00", "300.00")
+    assert o["incidenteel"][0]["onttrekkingen"] == "300.00"
+    balance = bg.json("balance", "--year", "2025")
+    assert o["structureel_saldo"] == "-50.00" and o["structureel_evenwicht"] is False
+    assert balance["in_balance"] is False and balance["structural_saldo"] == "-50.00"
+
+
+def test_iv3_books_a_reserves_toevoegingen_and_onttrekkingen_apart(bg: Cli, tmp_path: Path) -> None:
+    bg("init", "--organisation", "G", "--years", "2025-2025", "--overheidslaag", "gemeente")
+    record(bg, "r.yaml", """
+        document: {id: r, kind: begroting, title: R, date: 2024-11-01}
+        chart:
+          - unit: u
+            name: U
+            lines:
+              - {id: r, name: R, type: reserve, opening_balance: 1000, taakveld: "0.10", categorie: "7.1"}
+        mutations:
+          - {kind: reserve, line: u/r, amounts: {2025: 100}, structural: true, reason: toevoeging}
+          - {kind: reserve, line: u/r, amounts: {2025: -300}, reason: onttrekking}
+        """)
+    bg("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), "--contact-name", "a", "--contact-email", "a@b.nl",
+       "--contact-phone", "1")
+    data = json.loads((tmp_path / "x.json").read_text(), parse_float=Decimal)["data"]
+    assert [(r["taakveld"], r["bedrag"]) for r in data["lasten"]] == [("0.10", Decimal("100.00"))]
+    assert [(r["taakveld"], r["bedrag"]) for r in data["baten"]] == [("0.10", Decimal("300.00"))]
+
+
+def test_a_document_keeps_its_effect_per_programma_as_recorded(gemeente: Cli) -> None:
+    record(gemeente, "c.yaml", """
+        document: {id: c, kind: begrotingswijziging, title: C, date: 2025-03-01}
+        mutations:
+          - {kind: wijziging, line: vz/handhaving, amounts: {2025: 7}, reason: x}
+        """)
+    before = gemeente.json("document", "c")["programmas"]
+    gemeente("classify", gemeente.write("r.yaml", """
+        classify:
+          from: 2025
+          lines: [{line: vz/handhaving, programma: financien}]
+        """))
+    assert gemeente.json("document", "c")["programmas"] == before
+    assert before[0]["programma"] == "veilig"
+
+
+def test_a_diff_by_programma_adds_up_when_a_line_gets_its_first_programma(bg: Cli) -> None:
+    bg("init", "--organisation", "G", "--years", "2025-2025", "--overheidslaag", "gemeente")
+    record(bg, "a.yaml", """
+        document: {id: a, kind: begroting, title: A, date: 2024-11-01}
+        programmas: [{id: p1, name: Een}]
+        chart:
+          - unit: u
+            name: U
+            lines: [{id: l, name: L, type: lasten, cost: personeel}]
+        mutations:
+          - {kind: wijziging, line: u/l, amounts: {2025: 100}, reason: x}
+        """)
+    bg("classify", bg.write("c.yaml", "classify: {from: 2025, lines: [{line: u/l, programma: p1}]}\n"))
+    change = bg.json("diff", "a", str(bg.json("show")["position"]), "--by", "programma")["change"]
+    assert {r["programma"]: r["lasten"]["2025"] for r in change} == {"p1": "100.00", "": "-100.00"}
+
+
+def test_a_programma_keeps_the_name_it_had(gemeente: Cli) -> None:
+    gemeente("classify", gemeente.write("c.yaml", "classify: {from: 2025, programmas: [{id: veilig, name: Veilig}]}\n"))
+    names = {r["programma"]: r["name"] for r in gemeente.json("show", "--by", "programma", "--as-of",
+                                                               "begroting-2025")["programmas"]}
+    assert names["veilig"] == "Veiligheid"
+    assert {r["programma"]: r["name"] for r in gemeente.json("show", "--by", "programma")["programmas"]}["veilig"] == "Veilig"
+
+
+CLASSIFY_REFUSED = [
+    ("classify: {from: 2025, lines: [{line: vz/handhaving, programma: veilig}, {line: vz/handhaving, programma: financien}]}",
+     "classify.lines.2.line", "twice"),
+    ("classify: {from: 2030, lines: [{line: vz/handhaving, programma: veilig}]}", "classify.from", "horizon"),
+    ("organisation: {overheidsnummer: '12 34'}", "organisation.overheidsnummer", "not a CBS number"),
+    ("organisation: {contact: {email: not an email}}", "organisation.contact.email", "e-mail"),
+    ("classify: {from: 2025, programmas: [{id: veilig, name: A}, {id: veilig, name: B}]}", "classify.programmas.2.id",
+     "twice"),
+]
+
+
+@pytest.mark.parametrize("text, where, message", CLASSIFY_REFUSED)
+def test_a_bad_classify_file_names_its_field(gemeente: Cli, text: str, where: str, message: str) -> None:
+    before = gemeente.event_count()
+    result = gemeente("classify", gemeente.write("bad.yaml", text + "\n"), ok=False)
+    assert result.exit_code == 1 and f"bad.yaml: {where}" in result.output and message in result.output
+    assert gemeente.event_count() == before
+
+
+def test_a_document_may_not_rename_a_programma(gemeente: Cli) -> None:
+    result = record(gemeente, "x.yaml", """
+        document: {id: x, kind: begrotingswijziging, title: X, date: 2025-02-01}
+        programmas: [{id: veilig, name: Anders}]
+        mutations:
+          - {kind: wijziging, line: vz/handhaving, amounts: {2025: 1}, reason: x}
+        """, ok=False)
+    assert result.exit_code == 1 and "programmas.1.name" in result.output and "classify" in result.output
+
+
+def test_the_contact_options_are_checked_as_text(gemeente: Cli, tmp_path: Path) -> None:
+    for name, email in (("a\x1b[31m", "a@b.nl"), ("a", "a@b.nl\n")):
+        result = gemeente("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), "--contact-name", name,
+                          "--contact-email", email, "--contact-phone", "1", ok=False)
+        assert result.exit_code == 1 and "--contact-" in result.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_overheidsnummer_needs_an_overheidslaag(bg: Cli) -> None:
+    result = bg("init", "--organisation", "O", "--years", "2025-2025", "--overheidsnummer", "0363", ok=False)
+    assert result.exit_code == 1 and "--overheidslaag" in result.output
+
+
+def test_a_line_without_an_amount_need_not_be_classified_for_iv3(gemeente: Cli, tmp_path: Path) -> None:
+    record(gemeente, "w.yaml", """
+        document: {id: w, kind: begrotingswijziging, title: W, date: 2025-02-01}
+        chart:
+          - unit: vz
+            name: Veiligheid
+            lines: [{id: nieuw, name: Nieuw, type: lasten, cost: materieel}]
+        mutations:
+          - {kind: wijziging, line: vz/nieuw, amounts: {2025: 10}, reason: x}
+        """)
+    gemeente("withdraw", "w", "--date", "2025-03-01", "--reason", "ingetrokken")
+    gemeente("iv3", "--year", "2025", "--out", str(tmp_path / "x.json"), "--contact-name", "a", "--contact-email",
+             "a@b.nl", "--contact-phone", "1")
