@@ -29,15 +29,19 @@ def serve(ctx: click.Context, port_text: str, host: str, allow_record: bool) -> 
 
     from ledger.application import Ledger
     from web.app import make_app
-    from web.site import Site
+    from web.site import LOOPBACK, Site
 
     port = whole(port_text, "--port", 1, 65535)
+    local = host in LOOPBACK
+    if allow_record and not local:
+        raise Failure("--allow-record: recording from the browser is for this machine only (--host 127.0.0.1): "
+                      "the pages have no log-in, so whoever reaches the port could record")
     with errors():  # open it once now: a missing ledger or an unreachable server is one line, not a page
         Ledger.open(ctx.obj["ledger"], write=allow_record).close()
     shown = f"[{host}]" if ":" in host else host
     _check_free(host, port, shown)
-    site = Site(ctx.obj["ledger"], allow_record=allow_record)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    site = Site(ctx.obj["ledger"], allow_record=allow_record, hosts=LOOPBACK if local else (*LOOPBACK, host))
+    if not local:
         click.echo(f"note: serving on {shown}, not only on this machine: whoever reaches the port reads the ledger",
                    err=True)
     click.echo(f"Serving {ctx.obj['ledger']} at http://{shown}:{port}/ "

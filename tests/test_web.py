@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from projections.notation import euro
 from tests.conftest import Cli
-from tests.web_support import ROOT, story_ledger
+from tests.web_support import ROOT, TEST_HOSTS, story_ledger
 from web.app import make_app
 from web.site import Site
 
@@ -48,7 +48,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def client(ledger: Cli) -> Iterator[TestClient]:
-    site = Site(str(ledger.ledger))
+    site = Site(str(ledger.ledger), hosts=TEST_HOSTS)
     with TestClient(make_app(site)) as c:
         yield c
     site.close()
@@ -262,3 +262,8 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
         taken.listen()
         result = bg("serve", "--port", str(taken.getsockname()[1]), ok=False)
     assert result.exit_code == 1 and "cannot listen on 127.0.0.1:" in result.output and "Serving" not in result.output
+
+
+def test_a_path_with_two_slashes_links_to_no_other_host(client: TestClient) -> None:
+    r = client.get("//evil.example/?as_of=1")
+    assert 'href="//' not in r.text and 'action="//' not in r.text

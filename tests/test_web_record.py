@@ -6,15 +6,17 @@ history's pages."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
+from projections.notation import euro
 from tests.conftest import Cli
 from tests.test_web import backends, text_of
-from tests.web_support import BAD_UPLOAD, GOOD_UPLOAD, story_ledger
+from tests.web_support import BAD_UPLOAD, GOOD_UPLOAD, TEST_HOSTS, story_ledger
 from web.app import make_app
 from web.site import Site
 
@@ -27,7 +29,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
 
 @pytest.fixture
 def client(ledger: Cli) -> Iterator[TestClient]:
-    site = Site(str(ledger.ledger), allow_record=True)
+    site = Site(str(ledger.ledger), allow_record=True, hosts=TEST_HOSTS)
     with TestClient(make_app(site)) as c:
         yield c
     site.close()
@@ -108,7 +110,7 @@ def test_history_pages_go_back_in_time(tmp_path: Path) -> None:
     lines = "\n".join(f"  - {{kind: wijziging, line: a/b, amounts: {{2025: {i}}}, reason: stap {i}}}" for i in range(1, 61))
     bg.record("d.yaml", "document: {id: d, kind: begroting, title: D, date: 2025-01-01}\n"
                         "chart: [{unit: a, name: A, lines: [{id: b, name: B, type: lasten, cost: materieel}]}]\nmutations:\n" + lines)
-    site = Site(str(bg.ledger))
+    site = Site(str(bg.ledger), hosts=TEST_HOSTS)
     with TestClient(make_app(site)) as client:
         first = client.get("/history?kind=wijziging").text
         steps = [int(n) for n in re.findall(r"stap (\d+)<", first)]
@@ -117,3 +119,90 @@ def test_history_pages_go_back_in_time(tmp_path: Path) -> None:
         assert [int(n) for n in re.findall(r"stap (\d+)<", second)] == list(range(10, 0, -1))
         assert 'rel="next"' not in second and 'rel="prev" href="/history?page=1&amp;kind=wijziging"' in second
     site.close()
+
+
+# ---------------------------------------------------------------- the hostile review's findings
+
+
+def test_a_page_asked_for_under_another_host_name_is_refused(ledger: Cli, client: TestClient) -> None:
+    """DNS rebinding: another site's name pointed at this machine can neither read nor write."""
+    events = ledger.event_count()
+    assert client.get("/", headers={"host": "attacker.example:8080"}).status_code == 400
+    forged = {"host": "attacker.example:8080", "origin": "http://attacker.example:8080"}
+    r = client.post("/document/bw-1/withdraw", data={"csrf": csrf_of(client), "reason": "rebind"}, headers=forged)
+    assert r.status_code == 400 and ledger.event_count() == events
+
+
+def test_confirming_after_the_ledger_moved_records_nothing(ledger: Cli, client: TestClient) -> None:
+    csrf = csrf_of(client)
+    dry = upload(client, "bw-web.yaml", GOOD_UPLOAD, csrf)
+    token = re.search(r'name="token" value="([^"]+)"', dry.text).group(1)
+    ledger.record("other.yaml", """
+        document: {id: other, kind: begrotingswijziging, title: Tussendoor, date: 2025-06-01}
+        mutations:
+          - {kind: wijziging, line: alpha/personeel, amounts: {2026: 1}, reason: tussendoor}
+        """)
+    events = ledger.event_count()
+    r = client.post("/record/confirm", data={"token": token, "csrf": csrf})
+    assert r.status_code == 400 and "the ledger changed since this dry run" in text_of(r.text)
+    assert ledger.event_count() == events
+
+
+def test_an_upload_whose_name_holds_a_control_character_is_refused(ledger: Cli, client: TestClient) -> None:
+    events = ledger.event_count()
+    r = upload(client, "a\x1b[31mred.yaml", GOOD_UPLOAD, csrf_of(client))
+    assert r.status_code == 422 and "file name" in text_of(r.text) and "\x1b" not in r.text
+    assert ledger.event_count() == events
+
+
+def test_a_body_larger_than_an_upload_is_refused_before_it_is_read() -> None:
+    import asyncio
+
+    from web.app import BoundedBody
+
+    async def ask(headers: list[tuple[bytes, bytes]]) -> int:
+        sent: list[dict] = []
+        read = False
+
+        async def receive() -> dict:
+            nonlocal read
+            read = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        async def inner(scope, receive, send) -> None:  # the application behind: never reached here
+            raise AssertionError("the body was let through")
+
+        await BoundedBody(inner)({"type": "http", "method": "POST", "headers": headers}, receive, send)
+        assert not read
+        return sent[0]["status"]
+
+    assert asyncio.run(ask([(b"content-length", b"3000000000")])) == 413
+    assert asyncio.run(ask([(b"transfer-encoding", b"chunked")])) == 411
+
+
+def test_recording_from_the_browser_stays_on_this_machine(ledger: Cli) -> None:
+    result = ledger("serve", "--host", "0.0.0.0", "--allow-record", ok=False)
+    assert result.exit_code == 1 and "--allow-record" in result.output and "this machine only" in result.output
+
+
+def test_the_last_documents_totals_are_those_right_before_and_after_it(ledger: Cli, client: TestClient) -> None:
+    """Not "now less its effect": a withdrawal after it must not move what it says it changed."""
+    for doc, amount in (("eerder", 5000), ("laatst", 7000)):
+        ledger.record(f"{doc}.yaml", f"""
+            document: {{id: {doc}, kind: begrotingswijziging, title: {doc}, date: 2025-06-01}}
+            mutations:
+              - {{kind: wijziging, line: alpha/personeel, amounts: {{2025: {amount}}}, reason: x}}
+            """)
+    ledger("withdraw", "eerder", "--date", "2025-07-01", "--reason", "ingetrokken")
+    html = client.get("/").text
+    last = re.search(r'positie (\d+),', html)
+    assert last is not None
+    position = int(last.group(1))
+    before = ledger.json("show", "--as-of", str(position - 1))["totals"]["lasten"]
+    after = ledger.json("show", "--as-of", str(position))["totals"]["lasten"]
+    for year in before:
+        assert euro(int(Decimal(before[year]) * 100)) in html and euro(int(Decimal(after[year]) * 100)) in html
+

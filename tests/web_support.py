@@ -17,6 +17,7 @@ from tests.conftest import CHART, Cli, FreshDatabase
 from tests.test_core import VOORJAARSNOTA
 from tests.test_exports import INJECT
 
+TEST_HOSTS = ("127.0.0.1", "localhost", "testserver")  # Starlette's TestClient asks as "testserver"
 ROOT = Path(__file__).resolve().parent.parent
 KEY = """
 key:

@@ -7,6 +7,7 @@ answers in milliseconds. A long `verify` holds the others back while it runs."""
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +39,7 @@ SECURITY_HEADERS = [
 ]
 
 Handler = Callable[[Request, Site], Response]
+MAX_BODY_BYTES = writes.MAX_UPLOAD_BYTES + 100_000  # an upload and its form fields
 
 
 class SecurityHeaders:
@@ -89,10 +92,12 @@ def endpoint(handler: Callable[[Request, Site], Any]) -> Callable[[Request], Awa
             status = status_of(e)
             title = {404: "Niet gevonden", 403: "Niet toegestaan"}.get(status, "Kan niet")
             return message(request, title, str(e), status=status)
-        except Exception as e:  # a bug or a store failure: a message, never a traceback
+        except Exception:  # a bug or a store failure: a message, never a traceback; the details to the log
             if os.environ.get("BEGROTING_DEBUG"):
                 raise
-            return message(request, "Interne fout", f"internal error ({type(e).__name__}: {e})", status=500)
+            logging.getLogger("begroting.web").exception("internal error on %s", request.url.path)
+            return message(request, "Interne fout", "internal error: the server's log says what went wrong",
+                           status=500)
 
     return run
 
@@ -124,7 +129,7 @@ def make_app(site: Site) -> ASGIApp:
         Route("/documents", endpoint(pages.documents)),
         Route("/document/{document}", endpoint(pages.document)),
         Route("/contributions", endpoint(pages.contributions)),
-        Route("/contribution/{name}", endpoint(pages.contribution)),
+        Route("/contribution/{name:path}", endpoint(pages.contribution)),  # a name may hold a '/
         Route("/integrity", endpoint(pages.integrity)),
         Route("/integrity/verify", endpoint(writes.verify), methods=["POST"]),
         Route("/record", endpoint(writes.record_form)),
@@ -137,4 +142,26 @@ def make_app(site: Site) -> ASGIApp:
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: http_error},
                     lifespan=lifespan)
     app.state.site = site
-    return SecurityHeaders(app)
+    # Only the names the server was started for: a page of another site whose name is pointed at
+    # this machine (DNS rebinding) gets 400, so it can neither read the ledger nor post to it.
+    return SecurityHeaders(BoundedBody(TrustedHostMiddleware(app, allowed_hosts=list(site.hosts))))
+
+
+class BoundedBody:
+    """A request body is refused before it is read when it says it is larger than a document
+    upload may be, or does not say how large it is (413, 411)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length", b"")
+            status = (411 if not length.isdigit() and headers.get(b"transfer-encoding") else
+                      413 if length.isdigit() and int(length) > MAX_BODY_BYTES else None)
+            if status is not None:
+                await PlainTextResponse("request body too large" if status == 413 else "length required",
+                                        status_code=status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

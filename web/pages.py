@@ -69,16 +69,16 @@ def begroting(request: Request, site: Site) -> Response:
 
 
 def latest(ledger: Any, point: Point, data: Any) -> dict[str, Any] | None:
-    """The document recorded last by the point and what it changed in the totals: each
-    total before it (the total less the document's effect) and after it."""
+    """The document recorded last by the point and the totals right before it and right
+    after it (as the ledger stood then, whatever came later)."""
     doc = latest_document(ledger.views, point.position)
     if doc is None or doc.status == "withdrawn" or (point.adopted_only and doc.status != "adopted"):
         return None
-    rows = []
-    for key in ("lasten", "baten", "saldo", "reserves", "te_dekken"):
-        now = getattr(data.totals, f"{key}_cents")
-        effect = doc.totals_cents.get(key, {})
-        rows.append((key, {y: (now[y] - effect.get(y, 0), now[y]) for y in data.years}))
+    years = list(data.years)
+    before, after = (ledger.views.show(p, adopted_only=point.adopted_only, years=years).totals
+                     for p in (doc.position - 1, doc.position))
+    rows = [(key, {y: (getattr(before, f"{key}_cents")[y], getattr(after, f"{key}_cents")[y]) for y in years})
+            for key in ("lasten", "baten", "saldo", "reserves", "te_dekken")]
     return {"doc": doc, "rows": rows}
 
 
@@ -149,7 +149,7 @@ def history(request: Request, site: Site) -> Response:
     views = ledger.views
     q = {name: (request.query_params.get(name) or "").strip() or None for name in HISTORY_FILTERS}
     corrections = request.query_params.get("corrections") in ("1", "on")
-    number = whole(request.query_params.get("page"), "page", 1, 1_000_000) or 1
+    number = whole(request.query_params.get("page"), "page", 1, 2_000) or 1  # 100,000 rows back at most
     line = q["line"]
     unit_id, _, line_id = (line or "").partition("/")
     views.check_filters(kind=q["kind"], unit=q["unit"], line=line, document=q["document"],

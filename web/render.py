@@ -69,7 +69,8 @@ def page(request: Request, template: str, context: Mapping[str, Any], *, status:
     site = request.app.state.site
     point = context.get("point") or Point.of(request)
     html = ENV.get_template(template).render({
-        **context, "point": point, "site": site, "request_path": request.url.path,
+        # One leading slash: a path such as //other.example/ must not become a link to another host.
+        **context, "point": point, "site": site, "request_path": "/" + request.url.path.lstrip("/"),
         "link": lambda path, **params: link(point, path, **params),
         "query": dict(request.query_params), "csrf": site.csrf_token,
     })

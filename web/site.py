@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.application import Ledger
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 PENDING_UPLOADS = 16  # dry-run uploads kept for confirmation; the oldest go first
 
 
@@ -31,12 +32,14 @@ class Upload:
 
     filename: str
     text: str
+    head: int  # the ledger's position when its dry run was shown
 
 
 @dataclass
 class Site:
     ledger_text: str
     allow_record: bool = False
+    hosts: tuple[str, ...] = LOOPBACK  # the Host names requests may carry
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     last_verify: LastVerify | None = None
     _local: threading.local = field(default_factory=threading.local)

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from ledger.errors import InvalidInput, LedgerError, Problem
 from ledger.files import csv_to_mapping, load_yaml_text
 from ledger.parsing import DocumentInput, document_from_mapping
+from ledger.text import text_problems
 from web.pages import common, owner, resolved
 from web.render import link, page
 from web.site import Site, Upload
@@ -62,6 +63,9 @@ def _date(form: FormData) -> date:
 def parse_upload(filename: str, raw: bytes) -> DocumentInput:
     """The uploaded file as a document, as `record` reads a file: YAML, or CSV by its name."""
     source = PurePath(filename or "upload.yaml").name[:200] or "upload.yaml"
+    named = text_problems(source, "name")
+    if named:  # it becomes the document's source, stored for good
+        raise InvalidInput([Problem(shown_name(source), "file name", named[0])])
     if len(raw) > MAX_UPLOAD_BYTES:
         raise InvalidInput([Problem(source, "", f"the file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")])
     if b"\x00" in raw:
@@ -74,6 +78,11 @@ def parse_upload(filename: str, raw: bytes) -> DocumentInput:
         data, seqs, problems = csv_to_mapping(text, source)
         return document_from_mapping(data, source, seqs=seqs, problems=problems)
     return document_from_mapping(load_yaml_text(text, source), source)
+
+
+def shown_name(filename: str) -> str:
+    """A file name as a page may show it: one that breaks the text rules with its characters escaped."""
+    return filename.encode("unicode_escape").decode("ascii") if text_problems(filename, "name") else filename
 
 
 def record_form(request: Request, site: Site) -> Response:
@@ -91,13 +100,14 @@ async def record(request: Request, site: Site) -> Response:
         raise LedgerError("choose a document file (YAML or CSV) to upload")
     raw = await upload.read(MAX_UPLOAD_BYTES + 1)
     filename = upload.filename or "upload.yaml"
-    context: dict[str, Any] = {**common(ledger, point), "filename": filename, "problems": [], "result": None}
+    context: dict[str, Any] = {**common(ledger, point), "filename": shown_name(filename), "problems": [],
+                               "result": None}
     try:
         doc = parse_upload(filename, raw)
         result = ledger.record_input(doc, dry_run=True, adopted_only=point.adopted_only)
     except InvalidInput as e:
         return page(request, "record.html", {**context, "stage": "problems", "problems": e.problems}, status=422)
-    token = site.keep_upload(Upload(filename, raw.decode("utf-8-sig")))
+    token = site.keep_upload(Upload(filename, raw.decode("utf-8-sig"), ledger.views.head()))
     return page(request, "record.html", {**context, "stage": "dry-run", "result": result, "token": token,
                                          "years": sorted({c[2] for c in result.changes} | {t[1] for t in result.totals})})
 
@@ -110,6 +120,9 @@ async def confirm(request: Request, site: Site) -> Response:
     upload = site.take_upload(_text(form, "token", 100))
     if upload is None:
         raise LedgerError("this upload is no longer waiting to be recorded: upload the file again")
+    if ledger.views.head() != upload.head:  # what was shown may no longer be what it would record
+        raise LedgerError(f"the ledger changed since this dry run (position {upload.head}, now "
+                          f"{ledger.views.head()}): upload the file again to see what it would do now")
     try:
         result = ledger.record_input(parse_upload(upload.filename, upload.text.encode()),
                                      adopted_only=point.adopted_only)
