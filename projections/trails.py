@@ -4,6 +4,7 @@ trail and (for a unit or the total) its parts together."""
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
 from dataclasses import replace
@@ -36,17 +37,48 @@ class TrailQueries(FigureQueries):
         else:
             where.append("l.type = 'lasten'")
         params = {"year": year, "p": p, "unit": fig.unit, "line": fig.line}
-        joins = ("FROM effects e JOIN documents d ON d.position = e.position "
-                 "JOIN lines l ON l.unit = e.unit AND l.line = e.line ")
-        rows = self.conn.execute(
+        select = (
             "SELECT e.position, e.seq, e.leg, e.unit, e.line, e.amount_cents, e.source_year, "
             "m.kind, m.reason, m.reference, m.structural, m.corrects_document, m.corrects_seq, m.indexation, "
             "d.document, d.title, d.kind AS document_kind, d.date, d.recorded_at, d.adopted_position "
-            + joins + "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
-            f"WHERE {' AND '.join(where)} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
-            + (" LIMIT :limit" if limit is not None else ""),
-            {**params, "limit": limit},
-        ).fetchall()[::-1]
+            "FROM {effects} JOIN documents d ON d.position = e.position "
+            "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
+            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq ")
+        order = " ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
+        if fig.kind == "line" or limit is None:
+            rows = self.conn.execute(select.format(effects="effects e") + f"WHERE {' AND '.join(where)}{order}"
+                                     + (" LIMIT :limit" if limit is not None else ""),
+                                     {**params, "limit": limit}).fetchall()[::-1]
+        else:
+            # A unit's or the total's latest steps are the latest of its lasten lines' latest
+            # steps: each line's read from its index newest first, however far back they lie,
+            # and no further back than the oldest of the latest found so far; only those
+            # ``limit`` are then read in full.
+            top: list[tuple[int, int, int]] = []  # a heap: its first is the oldest kept
+            for r in self.lines(at) if limit > 0 else ():
+                if r["type"] != "lasten" or (fig.kind == "unit" and r["unit"] != fig.unit):
+                    continue
+                for k in self.conn.execute(
+                    "SELECT e.position, e.seq, e.leg FROM effects e JOIN documents d ON d.position = e.position "
+                    "WHERE e.unit = :unit AND e.line = :line AND e.year = :year AND e.position <= :p "
+                    f"AND e.position >= :floor AND {counts_at(':p', adopted_only=adopted_only)}{order} LIMIT :limit",
+                    {**params, "unit": r["unit"], "line": r["line"], "limit": limit,
+                     "floor": top[0][0] if len(top) == limit else 0}):
+                    key = (k[0], k[1], k[2])
+                    if len(top) < limit:
+                        heapq.heappush(top, key)
+                    elif key > top[0]:
+                        heapq.heapreplace(top, key)
+                    else:
+                        break  # this line's remaining steps are older still
+            keys = sorted(top)
+            rows = []
+            for start in range(0, len(keys), 1000):
+                chunk = ", ".join(f"({int(k[0])}, {int(k[1])}, {int(k[2])})" for k in keys[start:start + 1000])
+                rows += self.conn.execute(f"WITH k (position, seq, leg) AS (VALUES {chunk}) " + select.format(
+                    effects="k JOIN effects e ON e.position = k.position AND e.seq = k.seq AND e.leg = k.leg "
+                            "AND e.year = :year"), params).fetchall()
+            rows.sort(key=lambda r: (r["position"], r["seq"], r["leg"]))
         earlier_count, earlier_cents = 0, 0
         if limit is not None and len(rows) == limit:
             # The figure and its number of steps at that point, from the figures kept per

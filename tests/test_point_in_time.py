@@ -5,6 +5,7 @@ extension — for proposals included and adopted only, on both backends (issue 1
 
 from __future__ import annotations
 
+import itertools
 import random
 import tempfile
 from datetime import date
@@ -95,14 +96,16 @@ def test_explain_brings_forward_what_the_figures_at_that_point_say(ledger_addres
         random_history(ledger, 11, 8)
         total = ledger.views.total_figure()
         for at in (None, ledger.views.head() // 2, ledger.views.head() - 1):
-            for fig in (total, Figure("unit", "u1"), Figure("line", "u1", "l1")):
+            for fig, n in itertools.product((total, Figure("unit", "u1"), Figure("line", "u1", "l1")), (1, 2, 5)):
                 everything = ledger.views.explain(fig, 2025, at, limit=None)
-                limited = ledger.views.explain(fig, 2025, at, limit=2)
+                limited = ledger.views.explain(fig, 2025, at, limit=n)
                 assert limited.amount_cents == everything.amount_cents
-                if len(everything.steps) > 2:
+                # The latest n steps, merged from the lines' own for a unit or the total.
+                assert limited.steps == everything.steps[-n:]
+                if len(everything.steps) > n:
                     assert limited.brought_forward is not None
-                    assert limited.brought_forward.mutations == len(everything.steps) - 2
-                    assert limited.brought_forward.amount_cents == sum(s.amount_cents for s in everything.steps[:-2])
+                    assert limited.brought_forward.mutations == len(everything.steps) - n
+                    assert limited.brought_forward.amount_cents == sum(s.amount_cents for s in everything.steps[:-n])
 
 
 @pytest.mark.parametrize("adopted_only", [False, True])
