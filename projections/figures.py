@@ -170,12 +170,14 @@ class FigureQueries(ViewsBase):
             wheres.append(f"e.position IN ({', '.join(str(int(p)) for p in lifecycle)})")
         if extended:
             wheres.append("e.position <= :lo AND e.since_position > :lo AND e.since_position <= :hi")
-        found = {(r["position"], r["seq"], r["leg"]): r
-                 for where in wheres for r in self.conn.execute(select.format(where=where), params)}
-        rows = [found[k] for k in sorted(found)]
+        rows = [tuple(r) for where in wheres for r in self.conn.execute(select.format(where=where), params)]
+        if len(wheres) > 1:  # one row per effect, in ledger order
+            rows = sorted({(r[1], r[2], r[3]): r for r in rows}.values(), key=lambda r: (r[1], r[2], r[3]))
+        else:
+            rows.reverse()
         if limit is not None:
             rows = rows[-(limit + 1):]
-        return [Cause(position=r["position"], mutation=f"{r['document']}/{r['seq']}", document=r["document"],
-                      title=r["title"], document_kind=r["document_kind"], kind=r["kind"], reason=r["reason"],
-                      reference=r["reference"], amount_cents=(1 if r["at_b"] else -1) * r["amount_cents"])
-                for r in rows]
+        return [Cause(position=position, mutation=f"{document}/{seq}", document=document, title=title,
+                      document_kind=document_kind, kind=kind, reason=reason, reference=reference,
+                      amount_cents=amount if at_b else -amount)
+                for amount, position, seq, _, at_b, document, title, document_kind, kind, reason, reference in rows]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
     import sqlite_utils
 
-SCHEMA_VERSION = 4  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: BBV classification
+SCHEMA_VERSION = 5  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: no index on
+# effects (year, …); 5: BBV classification (programmas, classifications)
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -116,10 +117,10 @@ TABLES: dict[str, dict] = {
 }
 
 # Each is read by some question (tests/test_indexes.py plans them all). Small tables (log,
-# keys) are scanned; history's date and correction filters walk the mutations newest first.
+# keys) are scanned; history's date and correction filters walk the mutations newest first; a
+# unit's or the total's latest steps are merged from its lines' (on effects (unit, line, year, …)).
 INDEXES = [
     ("effects", ["unit", "line", "year", "position", "seq", "leg"]),
-    ("effects", ["year", "position", "seq", "leg"]),  # a unit's or the total's latest steps in a year
     ("mutations", ["kind", "position", "seq"]),  # a page of history of one kind, newest first
     ("mutations", ["document_kind", "position", "seq"]),
     ("lifecycle", ["document"]),

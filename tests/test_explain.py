@@ -70,6 +70,10 @@ def test_explain_a_unit_and_the_total_as_a_tree(cycle):
     assert [c["figure"] for c in total["children"]] == ["alpha", "beta"]
     assert [c["amount"] for c in total["children"]] == ["1140015.00", "480000.00"]
     assert total["children"][0]["children"][0]["figure"] == "alpha/personeel"
+    # The total lists its own steps; its parts only their amounts and how many steps made them.
+    assert total["steps"][-1]["running_total"] == total["amount"]
+    beta = total["children"][1]
+    assert beta["steps"] == [] and beta["brought_forward"] == {"mutations": len(unit["steps"]), "amount": "480000.00"}
 
     tree = cycle("explain", "--total", "--year", "2025").stdout
     assert "Eenheid Alpha: € 1.140.015" in tree and "[3 steps]" in tree and "saldo € -1.320.015" in tree

@@ -9,10 +9,12 @@ import re
 import sqlite3
 
 from ledger.application import Ledger
+from ledger.parsing import document_from_mapping
+from ledger.synthetic import HistoryGenerator
 from projections.contributions import ContributionQueries
 from projections.queries import Figure
 from projections.reserves import ReserveQueries
-from projections.schema import INDEXES, index_name
+from projections.schema import INDEXES, SCHEMA_VERSION, index_name
 from tests.conftest import Cli
 
 VOORJAARSNOTA = """
@@ -65,3 +67,31 @@ def test_every_index_is_read_by_some_question(tmp_path):
     unused = sorted(index_name(table, columns) for table, columns in INDEXES)
     unused = [name for name in unused if name not in used]
     assert unused == [], f"indexes no question reads: {unused}"
+
+
+def index_names(ledger: Ledger) -> set[str]:
+    conn = ledger.conn
+    if isinstance(conn, sqlite3.Connection):
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'begroting_views' "
+                                       "AND indexname NOT LIKE '%pkey'")}
+
+
+def test_read_models_of_schema_3_are_rebuilt_without_the_index_on_effects_by_year(ledger_address):
+    """Schema 3 kept an index on effects (year, position, seq, leg); schema 4 merges a unit's or
+    the total's latest steps from its lines' instead. Older read models are rebuilt on opening,
+    so the index and the room it took go, and the answers stay the same."""
+    with Ledger.init(str(ledger_address), "T", 2024, 2026) as ledger:
+        ledger.record_input(document_from_mapping(HistoryGenerator(3, range(2024, 2027)).opening(), "opening"))
+        total = ledger.views.total_figure()
+        before = ledger.views.explain(total, 2025, limit=2)
+        ledger.conn.execute("CREATE INDEX idx_effects_year_position_seq_leg ON effects (year, position, seq, leg)")
+        ledger.conn.execute("UPDATE ledger SET value = '3' WHERE key = 'schema_version'")
+        if isinstance(ledger.conn, sqlite3.Connection):
+            ledger.conn.commit()
+    with Ledger.open(str(ledger_address)) as ledger:
+        ledger.catch_up()
+        assert any("earlier version" in n for n in ledger.notices)
+        assert ledger.views.schema_version() == SCHEMA_VERSION >= 4
+        assert index_names(ledger) == {index_name(table, columns) for table, columns in INDEXES}
+        assert ledger.views.explain(total, 2025, limit=2) == before

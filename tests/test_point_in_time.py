@@ -5,6 +5,7 @@ extension — for proposals included and adopted only, on both backends (issue 1
 
 from __future__ import annotations
 
+import itertools
 import random
 import tempfile
 from datetime import date
@@ -95,14 +96,36 @@ def test_explain_brings_forward_what_the_figures_at_that_point_say(ledger_addres
         random_history(ledger, 11, 8)
         total = ledger.views.total_figure()
         for at in (None, ledger.views.head() // 2, ledger.views.head() - 1):
-            for fig in (total, Figure("unit", "u1"), Figure("line", "u1", "l1")):
+            for fig, n in itertools.product((total, Figure("unit", "u1"), Figure("line", "u1", "l1")), (1, 2, 5)):
                 everything = ledger.views.explain(fig, 2025, at, limit=None)
-                limited = ledger.views.explain(fig, 2025, at, limit=2)
+                limited = ledger.views.explain(fig, 2025, at, limit=n)
                 assert limited.amount_cents == everything.amount_cents
-                if len(everything.steps) > 2:
+                # The latest n steps, merged from the lines' own for a unit or the total.
+                assert limited.steps == everything.steps[-n:]
+                if len(everything.steps) > n:
                     assert limited.brought_forward is not None
-                    assert limited.brought_forward.mutations == len(everything.steps) - 2
-                    assert limited.brought_forward.amount_cents == sum(s.amount_cents for s in everything.steps[:-2])
+                    assert limited.brought_forward.mutations == len(everything.steps) - n
+                    assert limited.brought_forward.amount_cents == sum(s.amount_cents for s in everything.steps[:-n])
+
+
+@pytest.mark.parametrize("adopted_only", [False, True])
+def test_the_totals_parts_bring_forward_exactly_their_own_steps(ledger_address, adopted_only):
+    """The total lists its own steps; its units and their lines come without steps, each with
+    the number and sum of the steps that its own ``explain --all`` lists, at every point."""
+    with Ledger.init(str(ledger_address), "T", 2024, 2026) as ledger:
+        random_history(ledger, 5, 8)
+        views = ledger.views
+        for at in range(1, views.head() + 1, 3):
+            for year in views.horizon(at):
+                total = views.explain(views.total_figure(), year, at, adopted_only=adopted_only, limit=3)
+                assert total.amount_cents == sum(c.amount_cents for c in total.children or ())
+                for part in [*(total.children or ()), *(g for c in total.children or () for g in c.children or ())]:
+                    fig = Figure(part.kind, *part.figure.split("/")) if part.kind == "line" else Figure("unit", part.figure)
+                    alone = views.explain(fig, year, at, adopted_only=adopted_only, limit=None)
+                    assert part.steps == () and part.amount_cents == alone.amount_cents
+                    count, cents = (part.brought_forward.mutations, part.brought_forward.amount_cents) \
+                        if part.brought_forward else (0, 0)
+                    assert (count, cents) == (len(alone.steps), sum(s.amount_cents for s in alone.steps)), (at, part.figure)
 
 
 def test_read_models_of_an_earlier_schema_are_rebuilt_on_opening(tmp_path):
