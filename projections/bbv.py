@@ -48,6 +48,8 @@ class Bbv:
     def __init__(self, views: Views):
         self.views = views
         self.conn = views.conn
+        # (position, adopted only) -> year -> line -> (type, structural, incidental): one answer's sums
+        self._amounts: dict[tuple[int, bool], dict[int, dict[Address, tuple[str, int, int]]]] = {}
 
     # ------------------------------------------------------------ classification
 
@@ -194,10 +196,10 @@ class Bbv:
         """The structureel begrotingssaldo of a year: structural baten − lasten − net reserve mutations."""
         amounts = self._line_amounts(year, p, adopted_only)
         saldo = sum(_signed(kind, s) for kind, s, _ in amounts.values())
-        balance = Rules(self.views).balance(year, p, adopted_only=adopted_only)
-        if balance.structural_contributions_cents is not None and not (balance.note or "").startswith(
-                "a joint body (gr), but"):
-            saldo += balance.structural_contributions_cents
+        if self.views.organisation_kind() == "gr":  # its participants' contributions, as `balance` counts them
+            balance = Rules(self.views).balance(year, p, adopted_only=adopted_only)
+            if not (balance.note or "").startswith("a joint body (gr), but"):
+                saldo += balance.structural_contributions_cents or 0
         return saldo
 
     def _apart(self, laag: str, classes: dict[Address, Class],
@@ -213,17 +215,22 @@ class Bbv:
         return tuple(rows)
 
     def _line_amounts(self, year: int, p: int, adopted_only: bool) -> dict[Address, tuple[str, int, int]]:
-        """Each line's (type, structural cents, incidental cents) in the year at position p."""
-        out: dict[Address, tuple[str, int, int]] = {}
-        for unit, line, kind, structural, amount in self.conn.execute(
-                f"SELECT e.unit, e.line, l.type, {CARRIES} AS structural, SUM(e.amount_cents) "
-                "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
-                "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
-                f"WHERE e.year = :year AND {counts_at(':p', adopted_only=adopted_only)} "
-                f"GROUP BY e.unit, e.line, l.type, {CARRIES}", {"year": year, "p": p}):
-            _, s, i = out.get((unit, line), (kind, 0, 0))
-            out[(unit, line)] = (kind, s + amount, i) if structural else (kind, s, i + amount)
-        return out
+        """Each line's (type, structural cents, incidental cents) in the year at position p: the
+        years of one point are summed in one pass over the effects, kept for the next question."""
+        key = (p, adopted_only)
+        if key not in self._amounts:
+            years: dict[int, dict[Address, tuple[str, int, int]]] = {}
+            for y, unit, line, kind, structural, amount in self.conn.execute(
+                    f"SELECT e.year, e.unit, e.line, l.type, {CARRIES} AS structural, SUM(e.amount_cents) "
+                    "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
+                    "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
+                    f"WHERE {counts_at(':p', adopted_only=adopted_only)} "
+                    f"GROUP BY e.year, e.unit, e.line, l.type, {CARRIES}", {"p": p}):
+                out = years.setdefault(y, {})
+                _, s, i = out.get((unit, line), (kind, 0, 0))
+                out[(unit, line)] = (kind, s + amount, i) if structural else (kind, s, i + amount)
+            self._amounts[key] = years
+        return self._amounts[key].get(year, {})
 
     # ------------------------------------------------------------ Iv3
 
