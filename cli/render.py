@@ -294,8 +294,10 @@ def balance_view(result: Balance) -> Group:
         head.add_row("  waarvan bijdragen deelnemers", money(result.incidental_contributions_cents))
     head.add_row("Incidentele lasten", money(result.incidental_lasten_cents))
     head.add_row("Mutatie reserves", money(result.reserves_cents))
-    verdict = (Text("in evenwicht: structurele lasten ≤ structurele baten", style="green") if result.in_balance
-               else Text("NIET in evenwicht: structurele lasten zijn hoger dan structurele baten", style="bold red"))
+    verdict = (Text("in evenwicht: het structureel saldo (structurele baten − lasten − reservemutaties) is niet negatief",
+                    style="green") if result.in_balance
+               else Text("NIET in evenwicht: het structureel saldo (structurele baten − lasten − reservemutaties) is "
+                         "negatief", style="bold red"))
     items = Table(title="Incidentele posten", title_justify="left", header_style="bold")
     for col in ("mutation", "kind", "line", "amount", "reason"):
         items.add_column(col, justify="right" if col == "amount" else "left")
