@@ -161,27 +161,22 @@ def test_a_reserve_line_sits_on_mutaties_reserves(gemeente: Cli) -> None:
 
 def test_a_provincie_books_reserves_on_0_8(bg: Cli) -> None:
     bg("init", "--organisation", "Provincie Test", "--years", "2025-2025", "--overheidslaag", "provincie")
-    refused = record(bg, "p.yaml", """
-        document: {id: p, kind: begroting, title: P, date: 2024-11-01}
-        chart:
-          - unit: u
-            name: U
-            lines:
-              - {id: r, name: Reserve, type: reserve, taakveld: "0.8", categorie: "3.8"}
-        mutations:
-          - {kind: reserve, line: u/r, amounts: {2025: 10}, reason: x}
-        """, ok=False)
+
+    def reserve_on(doc: str, categorie: str, *, ok: bool = True):
+        return record(bg, f"{doc}.yaml", f"""
+            document: {{id: {doc}, kind: begroting, title: P, date: 2024-11-01}}
+            chart:
+              - unit: u
+                name: U
+                lines:
+                  - {{id: r, name: Reserve, type: reserve, taakveld: "0.8", categorie: "{categorie}"}}
+            mutations:
+              - {{kind: reserve, line: u/r, amounts: {{2025: 10}}, reason: x}}
+            """, ok=ok)
+
+    refused = reserve_on("p", "3.8", ok=False)
     assert refused.exit_code == 1 and "taakveld 0.8 (mutaties reserves) takes only categorie 7.1" in refused.output
-    record(bg, "q.yaml", """
-        document: {id: q, kind: begroting, title: Q, date: 2024-11-01}
-        chart:
-          - unit: u
-            name: U
-            lines:
-              - {id: r, name: Reserve, type: reserve, taakveld: "0.8", categorie: "7.1"}
-        mutations:
-          - {kind: reserve, line: u/r, amounts: {2025: 10}, reason: x}
-        """)
+    assert reserve_on("q", "7.1").exit_code == 0
 
 
 def test_classification_needs_an_overheidslaag(bg: Cli) -> None:

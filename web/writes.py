@@ -134,20 +134,21 @@ async def confirm(request: Request, site: Site) -> Response:
 
 
 async def adopt(request: Request, site: Site) -> Response:
-    _refuse_unless_allowed(site)
-    form = await _checked_form(request, site)
-    ledger, point = resolved(request, site)
-    document = request.path_params["document"]
-    ledger.adopt(document, _date(form), _text(form, "decision"))
-    return RedirectResponse(link(point, f"/document/{document}"), status_code=303)
+    return await _lifecycle(request, site, "decision")
 
 
 async def withdraw(request: Request, site: Site) -> Response:
+    return await _lifecycle(request, site, "reason")
+
+
+async def _lifecycle(request: Request, site: Site, field: str) -> Response:
+    """Adopt a document with its decision, or withdraw it with its reason; back to its page."""
     _refuse_unless_allowed(site)
     form = await _checked_form(request, site)
     ledger, point = resolved(request, site)
     document = request.path_params["document"]
-    ledger.withdraw(document, _date(form), _text(form, "reason"))
+    act = ledger.adopt if field == "decision" else ledger.withdraw
+    act(document, _date(form), _text(form, field))
     return RedirectResponse(link(point, f"/document/{document}"), status_code=303)
 
 
