@@ -19,7 +19,7 @@ once acknowledged they are *findings* that ``verify`` lists and passes. Money is
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
@@ -91,7 +91,7 @@ class WriteModel:
         self.corrected_by: dict[str, set[str]] = defaultdict(set)  # live corrections pointing at a document
         self.last_timestamp: datetime | None = None
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
-        self._targets: dict[str, dict[int, tuple[set[str], bool, bool]]] = {}
+        self._targets: OrderedDict[str, dict[int, tuple[set[str], bool, bool]]] = OrderedDict()  # recently used
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
         self._stamp: tuple[str, datetime] | None = None  # the actor and time of the event being applied
         self.rules = 1  # 1 until a RulesInForce puts today's rules in force
@@ -110,7 +110,7 @@ class WriteModel:
         twin.tail, twin.adopted_tail = defaultdict(int, self.tail), defaultdict(int, self.adopted_tail)
         twin.tail_abs = defaultdict(int, self.tail_abs)
         twin.corrected_by = defaultdict(set, {k: set(v) for k, v in self.corrected_by.items()})
-        twin._targets = dict(self._targets)
+        twin._targets = OrderedDict(self._targets)
         twin.findings, twin.unacknowledged = list(self.findings), list(self.unacknowledged)
         return twin
 
@@ -368,9 +368,10 @@ class WriteModel:
             if mutations is None:
                 mutations = self.load_document(document) or ()
             targets = {m.seq: ({leg.address for leg in m.legs}, m.structural, is_split(m)) for m in mutations}
-            if len(self._targets) > 256:
-                self._targets.clear()
+            if len(self._targets) >= 1024:  # documents kept: the least recently used goes, not all of them
+                self._targets.popitem(last=False)
             self._targets[document] = targets
+        self._targets.move_to_end(document)
         return targets
 
     # ------------------------------------------------------------ helpers
