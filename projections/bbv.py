@@ -166,17 +166,13 @@ class Bbv:
         names = self.programma_names(p)
         whole = _rows(names, classes, {a: (t, (s, i)) for a, (t, s, i) in amounts.items()})
         incidental = _rows(names, classes, {a: (t, (i,)) for a, (t, _, i) in amounts.items()}, keep_empty=False)
-        balance = Rules(self.views).balance(year, p, adopted_only=adopted_only)
-        contributions = None
-        if balance.structural_contributions_cents is not None and not (balance.note or "").startswith(
-                "a joint body (gr), but"):
-            contributions = balance.structural_contributions_cents + (balance.incidental_contributions_cents or 0)
+        parts, note = self._contributions(year, p, adopted_only)
+        contributions = sum(parts) if parts else None
         saldo = sum(r.saldo_cents for r in whole) + (contributions or 0)
         toevoegingen, onttrekkingen = (sum(r.toevoegingen_cents for r in whole), sum(r.onttrekkingen_cents for r in whole))
         resultaat = saldo - toevoegingen + onttrekkingen
         incidental_saldo = sum(r.saldo_cents - r.toevoegingen_cents + r.onttrekkingen_cents for r in incidental)
-        if contributions is not None:
-            incidental_saldo += balance.incidental_contributions_cents or 0
+        incidental_saldo += parts[1] if parts else 0
         structural = resultaat - incidental_saldo
         return BbvOverview(
             organisation=self.views.organisation(), overheidslaag=laag, year=year, position=p,
@@ -184,23 +180,27 @@ class Bbv:
             saldo_van_baten_en_lasten_cents=saldo, toevoegingen_cents=toevoegingen, onttrekkingen_cents=onttrekkingen,
             geraamd_resultaat_cents=resultaat, incidenteel=tuple(incidental), incidenteel_saldo_cents=incidental_saldo,
             structureel_saldo_cents=structural, structureel_evenwicht=structural >= 0,
-            per_year=tuple(self._year_balance(y, p, adopted_only) if y != year else
-                           YearBalance(y, structural, structural >= 0) for y in self.views.horizon(p)),
-            contributions_cents=contributions, note=balance.note)
+            per_year=tuple(YearBalance(y, s, s >= 0) for y, s in (
+                (y, structural if y == year else self.overview_structural(y, p, adopted_only))
+                for y in self.views.horizon(p))),
+            contributions_cents=contributions, note=note)
 
-    def _year_balance(self, year: int, p: int, adopted_only: bool) -> YearBalance:
-        s = self.overview_structural(year, p, adopted_only)
-        return YearBalance(year, s, s >= 0)
+    def _contributions(self, year: int, p: int, adopted_only: bool) -> tuple[tuple[int, int] | None, str | None]:
+        """A joint body's participants' contributions in the year, (structural, incidental), as
+        `balance` counts them as its baten, with `balance`'s note; None when it has none (not a
+        joint body, or no key in force)."""
+        if self.views.organisation_kind() != "gr":
+            return None, None
+        b = Rules(self.views).balance(year, p, adopted_only=adopted_only)
+        if b.structural_contributions_cents is None or (b.note or "").startswith("a joint body (gr), but"):
+            return None, b.note
+        return (b.structural_contributions_cents, b.incidental_contributions_cents or 0), b.note
 
     def overview_structural(self, year: int, p: int, adopted_only: bool) -> int:
         """The structureel begrotingssaldo of a year: structural baten − lasten − net reserve mutations."""
         amounts = self._line_amounts(year, p, adopted_only)
-        saldo = sum(_signed(kind, s) for kind, s, _ in amounts.values())
-        if self.views.organisation_kind() == "gr":  # its participants' contributions, as `balance` counts them
-            balance = Rules(self.views).balance(year, p, adopted_only=adopted_only)
-            if not (balance.note or "").startswith("a joint body (gr), but"):
-                saldo += balance.structural_contributions_cents or 0
-        return saldo
+        parts, _ = self._contributions(year, p, adopted_only)
+        return sum(_signed(kind, s) for kind, s, _ in amounts.values()) + (parts[0] if parts else 0)
 
     def _apart(self, laag: str, classes: dict[Address, Class],
                amounts: dict[Address, tuple[str, int, int]]) -> tuple[PartRow, ...]:
