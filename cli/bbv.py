@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.common import adopted_only_option, as_of_option, console, echo_json, errors, json_option, open_ledger, whole
+from cli.common import adopted_only_option, as_of_option, console, echo_json, errors, json_option, open_ledger, open_views, whole
 from projections.notation import euro
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def bbv(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as
     from projections.bbv import Bbv
 
     wanted = whole(year, "--year", 1, 9999)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         answer = Bbv(ledger.views).overview(wanted, point, adopted_only=adopted_only)
         if as_json:
@@ -107,7 +107,7 @@ def iv3(ctx: click.Context, year: str, periode: str, out: str, contact_name: str
     with errors():
         check_output(out, Location.parse(ctx.obj["ledger"]), "--out")  # before anything is asked
     wanted = whole(year, "--year", 1, 9999)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         text, report = delivery(ledger.views, wanted, at=point, adopted_only=adopted_only,
                                 periode=whole(periode, "--periode", 0, 5),

@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+    from ledger.reading import ReadModels
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,6 +101,16 @@ def open_ledger(ctx: click.Context, *, write: bool = False, quiet: bool = False)
         click.echo(f"note: {ledger.actor} may not update the shared read models; they show position "
                    f"{ledger.views.head()} (a controller's next command catches them up)", err=True)
     return ledger
+
+
+def open_views(ctx: click.Context, *, quiet: bool = False) -> Ledger | ReadModels:
+    """The read models of ``--ledger`` for a question that only reads them (``views``,
+    ``location``): opened without the event store's library when they are caught up and
+    bound to this ledger's events (``ledger.reading``), else as ``open_ledger`` opens them."""
+    from ledger.reading import open_caught_up
+
+    found = open_caught_up(ctx.obj["ledger"])
+    return found if found is not None else open_ledger(ctx, quiet=quiet)
 
 
 # ------------------------------------------------------------------ reading option values

@@ -16,6 +16,7 @@ from cli.common import (
     errors,
     json_option,
     open_ledger,
+    open_views,
     whole,
     with_progress,
 )
@@ -177,7 +178,7 @@ def reconcile(ctx: click.Context, file: str | None, contributions_file: str | No
         raise Failure("give a FILE of figures, or --contributions FILE")
     with errors():
         limit = reconciling.tolerance(tolerance)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         if contributions_file is not None:
             result = reconciling.reconcile_contributions(ledger.views, contributions_file, limit, point, adopted_only,

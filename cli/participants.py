@@ -14,6 +14,7 @@ from cli.common import (
     errors,
     json_option,
     open_ledger,
+    open_views,
     whole,
 )
 
@@ -76,14 +77,15 @@ def key_show(ctx: click.Context, key_id: str, as_json: bool) -> None:
 
 
 def _show_keys(ctx: click.Context, key_id: str | None, as_json: bool) -> None:
-    from cli import render_participants
     from projections.contributions import ContributionQueries
 
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         keys = ContributionQueries(ledger.views).keys(key_id)
     if as_json:
         echo_json(keys[0] if key_id is not None else list(keys))
     else:
+        from cli import render_participants
+
         console().print(render_participants.keys_table(keys, participants=key_id is not None))
 
 
@@ -119,7 +121,7 @@ def contributions(ctx: click.Context, year: str | None, points: tuple[str, str] 
     if points is not None and (by or as_of):
         raise Failure("--by and --as-of go with --year, not with --diff")
     shown: object
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         ask = ContributionQueries(ledger.views)
         if points is not None:
             a, b = (ledger.views.resolve_point(p) for p in points)

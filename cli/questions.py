@@ -20,7 +20,7 @@ from cli.common import (
     echo_json,
     errors,
     json_option,
-    open_ledger,
+    open_views,
     parse_date,
     whole,
 )
@@ -53,13 +53,11 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str
       begroting show --adopted-on 2023-03-23
       begroting show --by programma --year 2025
     """
-    from cli import render
-
     wanted = [whole(y, "--year", 1, 9999) for y in years]
     decided = parse_date(adopted_on, "--adopted-on").isoformat() if adopted_on is not None else None
     if by and (unit or line or decided):
         raise Failure("--by programma shows every line by its programma: leave out --unit, --line and --adopted-on")
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted, point)
@@ -77,6 +75,8 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str
             title += f" — as adopted on {decided} (by decision date)"
         elif adopted_only:
             title += " — adopted documents only"
+        from cli import render  # rich: only for people, not for --json
+
         out = console()
         out.print(render.show_table(data, title=title, width=out.width))
 
@@ -116,8 +116,6 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
       begroting history --reference "§6.1" --grep informatieveiligheid
       begroting history --corrections --json
     """
-    from cli import render_records
-
     for value, option in ((date_from, "--from"), (date_to, "--to")):
         if value is not None:
             parse_date(value, option)
@@ -125,7 +123,7 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
     if limit is None and not (show_all or as_json):
         limit = HISTORY_PAGE
     unit_id, _, line_id = (line or "").partition("/")
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         ledger.views.check_filters(kind=kind, unit=unit, line=line, document=document, document_kind=document_kind)
         rows = ledger.views.history(
             ledger.views.resolve_point(as_of), kind=kind, unit=unit or (unit_id if line else None), line=line_id or None,
@@ -137,6 +135,8 @@ def history(ctx: click.Context, kind: str | None, unit: str | None, line: str | 
         if as_json:
             echo_json(rows)
         else:
+            from cli import render_records  # rich: only for people, not for --json
+
             console().print(render_records.history_table(rows))
             if earlier:
                 console().print(f"Earlier rows are not shown: the latest {limit} are (--limit N, or --all).")
@@ -156,11 +156,9 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
     """
     from dataclasses import replace
 
-    from cli import render_records
-    from cli.bbv import programma_change_view
     from projections.bbv import Bbv
 
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         doc = ledger.views.document(document_id, point)
         if doc is None:
@@ -169,6 +167,9 @@ def document(ctx: click.Context, document_id: str, as_of: str | None, as_json: b
         if as_json:
             echo_json(doc)
         else:
+            from cli import render_records
+            from cli.bbv import programma_change_view
+
             console().print(render_records.document_view(doc))
             if doc.programmas:
                 console().print(programma_change_view(doc.programmas, "Effect per programma"))
@@ -193,10 +194,9 @@ SQL_HELP = """Run one read-only SQL query over the read models (schema: docs/rea
 @click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")
 @click.pass_context
 def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
-    from cli import render
     from projections.readonly import run_query
 
-    with errors(), open_ledger(ctx, quiet=True) as ledger:
+    with errors(), open_views(ctx, quiet=True) as ledger:
         columns, rows = run_query(ledger.location, query)
     if as_json:
         echo_json([dict(zip(columns, r, strict=True)) for r in rows])
@@ -207,6 +207,8 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
+        from cli import render
+
         console().print(render.rows_table(columns, rows))
 
 
@@ -242,19 +244,17 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
       begroting explain --contribution "Provincie Utrecht" --year 2024
       begroting explain --iv3 0.4 1.1 --year 2024
     """
-    from cli import charts, render
-
     year = whole(year_text, "--year", 1, 9999)
     limit = whole(limit_text, "--limit", 1, 1_000_000)
     if iv3:
-        with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        with errors(), open_views(ctx, quiet=as_json) as ledger:
             return explain_iv3(ledger.views, iv3, year, ledger.views.resolve_point(as_of), adopted_only,
                                None if show_all else limit, as_json)
     if contribution:
         from cli import render_participants
         from projections.contributions import ContributionQueries
 
-        with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        with errors(), open_views(ctx, quiet=as_json) as ledger:
             point = ledger.views.resolve_point(as_of)
             ledger.views.check_years([year], point)
             share = ContributionQueries(ledger.views).contribution(contribution, year, point,
@@ -272,7 +272,7 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
 
         with errors():
             check_output(svg, Location.parse(ctx.obj["ledger"]), "--svg")
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         fig = ledger.views.total_figure() if total else ledger.views.resolve_figure(figure or "")
         ledger.views.check_years([year], point)
@@ -280,6 +280,7 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
         every_step = show_all or waterfall or bool(svg)
         result = ledger.views.explain(fig, year, point, adopted_only=adopted_only, limit=None if every_step else limit)
         if svg:
+            from cli import charts
             from ledger.outputs import replacing
 
             with replacing(svg, ledger.location, "--svg") as temporary:
@@ -287,6 +288,8 @@ def explain(ctx: click.Context, figure: str | None, year_text: str, total: bool,
         if as_json:
             echo_json(result)
             return
+        from cli import render
+
         out = console()
         if fig.kind == "line":
             out.print(render.explain_table(result))
@@ -322,11 +325,9 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
       begroting diff kaderbrief-2024 begroting-2024 --unit ninb --year 2024
       begroting diff begroting-2025 bw-1 --by programma
     """
-    from cli import render
-
     wanted = [whole(y, "--year", 1, 9999) for y in years]
     limit = None if all_causes else whole(limit_text, "--limit", 1, 1_000_000)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         a, b = ledger.views.resolve_point(start), ledger.views.resolve_point(end)
         ledger.views.check_filters(unit=unit, line=line)
         ledger.views.check_years(wanted)
@@ -337,6 +338,8 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
         if as_json:
             echo_json(result)
         else:
+            from cli import render
+
             console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
 
 
@@ -344,17 +347,18 @@ def _print_rule(ctx: click.Context, year_text: str, as_of: str | None, adopted_o
                 ask: Callable[[Any], Callable[..., Any]], draw: Callable[[Any], Callable[[Any], Any]]) -> None:
     """A budget rule of projections.rules for a year (``ask`` picks it from the Rules), as JSON
     or drawn by the cli.render function that ``draw`` picks."""
-    from cli import render
     from projections.rules import Rules
 
     year = whole(year_text, "--year", 1, 9999)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_years([year], point)
         result = ask(Rules(ledger.views))(year, point, adopted_only=adopted_only)
         if as_json:
             echo_json(result)
         else:
+            from cli import render
+
             console().print(draw(render)(result))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import adopted_only_option, as_of_option, console, echo_json, errors, json_option, open_ledger, whole
+from cli.common import adopted_only_option, as_of_option, console, echo_json, errors, json_option, open_views, whole
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -40,7 +40,7 @@ def reserves(ctx: click.Context, years: tuple[str, ...], unit: str | None, adopt
     from projections.reserves import ReserveQueries
 
     wanted = [whole(y, "--year", 1, 9999) for y in years]
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+    with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_filters(unit=unit)
         ledger.views.check_years(wanted, point)

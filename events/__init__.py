@@ -3,33 +3,36 @@
 A stored event's topic (``TOPIC``) is part of the data: never rename one. To change an
 event, add a field with a default or raise ``class_version`` and add an ``upcast_vN_vN+1``
 static method; ``ledger.mapper`` applies those when old events are read.
-This package imports only pydantic and the standard library.
+This package imports only pydantic, the standard library and ``projections.kinds`` (its vocabulary,
+kept free of pydantic for the questions).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Iterable, Iterator, Literal, Protocol, get_args
+from typing import Any, ClassVar, Iterable, Iterator, Literal, Protocol
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
+# The vocabulary lives in a module without pydantic (the questions read it); these names stay importable from here.
+from projections.kinds import (  # noqa: F401
+    COST_KINDS,
+    DOCUMENT_KINDS,
+    LINE_TYPES,
+    MUTATION_KINDS,
+    CostKind,
+    DocumentKind,
+    LineType,
+    MutationKind,
+    OrganisationKind,
+    kind_carries,
+    year_effects,
+)
+
 NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
 LEDGER_ID = uuid5(NAMESPACE, "ledger")
 RULES_ID = uuid5(NAMESPACE, "rules")
-
-DocumentKind = Literal[
-    "opening", "kaderbrief", "begroting", "voorjaarsnota", "najaarsnota", "begrotingswijziging", "jaarrekening"
-]
-MutationKind = Literal["wijziging", "correctie", "verschuiving", "kasschuif", "indexatie", "reserve"]
-LineType = Literal["lasten", "baten", "reserve"]
-CostKind = Literal["personeel", "materieel"]
-# "gr": a joint body (gemeenschappelijke regeling) whose participants' contributions are its baten.
-OrganisationKind = Literal["organisation", "gr"]
-DOCUMENT_KINDS = get_args(DocumentKind)
-MUTATION_KINDS = get_args(MutationKind)
-LINE_TYPES = get_args(LineType)
-COST_KINDS = get_args(CostKind)
 
 
 def document_aggregate_id(document_id: str) -> UUID:
@@ -282,28 +285,6 @@ def current_state(topic: str, data: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- semantics
 
 
-def year_effects(
-    amounts_cents: dict[int, int], *, carries: bool, years: range | list[int]
-) -> dict[int, tuple[int, int]]:
-    """The amount a leg contributes to each year of the horizon, with the named year it
-    comes from: ``{year: (amount_cents, source_year)}``.
-
-    Incidental: only the named years. Structural: every year from the first named year
-    on takes the amount of the latest named year at or before it.
-    """
-    if not carries:
-        return {y: (a, y) for y, a in amounts_cents.items() if y in years}
-    named = sorted(amounts_cents)
-    effects: dict[int, tuple[int, int]] = {}
-    source = None
-    for year in years:
-        while named and named[0] <= year:
-            source = named.pop(0)
-        if source is not None:
-            effects[year] = (amounts_cents[source], source)
-    return effects
-
-
 def mutation_effects(mutation: Mutation, years: range | list[int]) -> Iterator[tuple[Leg, int, int]]:
     """(leg, year, amount in cents) for every leg of the mutation and every year it counts in."""
     for leg in mutation.legs:
@@ -342,11 +323,6 @@ class _Carrying(Protocol):
 def carries(mutation: _Carrying) -> bool:
     """Whether a mutation (as the events hold it, or as ``ledger.stored`` decodes it) carries."""
     return kind_carries(mutation.kind, structural=mutation.structural)
-
-
-def kind_carries(kind: str, *, structural: bool) -> bool:
-    """A structural mutation carries into later years; a kasschuif never does."""
-    return structural and kind != "kasschuif"
 
 
 def canonical(obj: Any) -> Any:

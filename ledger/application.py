@@ -40,6 +40,7 @@ from ledger.keys import KeyInput, read_key
 from ledger.ledger_rules import RULES, rules_event
 from ledger.mapper import PydanticMapper
 from ledger.parsing import DocumentInput, read_document
+from ledger.reading import exists, scrub
 from ledger.storage import Location, is_permission_error
 from ledger.text import checked_text, os_user
 from ledger.writemodel import WriteModel
@@ -60,20 +61,6 @@ class BegrotingApp(Application):
         return MAPPER
 
 
-def _scrub(message: str, location: Location) -> str:
-    """Never print a password, whatever the driver put in its message."""
-    password = getattr(location, "password", "")
-    return message.replace(password, "***") if password else message
-
-
-def _exists(location: Location) -> bool:
-    try:
-        return location.exists()
-    except Exception as e:  # server down, wrong password, missing database, …
-        first = _scrub(str(e), location).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise StorageError(f"cannot connect to {location}: {first}") from None
-
-
 class Ledger:
     """One open ledger: its event store (``app``) and its read models (``views``)."""
 
@@ -86,12 +73,12 @@ class Ledger:
             self.conn = location.views_connection()  # written by catch-up, whatever the command
             self.projector = Projector(self.conn, self.app.recorder, MAPPER)
         except Exception as e:
-            first = _scrub(str(e), location).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            first = scrub(str(e), location).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             if location.kind == "postgresql" and is_permission_error(e):
                 # Typically shared read models made by an earlier version: only the owner may add tables.
                 raise NotPermitted(f"cannot open ledger {location}: {first}; if its read models were made by an "
                                    "earlier version, the owner must open it once (any command) to rebuild them") from None
-            raise StorageError(f"cannot open ledger {location}: {_scrub(str(e), location)}") from None
+            raise StorageError(f"cannot open ledger {location}: {scrub(str(e), location)}") from None
         self.views = Views(self.conn)
         self.actor = os_user()
         if location.kind == "postgresql":
@@ -104,7 +91,7 @@ class Ledger:
     @classmethod
     def open(cls, text: str, *, write: bool = False) -> Ledger:
         location = Location.parse(text)
-        if not _exists(location):
+        if not exists(location):
             raise LedgerNotFound(f"no ledger at {location}: create one with `begroting init`")
         ledger = cls(location, readonly=not write)
         try:
@@ -126,7 +113,7 @@ class Ledger:
             described(2, overheidslaag, overheidsnummer, stamp=now(), actor="init")
         location = Location.parse(text)
         location.prepare()
-        _exists(location)  # a clear message when the server cannot be reached
+        exists(location)  # a clear message when the server cannot be reached
         ledger = cls(location, create=True)
         opened = LedgerOpened(
             originator_id=LEDGER_ID, originator_version=1, timestamp=now(), actor=ledger.actor,

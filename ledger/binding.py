@@ -15,25 +15,27 @@ from typing import Any, Callable, Iterator
 from ledger.storage import Location
 from projections import schema
 from projections.db import connect_sqlite, table_rows
-from projections.projector import Projector
 
 ANOTHER_LEDGER = "another ledger"
 
 
-def mismatch(location: Location, conn: Any, views_head: int, store_head: int) -> str | None:
+def mismatch(location: Location, conn: Any, views_head: int, store_head: int,
+             chain_link: Callable[[int], str | None] | None = None) -> str | None:
     """Why read models at ``views_head`` do not reflect a prefix of the event store at
     ``location`` (ending at ``store_head``), or None when they do; ``ANOTHER_LEDGER`` when
-    they were never bound to this ledger."""
+    they were never bound to this ledger. ``chain_link`` reads a stored chain link (default:
+    ``location.chain_link``, a connection of its own each time)."""
+    link = chain_link or location.chain_link
     if views_head == 0:
         return None
     rows = conn.execute("SELECT name, position, sha256 FROM binding")
     bound = {name: (position, sha) for name, position, sha in rows}
     first, head = bound.get("first"), bound.get("head")
-    if first is None or head is None or head[0] > views_head or location.chain_link(1) != first[1]:
+    if first is None or head is None or head[0] > views_head or link(1) != first[1]:
         return ANOTHER_LEDGER
     if views_head > store_head:
         return f"they hold events up to position {views_head}, the event store ends at {store_head}"
-    if location.chain_link(head[0]) != head[1]:
+    if link(head[0]) != head[1]:
         return f"the event at position {head[0]} is not the one they were built from"
     return None
 
@@ -53,6 +55,8 @@ def replay_differences(conn: Any, recorder: Any, mapper: Any, until: int,
                        progress: Callable[[int, int], None] | None = None) -> list[str]:
     """Replay the events up to ``until`` into fresh read models and name every table in which
     the kept read models (``conn``) differ."""
+    from projections.projector import Projector  # the event models: only a replay needs them
+
     fresh = connect_sqlite(Path(":memory:"))
     try:
         replay = Projector(fresh, recorder, mapper)

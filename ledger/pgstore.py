@@ -10,8 +10,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.postgres import PostgresFactory as _LibraryPostgresFactory
 from psycopg.sql import SQL, Identifier
 
+from ledger.heads import check_head
 from ledger.integrity import GENESIS, new_links
-from ledger.storage import CHAIN_TABLE, check_head
+from ledger.storage import CHAIN_TABLE
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):

@@ -19,8 +19,9 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
+from ledger.heads import check_head
 from ledger.integrity import GENESIS, new_links
-from ledger.storage import CHAIN_TABLE, check_head
+from ledger.storage import CHAIN_TABLE
 
 
 class _ImmediateTransaction(SQLiteTransaction):

@@ -13,11 +13,8 @@ read models in the schema ``begroting_views`` of the same database.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, contextmanager
@@ -26,8 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
-
-from eventsourcing.persistence import IntegrityError, OperationalError
 
 from ledger.errors import StorageError
 
@@ -40,6 +35,8 @@ def is_permission_error(e: BaseException) -> bool:
 
 
 def is_lock_error(e: BaseException) -> bool:
+    from eventsourcing.persistence import OperationalError  # a writer's question: the library is loaded
+
     return isinstance(e, (sqlite3.OperationalError, OperationalError)) and "locked" in str(e).lower()
 
 
@@ -134,6 +131,10 @@ class SqliteLocation(Location):
             return sqlite_uri(self.path, mode="ro", immutable="1")
         return sqlite_uri(self.path, mode="ro")
 
+    def read_connection(self) -> sqlite3.Connection:
+        """The event store opened for reading, with SQLite alone."""
+        return sqlite3.connect(self._read_uri(), uri=True)
+
     def prepare(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -157,7 +158,7 @@ class SqliteLocation(Location):
         return connect_sqlite(self.views_path)
 
     def chain_rows(self, start: int = 1) -> Iterator[tuple]:
-        conn = sqlite3.connect(self._read_uri(), uri=True)
+        conn = self.read_connection()
         try:
             yield from conn.execute(
                 "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.sha256 "
@@ -191,7 +192,7 @@ class SqliteLocation(Location):
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def chain_link(self, position: int) -> str | None:
-        conn = sqlite3.connect(self._read_uri(), uri=True)
+        conn = self.read_connection()
         try:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?", (position,)).fetchone()
             return row[0] if row else None
@@ -199,7 +200,7 @@ class SqliteLocation(Location):
             conn.close()
 
     def orphan_links(self) -> int | None:
-        conn = sqlite3.connect(self._read_uri(), uri=True)
+        conn = self.read_connection()
         try:
             return conn.execute(
                 f"SELECT MIN(position) FROM {CHAIN_TABLE} WHERE position NOT IN (SELECT rowid FROM stored_events)"
@@ -219,6 +220,10 @@ _SCRATCH: dict[Path, Path] = {}
 
 def _scratch_views(ledger: Path) -> Path:
     """One scratch read-model file per read-only ledger and process, removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
     key = ledger.resolve()
     if key not in _SCRATCH:
         folder = Path(tempfile.mkdtemp(prefix="begroting-views-"))
@@ -341,15 +346,11 @@ class PostgresLocation(Location):
         return f"postgresql://{who}{self.host}:{self.port}/{self.dbname}"
 
 
-class HeadMoved(IntegrityError):
-    """Raised inside a write transaction when the store's head is not the position the
-    writer checked its events against: another writer got there first."""
+def __getattr__(name: str) -> Any:
+    """``HeadMoved`` and ``check_head`` live in ``ledger.heads`` (they need the eventsourcing library,
+    which opening a ledger to read does not load); still importable from here."""
+    if name in ("HeadMoved", "check_head"):
+        from ledger import heads
 
-
-def check_head(found: int | None, kwargs: dict[str, Any]) -> None:
-    """Checks and save are one step: a writer passes ``expected_head``, the position of the
-    state it checked against, and the save goes ahead only if the store, now locked for
-    writing, still ends there."""
-    expected = kwargs.get("expected_head")
-    if expected is not None and (found or 0) != expected:
-        raise HeadMoved(f"the ledger moved on from position {expected} to {found or 0}")
+        return getattr(heads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

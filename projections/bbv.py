@@ -28,7 +28,6 @@ from projections.bbv_answers import (
 from projections.common import CARRIES, counts_at
 from projections.errors import UnknownName
 from projections.queries import Views
-from projections.rules import Rules
 
 # BBV art. 17: what the overzicht van baten en lasten shows apart from the programma's, by
 # taakveld (a provincie budgets onvoorzien within 0.5, algemene dekkingsmiddelen overig).
@@ -191,6 +190,8 @@ class Bbv:
         joint body, or no key in force)."""
         if self.views.organisation_kind() != "gr":
             return None, None
+        from projections.rules import Rules  # the budget rules (and the distribution keys) only here
+
         b = Rules(self.views).balance(year, p, adopted_only=adopted_only)
         if b.structural_contributions_cents is None or (b.note or "").startswith("a joint body (gr), but"):
             return None, b.note

@@ -160,20 +160,30 @@ def rollback(conn: Any) -> None:
         conn.execute("ROLLBACK")
 
 
-def create_tables(conn: Any, *, indexes: bool = True) -> None:
+def _made(conn: Any, *, indexes: bool) -> bool:
+    """Whether ``create_tables`` would find nothing to make."""
     if isinstance(conn, sqlite3.Connection):
         found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
         wanted = set(schema.TABLES) | ({schema.index_name(*i) for i in schema.INDEXES} if indexes else set())
-        if found >= wanted:
-            return  # every command opens the read models: don't load sqlite-utils for nothing
+        return found >= wanted
+    found = {r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (VIEWS_SCHEMA,))}
+    return found >= set(schema.TABLES) and indexes  # made by the owner; other roles may not create, and need not
+
+
+def tables_made(conn: Any) -> bool:
+    """Whether every read-model table (and, on SQLite, index) is there: opening makes nothing."""
+    return _made(conn, indexes=True)
+
+
+def create_tables(conn: Any, *, indexes: bool = True) -> None:
+    if _made(conn, indexes=indexes):
+        return  # every command opens the read models: don't load sqlite-utils for nothing
+    if isinstance(conn, sqlite3.Connection):
         import sqlite_utils
 
         schema.create(sqlite_utils.Database(conn), indexes=indexes)
         return
-    found = {r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (VIEWS_SCHEMA,))}
-    if found >= set(schema.TABLES) and indexes:
-        return  # made by the owner; other roles may not create, and need not
     types = {str: "TEXT", int: "BIGINT"}
     for name, spec in schema.TABLES.items():
         pk = spec["pk"] if isinstance(spec["pk"], tuple) else (spec["pk"],)

@@ -23,7 +23,7 @@ from fractions import Fraction
 from math import floor
 from typing import Any, Callable, Hashable, Iterable
 
-from events import kind_carries, leg_split, year_effects
+from projections.kinds import kind_carries, year_effects
 from projections.notation import percent
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4
@@ -267,6 +267,8 @@ def _order(pool: Pool) -> tuple[int, int]:
 def items_of(document: str, mutations: Iterable[Any], line_types: dict[str, str], years: range) -> list[Item]:
     """The items of mutations (``events.Mutation``) that are not in the read models yet: what
     a dry run adds, to show what a document would cost each participant."""
+    from events import leg_split  # the event models: loaded by the dry run that asks this anyway
+
     out = []
     for m in mutations:
         carry = kind_carries(m.kind, structural=m.structural)
