@@ -71,8 +71,8 @@ def console(stderr: bool = False) -> Any:
 
 
 def echo_json(answer: Any, *, compact: bool = False) -> None:
-    """Print an answer as JSON (ledger.answers.dumps: amounts as decimal euro text)."""
-    from ledger.answers import dumps
+    """Print an answer as JSON (ledger.answer_json.dumps: amounts as decimal euro text)."""
+    from ledger.answer_json import dumps
 
     click.echo(dumps(answer, compact=compact))
 

@@ -1,54 +1,20 @@
 """Answers as JSON: one serializer for every typed answer of the read models
 (``projections.answers``) and of the ledger (below), so the CLI's ``--json`` and any other
 front end say the same thing. A field named ``*_cents`` becomes the same key without the
-suffix, its amount (or each amount in it) written as decimal euro text: 410015 → "4100.15"."""
+suffix, its amount (or each amount in it) written as decimal euro text: 410015 → "4100.15".
+The serializer (``plain``, ``dumps``) lives in ``ledger.answer_json``, importable from here too."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ledger.money import decimal_text
+from ledger.answer_json import dumps, plain  # noqa: F401  (the serializer, importable from here)
 from projections.answers import AS_TEXT, OMIT_NONE
-from projections.bbv_answers import ProgrammaYears
-from projections.participant_answers import ParticipantDiff
 
-
-def plain(value: Any) -> Any:
-    """``value`` as JSON-ready data: records become objects with their fields in order."""
-    if is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if f.metadata.get("hidden") or (item is None and f.metadata.get("omit_none")):
-                continue
-            name = f.metadata.get("json", f.name)
-            if name.endswith("_cents"):
-                out[name[: -len("_cents")]] = _money(item)
-            elif f.metadata.get("as_text"):
-                out[name] = [str(x) for x in item] if isinstance(item, (list, tuple)) else str(item)
-            else:
-                out[name] = plain(item)
-        return out
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def _money(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return {str(k): _money(v) for k, v in value.items()}
-    return decimal_text(value)
-
-
-def dumps(value: Any, *, compact: bool = False) -> str:
-    """The JSON text of an answer: indented, or on one line."""
-    return json.dumps(plain(value), ensure_ascii=False, indent=None if compact else 2)
+if TYPE_CHECKING:
+    from projections.bbv_answers import ProgrammaYears
+    from projections.participant_answers import ParticipantDiff
 
 
 # ------------------------------------------------------------------ the ledger's own answers
