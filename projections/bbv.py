@@ -191,7 +191,7 @@ class Bbv:
         joint body, or no key in force)."""
         if self.views.organisation_kind() != "gr":
             return None, None
-        b = Rules(self.views).balance(year, p, adopted_only=adopted_only)
+        b = Rules(self.views).balance(year, p, adopted_only=adopted_only, limit=0)
         if b.structural_contributions_cents is None or (b.note or "").startswith("a joint body (gr), but"):
             return None, b.note
         return (b.structural_contributions_cents, b.incidental_contributions_cents or 0), b.note
