@@ -81,7 +81,8 @@ class Rules:
         if limit is None:
             rows = self.conn.execute(select + f"WHERE {counted} ORDER BY e.position, e.seq, e.leg", params).fetchall()
         else:
-            wanted, top = limit + 1, []  # a heap of (position, seq, leg): its first is the oldest kept
+            wanted = limit + 1
+            top: list[tuple[int, ...]] = []  # a heap of (position, seq, leg): its first is the oldest kept
             for unit, line in lines:
                 for key in self.conn.execute(
                         f"SELECT e.position, e.seq, e.leg {joins}WHERE e.unit = :unit AND e.line = :line AND {counted} "
