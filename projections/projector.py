@@ -32,6 +32,8 @@ from projections import db
 from projections.common import CARRIES, fold, utc_text
 
 BATCH = 500
+# (unit, line, year) → [cents, number of effects rows, the structural part of the cents]
+Sums = dict[tuple[str, str, int], list[int]]
 
 
 def _amounts_text(amounts: dict[str, int]) -> str:
@@ -137,30 +139,32 @@ class Projector:
             (position, utc_text(event.timestamp), name, document, event.actor),
         )
 
-    def _add_to_figures(self, where: str, params: dict[str, Any], *, at: int, adopted: bool, sign: int = 1) -> None:
+    def _add_to_figures(self, where: str, params: dict[str, Any], *, at: int, adopted: bool, sign: int = 1,
+                        sums: Sums | None = None) -> None:
         """Add the effects rows ``e`` that the condition ``where`` selects to the figures,
         proposals included or adopted only, by the event at position ``at``. ``steps`` counts
         the rows behind a figure, so explain can bring earlier ones forward; the structural
         part is what carrying mutations add (``balance`` reads it). Every figure changed gets
         its new values in ``figure_history`` at ``at``: a figure as of any point is its latest
         row there, read without summing the effects (``FigureQueries.cells``). The parts that
-        splits send elsewhere are kept the same way in ``split_figures``."""
+        splits send elsewhere are kept the same way in ``split_figures``. ``sums``: those rows
+        summed already, by the caller that has just written them."""
         amount, steps, structural = (("adopted_cents", "adopted_steps", "adopted_structural_cents") if adopted
                                      else ("amount_cents", "steps", "structural_cents"))
-        sums = self.conn.execute(
-            f"SELECT SUM(e.amount_cents), COUNT(*), SUM(CASE WHEN {CARRIES} THEN e.amount_cents ELSE 0 END), "
-            "e.unit, e.line, e.year FROM effects e JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
-            f"WHERE {where} GROUP BY e.unit, e.line, e.year", params,
-        ).fetchall()
+        if sums is None:
+            sums = {(unit, line, year): [cents, n, carried] for cents, n, carried, unit, line, year in self.conn.execute(
+                f"SELECT SUM(e.amount_cents), COUNT(*), SUM(CASE WHEN {CARRIES} THEN e.amount_cents ELSE 0 END), "
+                "e.unit, e.line, e.year FROM effects e JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+                f"WHERE {where} GROUP BY e.unit, e.line, e.year", params)}
         self.conn.executemany(
             f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ?, {structural} = {structural} + ? "
             "WHERE unit = ? AND line = ? AND year = ?",
-            [(sign * cents, sign * n, sign * carried, unit, line, year) for cents, n, carried, unit, line, year in sums],
+            [(sign * cents, sign * n, sign * carried, *figure) for figure, (cents, n, carried) in sums.items()],
         )
         self.conn.executemany(
             "INSERT OR REPLACE INTO figure_history SELECT unit, line, year, ?, amount_cents, adopted_cents, steps, "
             "adopted_steps, structural_cents, adopted_structural_cents FROM figures WHERE unit = ? AND line = ? AND year = ?",
-            [(at, unit, line, year) for *_, unit, line, year in sums],
+            [(at, *figure) for figure in sums],
         )
         if self.conn.execute("SELECT 1 FROM splits LIMIT 1").fetchone():
             self._add_to_split_figures(where, params, at=at, amount=amount, steps=steps, sign=sign)
@@ -314,6 +318,7 @@ class Projector:
         )
         years = self._horizon()
         mutations, legs, effects = [], [], []
+        sums: Sums = {}
         splits: list[tuple] = []
         split_participants: list[tuple] = []
         split_effects: list[tuple] = []
@@ -332,6 +337,12 @@ class Projector:
                 for year, (amount, source) in year_effects({int(y): a for y, a in amounts.items()},
                                                            carries=carries, years=years).items():
                     effects.append((position, seq, n, unit, line, year, amount, source, position))
+                    figure = sums.get((unit, line, year))
+                    if figure is None:
+                        figure = sums[(unit, line, year)] = [0, 0, 0]
+                    figure[0] += amount
+                    figure[1] += 1
+                    figure[2] += amount if carries else 0
                 split = leg.get("split") or m.get("split")
                 if split:
                     splits.append((position, seq, n, split.get("key"), split.get("category", "")))
@@ -355,7 +366,7 @@ class Projector:
             db.insert_rows(self.conn, "splits", splits)
             db.insert_rows(self.conn, "split_participants", split_participants)
             db.insert_rows(self.conn, "split_effects", split_effects)
-        self._add_to_figures("e.position = :position", {"position": position}, at=position, adopted=False)
+        self._add_to_figures("e.position = :position", {"position": position}, at=position, adopted=False, sums=sums)
 
     @apply.register
     def _(self, event: DocumentAdopted, position: int) -> None:
