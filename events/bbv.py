@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal, get_args
 
-from events import Event, Frozen
+from events.models import Event, Frozen
 
 Overheidslaag = Literal["provincie", "gemeente", "gr"]
 OVERHEIDSLAGEN = get_args(Overheidslaag)

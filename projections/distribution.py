@@ -23,7 +23,7 @@ from fractions import Fraction
 from math import floor
 from typing import Any, Callable, Hashable, Iterable
 
-from projections.kinds import kind_carries, year_effects
+from events import kind_carries, year_effects
 from projections.notation import percent
 
 SCALE = 10**6  # a percentage with four decimals, times 10^4: a key sums to 100 * 10^4

@@ -10,10 +10,10 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Iterable
 
+from events import DOCUMENT_KINDS, MUTATION_KINDS
 from projections.answers import Figure
 from projections.common import check_name, fold, utc_text
 from projections.errors import UnknownFigure, UnknownName, UnknownPoint
-from projections.kinds import DOCUMENT_KINDS, MUTATION_KINDS
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 POSITION = re.compile(r"^[0-9]+$")  # ASCII only: "²".isdigit() is true

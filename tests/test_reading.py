@@ -20,7 +20,7 @@ from ledger.reading import open_caught_up
 from tests.conftest import Cli
 from tests.test_core import VOORJAARSNOTA
 
-HEAVY = ("eventsourcing", "pydantic", "sqlite_utils", "numpy", "events", "ledger.application")
+HEAVY = ("eventsourcing", "pydantic", "sqlite_utils", "numpy", "events.models", "ledger.application")
 QUESTIONS = [
     ("show", "--json"),
     ("show", "--as-of", "kb-2025", "--json"),
