@@ -47,7 +47,7 @@ class Bbv:
     def __init__(self, views: Views):
         self.views = views
         self.conn = views.conn
-        # (position, adopted only) -> year -> line -> (type, structural, incidental): one answer's sums
+        # (year, position, adopted only) -> line -> (type, structural, incidental): one answer's sums
         self._amounts: dict[tuple[int, int, bool], dict[Address, tuple[str, int, int]]] = {}
 
     # ------------------------------------------------------------ classification

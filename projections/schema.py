@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables a
 
 SCHEMA_VERSION = 6  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: no index on
 # effects (year, …); 5: BBV classification (programmas, classifications); 6: structural parts of the
-# figures, split_figures and split_figure_history
+# figures, split_figures and split_figure_history, no index on split_effects (year)
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -143,7 +143,6 @@ INDEXES = [
     ("mutations", ["document_kind", "position", "seq"]),
     ("lifecycle", ["document"]),
     ("documents", ["position"]),
-    ("split_effects", ["year"]),
 ]
 
 
