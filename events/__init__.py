@@ -5,8 +5,8 @@ event, add a field with a default or raise ``class_version`` and add an ``upcast
 static method; ``ledger.mapper`` applies those when old events are read.
 This package imports only pydantic and the standard library.
 
-Here stand the vocabulary (document, mutation, line and cost kinds), the ids and the rule by
-which amounts count in the years, in the standard library alone; the models themselves live in
+Here stand the vocabulary (document, mutation, line and cost kinds) and the rule by which
+amounts count in the years, in the standard library alone; the models themselves live in
 ``events.models`` and load on first use of one of their names from here (``from events import
 DocumentRecorded``), so that a question answered from the read models loads no pydantic.
 """
@@ -14,11 +14,13 @@ DocumentRecorded``), so that a question answered from the read models loads no p
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, get_args
-from uuid import UUID, uuid5
 
 if TYPE_CHECKING:
     from events.bbv import LinesClassified, OrganisationDescribed  # noqa: F401
     from events.models import (  # noqa: F401  (importable from here, loaded on first use)
+        LEDGER_ID,
+        NAMESPACE,
+        RULES_ID,
         ChartExtended,
         ChartLine,
         ChartUnit,
@@ -42,15 +44,12 @@ if TYPE_CHECKING:
         canonical,
         carried_tails,
         carries,
+        document_aggregate_id,
         is_split,
         leg_split,
         mutation_effects,
     )
     from events.topics import EVENT_TYPES, current_state  # noqa: F401
-
-NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
-LEDGER_ID = uuid5(NAMESPACE, "ledger")
-RULES_ID = uuid5(NAMESPACE, "rules")
 
 DocumentKind = Literal[
     "opening", "kaderbrief", "begroting", "voorjaarsnota", "najaarsnota", "begrotingswijziging", "jaarrekening"
@@ -91,10 +90,6 @@ def year_effects(
 def kind_carries(kind: str, *, structural: bool) -> bool:
     """A structural mutation carries into later years; a kasschuif never does."""
     return structural and kind != "kasschuif"
-
-
-def document_aggregate_id(document_id: str) -> UUID:
-    return uuid5(NAMESPACE, "document:" + document_id)
 
 
 # Where each name loaded on first use lives (any other: events.models).

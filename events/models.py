@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, ClassVar, Iterable, Iterator, Literal, Protocol
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from events import CostKind, DocumentKind, LineType, MutationKind, OrganisationKind, kind_carries, year_effects
+
+NAMESPACE = UUID("6f0d6b1e-2a51-4c1e-9a57-0b9a4d1c2e01")
+LEDGER_ID = uuid5(NAMESPACE, "ledger")
+RULES_ID = uuid5(NAMESPACE, "rules")
+
+
+def document_aggregate_id(document_id: str) -> UUID:
+    return uuid5(NAMESPACE, "document:" + document_id)
 
 
 class Frozen(BaseModel):
