@@ -223,7 +223,7 @@ def create_indexes(conn: Any) -> None:
         schema.create_indexes(sqlite_utils.Database(conn))
         return
     for table, columns in schema.INDEXES:
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {schema.index_name(table, columns)} ON {table} ({', '.join(columns)})")
+        conn.execute(schema.index_sql(table, columns))
 
 
 def drop_indexes(conn: Any) -> None:

@@ -42,7 +42,7 @@ class HistoryQueries(ViewsBase):
         params: dict[str, Any] = {"p": p}
         for given, condition in (
             (kind, "m.kind = :kind"),
-            (corrections, "m.kind = 'correctie'"),
+            (corrections and not corrects_document, "m.kind = 'correctie'"),  # implied: only a correction corrects
             (corrects_document, "m.corrects_document = :corrects_document"),
             (document, "m.position = (SELECT position FROM documents WHERE document = :document)"),
             (document_kind, "m.document_kind = :document_kind"),

@@ -10,7 +10,8 @@ if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables a
 
 SCHEMA_VERSION = 6  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: no index on
 # effects (year, …); 5: BBV classification (programmas, classifications); 6: structural parts of the
-# figures, split_figures and split_figure_history, no index on split_effects (year)
+# figures, split_figures and split_figure_history, no index on split_effects (year), one on the
+# mutations that correct a document
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -143,11 +144,21 @@ INDEXES = [
     ("mutations", ["document_kind", "position", "seq"]),
     ("lifecycle", ["document"]),
     ("documents", ["position"]),
+    ("mutations", ["corrects_document", "corrects_seq"]),  # the later corrections of a document
 ]
+# Indexes of only some rows: most mutations correct nothing.
+PARTIAL = {"idx_mutations_corrects_document_corrects_seq": "corrects_document IS NOT NULL"}
 
 
 def index_name(table: str, columns: list[str]) -> str:
     return f"idx_{table}_{'_'.join(columns)}"  # as sqlite-utils names them
+
+
+def index_sql(table: str, columns: list[str]) -> str:
+    """CREATE INDEX for SQLite and PostgreSQL alike."""
+    name = index_name(table, columns)
+    where = f" WHERE {PARTIAL[name]}" if name in PARTIAL else ""
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)}){where}"
 
 
 def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
@@ -169,4 +180,4 @@ def create(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
 
 def create_indexes(db: sqlite_utils.Database) -> None:
     for table, columns in INDEXES:
-        db.table(table).create_index(columns, if_not_exists=True)
+        db.execute(index_sql(table, columns))
