@@ -249,7 +249,7 @@ class CorrectionTargets:
     def __init__(self) -> None:
         self.documents: dict[str, array[int] | dict[int, int]] = {}
         self.kinds: list[Kind | None] = [None]
-        self.numbers: dict[tuple[frozenset[str], bool, bool], int] = {}
+        self.numbers: dict[tuple[tuple[tuple[str, str], ...], bool, bool], int] = {}
 
     def copy(self) -> CorrectionTargets:
         twin = CorrectionTargets()
@@ -259,11 +259,11 @@ class CorrectionTargets:
     def add(self, document: str, mutations: Iterable[Mutation]) -> None:
         codes = {}
         for m in mutations:
-            key = (frozenset(leg.address for leg in m.legs), m.structural, is_split(m))
+            key = (tuple([(leg.unit, leg.line) for leg in m.legs]), m.structural, is_split(m))
             code = self.numbers.get(key)
-            if code is None:
+            if code is None:  # legs in another order make another number for the same kind: harmless
                 code = self.numbers[key] = len(self.kinds)
-                self.kinds.append((set(key[0]), key[1], key[2]))
+                self.kinds.append(({f"{unit}/{line}" for unit, line in key[0]}, key[1], key[2]))
             codes[m.seq] = code
         top = max(codes, default=0)
         if top > 2 * len(codes) + 16:
