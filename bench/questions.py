@@ -66,8 +66,9 @@ DIFF_LIMIT = 10  # causes per figure, the CLI's default `diff --limit`
 
 
 def in_process(views: Any, points: Points, years: range) -> dict[str, float]:
-    """as_of, diff, explain of the total and the structural balance, each the median of every
-    sample taken."""
+    """as_of, diff, explain of the total, the structural balance and the participants'
+    contributions (under the general key set at the start), each the median of every sample
+    taken."""
     total = views.total_figure()
     year = years.start + len(years) // 2
     as_of = timed(lambda: views.show(points.middle)) + timed(lambda: views.show(points.late))
@@ -76,10 +77,14 @@ def in_process(views: Any, points: Points, years: range) -> dict[str, float]:
                + timed(lambda: views.explain(total, year, points.middle, limit=50)))
     from projections.rules import Rules
 
-    # The structural balance sums every effect of the year (not kept per point): few samples.
-    balance = timed(lambda: Rules(views).balance(year, points.middle), repeats=3)
+    # The structural balance as `balance` answers by default: its sums and the latest 50 incidental items.
+    balance = timed(lambda: Rules(views).balance(year, points.middle, limit=50))
+    from projections.contributions import ContributionQueries
+
+    contributions = timed(lambda: ContributionQueries(views).contributions(year, points.middle))
     return {"as_of_ms_p50": ms(statistics.median(as_of)), "diff_ms_p50": ms(statistics.median(diff)),
-            "explain_total_ms_p50": ms(statistics.median(explain)), "balance_ms_p50": ms(statistics.median(balance))}
+            "explain_total_ms_p50": ms(statistics.median(explain)), "balance_ms_p50": ms(statistics.median(balance)),
+            "contributions_ms_p50": ms(statistics.median(contributions))}
 
 
 def cli_ms(args: list[str], runs: int = CLI_RUNS) -> float:

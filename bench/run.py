@@ -30,11 +30,14 @@ from bench.peers import peers, ratios  # noqa: E402
 from bench.peers import table as peer_rows  # noqa: E402
 from bench.questions import Points, cli_ms, in_process, ms, sizes, verify_s, whole_process  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
+from ledger.keys import key_from_mapping  # noqa: E402
 from ledger.parsing import document_from_mapping  # noqa: E402
 from ledger.synthetic import HistoryGenerator  # noqa: E402
 from projections.queries import Figure  # noqa: E402
 
 YEARS = range(2024, 2028)
+# A general distribution key from the first year, so that `contributions --as-of` can be asked.
+PARTICIPANTS = (("Gemeente Een", "50"), ("Gemeente Twee", "30"), ("Gemeente Drie", "20"))
 EXPLAIN_LIMIT = 50  # the CLI's default --limit
 HISTORY_PAGE = 200  # the rows `history` shows on a terminal (cli.questions.HISTORY_PAGE)
 
@@ -158,6 +161,8 @@ def record_history(path: Path, n: int, seed: int, progress: Progress) -> tuple[f
     rng = random.Random(seed + 1)
     with Ledger.init(str(path), "Benchmark", YEARS.start, YEARS.stop - 1) as ledger:
         ledger.record_input(document_from_mapping(gen.opening(), "opening"))
+        ledger.set_key_input(key_from_mapping({"key": {"id": "algemeen", "from": YEARS.start, "participants": [
+            {"name": name, "percentage": share} for name, share in PARTICIPANTS]}}, "algemeen"))
         update = progress.task(f"recording {n:,} mutations", n)
         done, elapsed = 0, 0.0
         for doc in gen.documents(n, sizes=(10, 1000)):

@@ -6,7 +6,6 @@ the answer: ``cli.render`` for people, ``--json`` (``ledger.answers``) for machi
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
 
 import click
 
@@ -340,31 +339,17 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
             console().print(render.diff_table(result, title=f"From {start} (position {a}) to {end} (position {b})"))
 
 
-def _print_rule(ctx: click.Context, year_text: str, as_of: str | None, adopted_only: bool, as_json: bool, *,
-                ask: Callable[[Any], Callable[..., Any]], draw: Callable[[Any], Callable[[Any], Any]]) -> None:
-    """A budget rule of projections.rules for a year (``ask`` picks it from the Rules), as JSON
-    or drawn by the cli.render function that ``draw`` picks."""
-    from cli import render
-    from projections.rules import Rules
-
-    year = whole(year_text, "--year", 1, 9999)
-    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
-        point = ledger.views.resolve_point(as_of)
-        ledger.views.check_years([year], point)
-        result = ask(Rules(ledger.views))(year, point, adopted_only=adopted_only)
-        if as_json:
-            echo_json(result)
-        else:
-            console().print(draw(render)(result))
-
-
 @click.command()
-@click.option("--year", required=True, help="The year to check.")
+@click.option("--year", "year_text", required=True, help="The year to check.")
 @adopted_only_option()
 @as_of_option()
+@click.option("--limit", "limit_text", default="50", show_default=True,
+              help="List the latest N incidental items; earlier ones are summed.")
+@click.option("--all", "show_all", is_flag=True, help="List every incidental item, however many.")
 @json_option()
 @click.pass_context
-def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None, as_json: bool) -> None:
+def balance(ctx: click.Context, year_text: str, adopted_only: bool, as_of: str | None, limit_text: str,
+            show_all: bool, as_json: bool) -> None:
     """Structural balance (structureel evenwicht): structural baten against structural lasten.
 
     Incidental items are listed apart; a year whose structural lasten exceed its structural
@@ -374,8 +359,19 @@ def balance(ctx: click.Context, year: str, adopted_only: bool, as_of: str | None
     Example:
       begroting balance --year 2025
     """
-    _print_rule(ctx, year, as_of, adopted_only, as_json, ask=lambda rules: rules.balance,
-                draw=lambda render: render.balance_view)
+    from cli.render import balance_view
+    from projections.rules import Rules
+
+    year = whole(year_text, "--year", 1, 9999)
+    limit = None if show_all else whole(limit_text, "--limit", 0, 1_000_000)
+    with errors(), open_ledger(ctx, quiet=as_json) as ledger:
+        point = ledger.views.resolve_point(as_of)
+        ledger.views.check_years([year], point)
+        result = Rules(ledger.views).balance(year, point, adopted_only=adopted_only, limit=limit)
+        if as_json:
+            echo_json(result)
+        else:
+            console().print(balance_view(result))
 
 
 COMMANDS = [show, history, document, sql, explain, diff, balance]

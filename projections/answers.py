@@ -374,7 +374,9 @@ class Balance:
     incidental_baten_cents: int
     reserves_cents: int
     in_balance: bool
-    incidental: tuple[Incidental, ...]
+    incidental: tuple[Incidental, ...]  # in ledger order; with a limit, the latest that many
+    # With a limit: what the incidental items not listed add up to (omitted when all are listed).
+    earlier_incidental_cents: int | None = omitted()
     # A joint body (init --kind gr): the structural part of its participants' contributions,
     # counted in structural_baten_cents; None for any other organisation.
     structural_contributions_cents: int | None = omitted()

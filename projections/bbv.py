@@ -25,7 +25,7 @@ from projections.bbv_answers import (
     ProgrammaYears,
     YearBalance,
 )
-from projections.common import CARRIES, counts_at
+from projections.common import counts_at
 from projections.errors import UnknownName
 from projections.queries import Views
 from projections.rules import Rules
@@ -48,8 +48,8 @@ class Bbv:
     def __init__(self, views: Views):
         self.views = views
         self.conn = views.conn
-        # (position, adopted only) -> year -> line -> (type, structural, incidental): one answer's sums
-        self._amounts: dict[tuple[int, bool], dict[int, dict[Address, tuple[str, int, int]]]] = {}
+        # (year, position, adopted only) -> line -> (type, structural, incidental): one answer's sums
+        self._amounts: dict[tuple[int, int, bool], dict[Address, tuple[str, int, int]]] = {}
 
     # ------------------------------------------------------------ classification
 
@@ -191,7 +191,7 @@ class Bbv:
         joint body, or no key in force)."""
         if self.views.organisation_kind() != "gr":
             return None, None
-        b = Rules(self.views).balance(year, p, adopted_only=adopted_only)
+        b = Rules(self.views).balance(year, p, adopted_only=adopted_only, limit=0)
         if b.structural_contributions_cents is None or (b.note or "").startswith("a joint body (gr), but"):
             return None, b.note
         return (b.structural_contributions_cents, b.incidental_contributions_cents or 0), b.note
@@ -215,22 +215,14 @@ class Bbv:
         return tuple(rows)
 
     def _line_amounts(self, year: int, p: int, adopted_only: bool) -> dict[Address, tuple[str, int, int]]:
-        """Each line's (type, structural cents, incidental cents) in the year at position p: the
-        years of one point are summed in one pass over the effects, kept for the next question."""
-        key = (p, adopted_only)
+        """Each line's (type, structural cents, incidental cents) in the year at position p,
+        from the figures kept per point (``year_cells``), kept for the next question."""
+        key = (year, p, adopted_only)
         if key not in self._amounts:
-            years: dict[int, dict[Address, tuple[str, int, int]]] = {}
-            for y, unit, line, kind, structural, amount in self.conn.execute(
-                    f"SELECT e.year, e.unit, e.line, l.type, {CARRIES} AS structural, SUM(e.amount_cents) "
-                    "FROM effects e JOIN mutations m USING (position, seq) JOIN documents d ON d.position = e.position "
-                    "JOIN lines l ON l.unit = e.unit AND l.line = e.line "
-                    f"WHERE {counts_at(':p', adopted_only=adopted_only)} "
-                    f"GROUP BY e.year, e.unit, e.line, l.type, {CARRIES}", {"p": p}):
-                out = years.setdefault(y, {})
-                _, s, i = out.get((unit, line), (kind, 0, 0))
-                out[(unit, line)] = (kind, s + amount, i) if structural else (kind, s, i + amount)
-            self._amounts[key] = years
-        return self._amounts[key].get(year, {})
+            types = {(r["unit"], r["line"]): r["type"] for r in self.views.lines(p)}
+            self._amounts[key] = {address: (types[address], structural, cents - structural) for address, (
+                cents, structural, _) in self.views.year_cells(year, p, adopted_only=adopted_only).items()}
+        return self._amounts[key]
 
     # ------------------------------------------------------------ Iv3
 

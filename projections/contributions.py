@@ -71,6 +71,8 @@ class ContributionQueries:
         wanted = sorted(set(years))
         if not wanted:
             return []
+        if grain == "line":
+            return self._line_items(wanted, at, adopted_only=adopted_only)
         extra = {"line": "", "document": ", d.document", "mutation": ", d.document, e.seq, m.kind, m.reason"}[grain]
         in_years = f"e.year IN ({', '.join(str(int(y)) for y in wanted)})"
         counts = counts_at(":p", adopted_only=adopted_only)
@@ -107,6 +109,47 @@ class ContributionQueries:
                     kind=r["kind"] if grain == "mutation" else "", reason=r["reason"] if grain == "mutation" else "",
                 ))
         return out
+
+    def _line_items(self, years: list[int], at: int | None, *, adopted_only: bool) -> list[Item]:
+        """``items`` per line, from the figures kept per point: what splits send elsewhere is
+        read from split_figures, and what a line leaves to the key in force for it is its
+        figure less that. A part counts when effects are behind it (an item of zero included),
+        as when summed from the effects. In chart order, then year; split parts by key,
+        category and participant; the participants' own amounts last."""
+        p = at if at is not None else self.views.head()
+        amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
+        parts: dict[tuple[str, str, int], list[tuple[str, str, str, int, int]]] = {}
+        in_years = ", ".join(str(int(y)) for y in years)
+        if at is None:
+            rows = self.conn.execute(f"SELECT unit, line, year, key, category, participant, {amount}, {steps} "
+                                     f"FROM split_figures WHERE year IN ({in_years})")
+        else:
+            rows = self.conn.execute(
+                f"SELECT f.unit, f.line, f.year, f.key, f.category, f.participant, h.{amount}, h.{steps} "
+                "FROM split_figures f JOIN split_figure_history h ON h.unit = f.unit AND h.line = f.line "
+                "AND h.year = f.year AND h.key = f.key AND h.category = f.category AND h.participant = f.participant "
+                "AND h.position = (SELECT MAX(position) FROM split_figure_history WHERE unit = f.unit AND line = f.line "
+                "AND year = f.year AND key = f.key AND category = f.category AND participant = f.participant "
+                f"AND position <= :p) WHERE f.year IN ({in_years})", {"p": p})
+        for unit, line, year, key, category, participant, cents, count in rows:
+            if count:
+                parts.setdefault((unit, line, year), []).append((key, category, participant, cents, count))
+        keyed, direct = [], []
+        cells = {year: self.views.year_cells(year, at, adopted_only=adopted_only) for year in years}
+        for r in self.views.lines(p):
+            unit, line, kind = r["unit"], r["line"], r["type"]
+            for year in years:
+                cents, _, count = cells[year].get((unit, line), (0, 0, 0))
+                found = sorted(parts.get((unit, line, year), ()))
+                legs = [part for part in found if not part[2]]
+                if count - sum(part[4] for part in legs):  # effects of the line's own, by the key in force
+                    keyed.append(Item(year=year, unit=unit, line=line, type=kind,
+                                      cents=SIGN[kind] * (cents - sum(part[3] for part in legs))))
+                keyed += [Item(year=year, unit=unit, line=line, type=kind, cents=SIGN[kind] * c, split_key=key,
+                               category=category) for key, category, _, c, _ in legs if key]
+                direct += [Item(year=year, unit=unit, line=line, type=kind, cents=SIGN[kind] * c, category=category,
+                                participant=participant) for key, category, participant, c, _ in found if participant]
+        return keyed + direct
 
     def distribution(self, year: int, at: int | None = None, *, adopted_only: bool = False,
                      grain: str = "line", extra: Iterable[Item] = ()) -> tuple[Distribution, list[Item]]:

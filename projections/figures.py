@@ -73,6 +73,23 @@ class FigureQueries(ViewsBase):
                 out[(unit, line, year)] = (cents, count)
         return out
 
+    def year_cells(self, year: int, at: int | None = None, *,
+                   adopted_only: bool = False) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(unit, line) → (cents, the structural part of them, number of effects) of every line
+        with effects in ``year`` at that point, from the figures kept per point like ``cells``."""
+        amount, steps, structural = (("adopted_cents", "adopted_steps", "adopted_structural_cents") if adopted_only
+                                     else ("amount_cents", "steps", "structural_cents"))
+        if at is None:
+            rows = self.conn.execute(f"SELECT unit, line, {amount}, {structural}, {steps} FROM figures WHERE year = ?",
+                                     (year,))
+        else:
+            rows = self.conn.execute(
+                f"SELECT f.unit, f.line, h.{amount}, h.{structural}, h.{steps} FROM figures f "
+                "JOIN figure_history h ON h.unit = f.unit AND h.line = f.line AND h.year = f.year "
+                "AND h.position = (SELECT MAX(position) FROM figure_history WHERE unit = f.unit AND line = f.line "
+                "AND year = f.year AND position <= :p) WHERE f.year = :year", {"p": at, "year": year})
+        return {(unit, line): (cents, carried, count) for unit, line, cents, carried, count in rows if count}
+
     def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
              unit: str | None = None, adopted_on: str | None = None, line: str | None = None) -> ShowTable:
         """The begroting: lines, units and totals in cents (render turns cents into text).

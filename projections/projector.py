@@ -32,6 +32,8 @@ from projections import db
 from projections.common import CARRIES, fold, utc_text
 
 BATCH = 500
+# (unit, line, year) → [cents, number of effects rows, the structural part of the cents]
+Sums = dict[tuple[str, str, int], list[int]]
 
 
 def _amounts_text(amounts: dict[str, int]) -> str:
@@ -137,25 +139,61 @@ class Projector:
             (position, utc_text(event.timestamp), name, document, event.actor),
         )
 
-    def _add_to_figures(self, where: str, params: dict[str, Any], *, at: int, adopted: bool, sign: int = 1) -> None:
-        """Add the effects rows that the condition ``where`` selects to the figures, proposals
-        included or adopted only, by the event at position ``at``. ``steps`` counts the rows
-        behind a figure, so explain can bring earlier ones forward. Every figure changed gets
+    def _add_to_figures(self, where: str, params: dict[str, Any], *, at: int, adopted: bool, sign: int = 1,
+                        sums: Sums | None = None) -> None:
+        """Add the effects rows ``e`` that the condition ``where`` selects to the figures,
+        proposals included or adopted only, by the event at position ``at``. ``steps`` counts
+        the rows behind a figure, so explain can bring earlier ones forward; the structural
+        part is what carrying mutations add (``balance`` reads it). Every figure changed gets
         its new values in ``figure_history`` at ``at``: a figure as of any point is its latest
-        row there, read without summing the effects (``FigureQueries.cells``)."""
-        amount, steps = ("adopted_cents", "adopted_steps") if adopted else ("amount_cents", "steps")
-        sums = self.conn.execute(
-            f"SELECT SUM(amount_cents), COUNT(*), unit, line, year FROM effects WHERE {where} GROUP BY unit, line, year",
-            params,
-        ).fetchall()
+        row there, read without summing the effects (``FigureQueries.cells``). The parts that
+        splits send elsewhere are kept the same way in ``split_figures``. ``sums``: those rows
+        summed already, by the caller that has just written them."""
+        amount, steps, structural = (("adopted_cents", "adopted_steps", "adopted_structural_cents") if adopted
+                                     else ("amount_cents", "steps", "structural_cents"))
+        if sums is None:
+            sums = {(unit, line, year): [cents, n, carried] for cents, n, carried, unit, line, year in self.conn.execute(
+                f"SELECT SUM(e.amount_cents), COUNT(*), SUM(CASE WHEN {CARRIES} THEN e.amount_cents ELSE 0 END), "
+                "e.unit, e.line, e.year FROM effects e JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+                f"WHERE {where} GROUP BY e.unit, e.line, e.year", params)}
         self.conn.executemany(
-            f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE unit = ? AND line = ? AND year = ?",
-            [(sign * cents, sign * n, unit, line, year) for cents, n, unit, line, year in sums],
+            f"UPDATE figures SET {amount} = {amount} + ?, {steps} = {steps} + ?, {structural} = {structural} + ? "
+            "WHERE unit = ? AND line = ? AND year = ?",
+            [(sign * cents, sign * n, sign * carried, *figure) for figure, (cents, n, carried) in sums.items()],
         )
         self.conn.executemany(
             "INSERT OR REPLACE INTO figure_history SELECT unit, line, year, ?, amount_cents, adopted_cents, steps, "
-            "adopted_steps FROM figures WHERE unit = ? AND line = ? AND year = ?",
-            [(at, unit, line, year) for _, _, unit, line, year in sums],
+            "adopted_steps, structural_cents, adopted_structural_cents FROM figures WHERE unit = ? AND line = ? AND year = ?",
+            [(at, *figure) for figure in sums],
+        )
+        if self.conn.execute("SELECT 1 FROM splits LIMIT 1").fetchone():
+            self._add_to_split_figures(where, params, at=at, amount=amount, steps=steps, sign=sign)
+
+    def _add_to_split_figures(self, where: str, params: dict[str, Any], *, at: int, amount: str, steps: str,
+                              sign: int) -> None:
+        """``_add_to_figures`` for the split legs among those effects: each leg's amounts per
+        split key and category, and a split in the participants' own amounts per participant."""
+        sums = self.conn.execute(
+            "SELECT SUM(e.amount_cents), COUNT(*), e.unit, e.line, e.year, COALESCE(s.key, ''), s.category, '' "
+            "FROM effects e JOIN splits s ON s.position = e.position AND s.seq = e.seq AND s.leg = e.leg "
+            f"WHERE {where} GROUP BY e.unit, e.line, e.year, s.key, s.category", params,
+        ).fetchall() + self.conn.execute(
+            "SELECT SUM(e.amount_cents), COUNT(*), g.unit, g.line, e.year, '', s.category, e.name "
+            "FROM split_effects e JOIN splits s ON s.position = e.position AND s.seq = e.seq AND s.leg = e.leg "
+            "JOIN legs g ON g.position = e.position AND g.seq = e.seq AND g.leg = e.leg "
+            f"WHERE s.key IS NULL AND {where} GROUP BY g.unit, g.line, e.year, s.category, e.name", params,
+        ).fetchall()
+        keys = [tuple(r)[2:] for r in sums]  # (unit, line, year, key, category, participant)
+        self.conn.executemany("INSERT OR IGNORE INTO split_figures VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0)", keys)
+        where_key = "unit = ? AND line = ? AND year = ? AND key = ? AND category = ? AND participant = ?"
+        self.conn.executemany(
+            f"UPDATE split_figures SET {amount} = {amount} + ?, {steps} = {steps} + ? WHERE {where_key}",
+            [(sign * r[0], sign * r[1], *group) for r, group in zip(sums, keys, strict=True)],
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO split_figure_history SELECT unit, line, year, key, category, participant, ?, "
+            f"amount_cents, adopted_cents, steps, adopted_steps FROM split_figures WHERE {where_key}",
+            [(at, *group) for group in keys],
         )
 
     # ------------------------------------------------------------ apply
@@ -190,7 +228,7 @@ class Projector:
                 )
                 if cur.rowcount:
                     self.conn.executemany(
-                        "INSERT INTO figures VALUES (?, ?, ?, 0, 0, 0, 0)", [(unit.id, line.id, y) for y in years]
+                        "INSERT INTO figures VALUES (?, ?, ?, 0, 0, 0, 0, 0, 0)", [(unit.id, line.id, y) for y in years]
                     )
 
     @apply.register
@@ -200,7 +238,7 @@ class Projector:
         new_years = range(old.stop, event.last_year + 1)
         self.conn.execute("INSERT INTO horizon VALUES (?, ?, ?)", (position, old.start, event.last_year))
         self.conn.executemany(
-            "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0, 0, 0 FROM lines", [(y,) for y in new_years]
+            "INSERT INTO figures SELECT unit, line, CAST(? AS INTEGER), 0, 0, 0, 0, 0, 0 FROM lines", [(y,) for y in new_years]
         )
         carried = self.conn.execute(
             "SELECT l.position, l.seq, l.leg, l.unit, l.line, l.amounts "
@@ -226,8 +264,8 @@ class Projector:
                                                   carries=True, years=new_years).items()
         ])
         carried_here = {"since": position}
-        self._add_to_figures("since_position = :since", carried_here, at=position, adopted=False)
-        self._add_to_figures("since_position = :since AND position IN "
+        self._add_to_figures("e.since_position = :since", carried_here, at=position, adopted=False)
+        self._add_to_figures("e.since_position = :since AND e.position IN "
                              "(SELECT position FROM documents WHERE status = 'adopted')", carried_here, at=position,
                              adopted=True)
 
@@ -280,6 +318,7 @@ class Projector:
         )
         years = self._horizon()
         mutations, legs, effects = [], [], []
+        sums: Sums = {}
         splits: list[tuple] = []
         split_participants: list[tuple] = []
         split_effects: list[tuple] = []
@@ -298,6 +337,12 @@ class Projector:
                 for year, (amount, source) in year_effects({int(y): a for y, a in amounts.items()},
                                                            carries=carries, years=years).items():
                     effects.append((position, seq, n, unit, line, year, amount, source, position))
+                    figure = sums.get((unit, line, year))
+                    if figure is None:
+                        figure = sums[(unit, line, year)] = [0, 0, 0]
+                    figure[0] += amount
+                    figure[1] += 1
+                    figure[2] += amount if carries else 0
                 split = leg.get("split") or m.get("split")
                 if split:
                     splits.append((position, seq, n, split.get("key"), split.get("category", "")))
@@ -321,7 +366,7 @@ class Projector:
             db.insert_rows(self.conn, "splits", splits)
             db.insert_rows(self.conn, "split_participants", split_participants)
             db.insert_rows(self.conn, "split_effects", split_effects)
-        self._add_to_figures("position = :position", {"position": position}, at=position, adopted=False)
+        self._add_to_figures("e.position = :position", {"position": position}, at=position, adopted=False, sums=sums)
 
     @apply.register
     def _(self, event: DocumentAdopted, position: int) -> None:
@@ -335,7 +380,7 @@ class Projector:
             "UPDATE documents SET status='adopted', decision=?, adopted_position=?, adopted_date=? WHERE document=?",
             (event.decision, position, event.date.isoformat(), event.document),
         )
-        self._add_to_figures("position = :position", {"position": row[0]}, at=position, adopted=True)
+        self._add_to_figures("e.position = :position", {"position": row[0]}, at=position, adopted=True)
 
     @apply.register
     def _(self, event: DocumentWithdrawn, position: int) -> None:
@@ -350,4 +395,4 @@ class Projector:
             "WHERE document=?",
             (position, event.date.isoformat(), event.reason, event.document),
         )
-        self._add_to_figures("position = :position", {"position": row[0]}, at=position, adopted=False, sign=-1)
+        self._add_to_figures("e.position = :position", {"position": row[0]}, at=position, adopted=False, sign=-1)

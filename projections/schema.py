@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlite-utils (and numpy, which it loads) only when tables are made
     import sqlite_utils
 
-SCHEMA_VERSION = 5  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: no index on
-# effects (year, …); 5: BBV classification (programmas, classifications)
+SCHEMA_VERSION = 6  # 2: figure_history; 3: tables WITHOUT ROWID, documents.search_text; 4: no index on
+# effects (year, …); 5: BBV classification (programmas, classifications); 6: structural parts of the
+# figures, split_figures and split_figure_history, no index on split_effects (year)
 
 TABLES: dict[str, dict] = {
     "tracking": dict(columns={"name": str, "position": int}, pk="name"),
@@ -92,9 +93,11 @@ TABLES: dict[str, dict] = {
                  "since_position": int},
         pk=("position", "seq", "leg", "name", "year"),
     ),
+    # ``structural_cents``: the part of ``amount_cents`` that mutations carrying into later
+    # years make (structural, not a kasschuif); the rest is incidental. Likewise adopted.
     "figures": dict(
         columns={"unit": str, "line": str, "year": int, "amount_cents": int, "adopted_cents": int,
-                 "steps": int, "adopted_steps": int},
+                 "steps": int, "adopted_steps": int, "structural_cents": int, "adopted_structural_cents": int},
         pk=("unit", "line", "year"),
     ),
     # A figure's values after each event that changed it: as of position p a figure is its
@@ -102,8 +105,23 @@ TABLES: dict[str, dict] = {
     # figure instead of summing every effect before p.
     "figure_history": dict(
         columns={"unit": str, "line": str, "year": int, "position": int, "amount_cents": int, "adopted_cents": int,
-                 "steps": int, "adopted_steps": int},
+                 "steps": int, "adopted_steps": int, "structural_cents": int, "adopted_structural_cents": int},
         pk=("unit", "line", "year", "position"),
+    ),
+    # The parts of the figures that fall to the participants otherwise than by the key in force
+    # for their line (a mutation's split), kept like the figures: ``key`` is the split's key
+    # ('' for a split in the participants' own amounts), ``participant`` '' for the legs'
+    # amounts and a name for that participant's own amounts of such a split. What a line
+    # leaves to the key in force is its figure less its rows with participant ''.
+    "split_figures": dict(
+        columns={"unit": str, "line": str, "year": int, "key": str, "category": str, "participant": str,
+                 "amount_cents": int, "adopted_cents": int, "steps": int, "adopted_steps": int},
+        pk=("unit", "line", "year", "key", "category", "participant"),
+    ),
+    "split_figure_history": dict(
+        columns={"unit": str, "line": str, "year": int, "key": str, "category": str, "participant": str,
+                 "position": int, "amount_cents": int, "adopted_cents": int, "steps": int, "adopted_steps": int},
+        pk=("unit", "line", "year", "key", "category", "participant", "position"),
     ),
     # BBV: the council's programma's, and each line's programma and Iv3 cell from a year on
     # (the latest from-year at or before a year; within it the latest position).
@@ -125,7 +143,6 @@ INDEXES = [
     ("mutations", ["document_kind", "position", "seq"]),
     ("lifecycle", ["document"]),
     ("documents", ["position"]),
-    ("split_effects", ["year"]),
 ]
 
 

@@ -18,8 +18,9 @@ from bench.run import Progress, generated, record_history  # noqa: E402
 FIGURES = ["record_mutations_per_s", "rebuild_mutations_per_s", "raw_sqlite_fold_per_s", "catch_up_ms_p50",
            "explain_ms_p50", "show_cli_ms_p50", "explain_cli_ms_p50", "help_cli_ms_p50", "history_filter_ms_p50",
            "rebuild_peak_mib", "hledger_bal_s",
-           # issue 19: what ../shared/acceptance/performance reads, and the balance
-           "as_of_ms_p50", "diff_ms_p50", "explain_total_ms_p50", "balance_ms_p50", "verify_s", "rebuild_s",
+           # issue 19: what ../shared/acceptance/performance reads, the balance and the contributions
+           "as_of_ms_p50", "diff_ms_p50", "explain_total_ms_p50", "balance_ms_p50", "contributions_ms_p50",
+           "verify_s", "rebuild_s",
            "views_bytes", "events_bytes", "document_cli_ms_p50", "history_kind_cli_ms_p50",
            # the peers side by side: as-of and a register for both tools, each with its ratio
            "history_line_cli_ms_p50", "hledger_bal_as_of_s", "hledger_reg_s", "ledger_bal_s", "ledger_bal_as_of_s",
