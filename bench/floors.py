@@ -1,7 +1,7 @@
 """How fast could a rebuild be? Lower bounds for the rebuild target of docs/benchmarks.md,
 measured on a ledger that `bench/run.py --dir DIR` kept:
 
-    python bench/floors.py DIR/bench.db
+    python bench/floors.py DIR/bench.db [--runs N]
 
 Each experiment reads the same stored DocumentRecorded events as `begroting rebuild` and does
 less than it: decoding only; decoding and summing per line/year (no rows written); the leanest
@@ -12,6 +12,7 @@ Python. Each is printed as mutations/s and as a ratio to the raw fold of the sam
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 import statistics
@@ -103,15 +104,19 @@ EXPERIMENTS = [decode_only, fold_only, one_row_per_mutation, sqlite_json]
 
 
 def main() -> None:
-    path = Path(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ledger", help="bench.db of a folder `bench/run.py --dir` kept")
+    parser.add_argument("--runs", type=int, default=3, help="Runs per experiment, the median taken (default 3).")
+    args = parser.parse_args()
+    path = Path(args.ledger)
     docs = documents(path)
     n = sum(len(json.loads(state)["mutations"]) for _, state in docs)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = n / statistics.median(raw_fold(Path(tmp), n, 2024) for _ in range(3))
+        raw = n / statistics.median(raw_fold(Path(tmp), n, 2024) for _ in range(args.runs))
         print(f"{n:,} mutations; raw fold {raw:,.0f}/s")
         for experiment in EXPERIMENTS:
             samples = []
-            for run in range(3):
+            for run in range(args.runs):
                 out = sqlite3.connect(Path(tmp) / f"{experiment.__name__}-{run}.db", isolation_level=None)
                 out.execute("PRAGMA synchronous=OFF")
                 started = time.perf_counter()

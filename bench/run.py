@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -25,7 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.peers import peers  # noqa: E402
+from bench.peers import peers, ratios  # noqa: E402
+from bench.peers import table as peer_rows  # noqa: E402
 from bench.questions import Points, cli_ms, in_process, ms, sizes, verify_s, whole_process  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.keys import key_from_mapping  # noqa: E402
@@ -102,17 +104,55 @@ class BenchHistory(HistoryGenerator):
         return m
 
 
-def decide(ledger: Ledger, gen: HistoryGenerator, doc: dict, rng: random.Random) -> None:
+def decision(doc: dict, rng: random.Random) -> tuple[str | None, date]:
     """What a council does with a document: adopt most (a decision some weeks after its date),
     withdraw the odd begrotingswijziging, leave the rest proposed."""
     head = doc["document"]
     day = date.fromisoformat(head["date"]) + timedelta(days=rng.randint(14, 60))
     roll = rng.random()
     if roll < 0.75:
-        ledger.adopt(head["id"], day, f"Raadsbesluit {day.isoformat()}")
-    elif roll < 0.8 and head["kind"] == "begrotingswijziging":
-        ledger.withdraw(head["id"], day, "Ingetrokken")
-        gen.withdrawn(head["id"])
+        return "adopt", day
+    if roll < 0.8 and head["kind"] == "begrotingswijziging":
+        return "withdraw", day
+    return None, day
+
+
+def decide(ledger: Ledger, gen: HistoryGenerator, doc: dict, rng: random.Random) -> None:
+    action, day = decision(doc, rng)
+    if action == "adopt":
+        ledger.adopt(doc["document"]["id"], day, f"Raadsbesluit {day.isoformat()}")
+    elif action == "withdraw":
+        ledger.withdraw(doc["document"]["id"], day, "Ingetrokken")
+        gen.withdrawn(doc["document"]["id"])
+
+
+def generated(n: int, seed: int, *, decide: bool = True) -> BenchHistory:
+    """The generator as `record_history` leaves it, without recording: for a history reused.
+    (``decide=False``: as if no document were withdrawn.)"""
+    gen = BenchHistory(seed, YEARS, n, units=7, lines=5)
+    rng = random.Random(seed + 1)
+    gen.opening()
+    for doc in gen.documents(n, sizes=(10, 1000)):
+        if decision(doc, rng)[0] == "withdraw" and decide:
+            gen.withdrawn(doc["document"]["id"])
+    return gen
+
+
+def reuse_history(history: Path, path: Path, n: int, seed: int) -> tuple[float | None, int, BenchHistory]:
+    """A ledger this benchmark recorded earlier with the same N and seed, copied (events and
+    read models) instead of recorded again; its recording time is read from ``history``
+    with the suffix .json ({"record_s": …}) when that was kept, else None."""
+    shutil.copyfile(history, path)
+    views = history.with_suffix(".views.db")
+    if views.exists():
+        shutil.copyfile(views, path.with_suffix(".views.db"))
+    side = history.with_suffix(".json")
+    record_s = json.loads(side.read_text()).get("record_s") if side.exists() else None
+    with sqlite3.connect(path) as conn:
+        recorded = sum(len(json.loads(state)["mutations"]) for (state,) in conn.execute(
+            "SELECT state FROM stored_events WHERE topic='begroting:DocumentRecorded'"))
+    conn.close()
+    return record_s, recorded, generated(n, seed)
 
 
 def record_history(path: Path, n: int, seed: int, progress: Progress) -> tuple[float, int, BenchHistory]:
@@ -191,12 +231,15 @@ def rebuild_in_child(path: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
+def run(n: int, runs: int, seed: int, folder: Path, quiet: bool, history: Path | None = None) -> dict:
     progress = Progress(not quiet)
     load_at_start = round(os.getloadavg()[0], 2)
     path = folder / "bench.db"
     try:
-        record_s, recorded, gen = record_history(path, n, seed, progress)
+        if history is not None:
+            record_s, recorded, gen = reuse_history(history, path, n, seed)
+        else:
+            record_s, recorded, gen = record_history(path, n, seed, progress)
 
         # Timed in-process like the folds below, so both measure the work and neither the
         # interpreter's start; the command as a whole (and its memory) in a child process.
@@ -235,7 +278,7 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
                 ledger.views.history(kind="verschuiving", unit=r["unit"], reference="§7", date_from="2024-01-01",
                                      limit=HISTORY_PAGE)  # the page a terminal shows
                 filters.append(time.perf_counter() - started)
-            some_line = f"{lines[0]['unit']}/{lines[0]['line']}"
+            some_line = f"{lines[0]['unit']}/{lines[0]['line']}"  # explained, and registered beside the peers
             tick = progress.step("as-of, diff and explain of the total (in-process)")
             questions = in_process(ledger.views, points, YEARS)
             tick(1)
@@ -244,7 +287,7 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
         fold_s = p50(folds)
         figures: dict[str, Any] = {
             "mutations": recorded,
-            "record_mutations_per_s": round(recorded / record_s),
+            "record_mutations_per_s": round(recorded / record_s) if record_s else None,
             "rebuild_mutations_per_s": round(recorded / rebuild_s),
             "raw_sqlite_fold_per_s": round(recorded / fold_s),
             "raw_sqlite_fold_events_per_s": round(recorded / p50(event_folds)),
@@ -259,12 +302,17 @@ def run(n: int, runs: int, seed: int, folder: Path, quiet: bool) -> dict:
             "explain_cli_ms_p50": cli_ms(["--ledger", str(path), "explain", some_line, "--year", "2025", "--json"],
                                          runs=5),
             "help_cli_ms_p50": cli_ms(["--help"], runs=5),
+            # every mutation touching one line: the register the peers are asked for
+            "history_line_cli_ms_p50": cli_ms(["--ledger", str(path), "history", "--line", some_line, "--all",
+                                               "--json"], runs=runs),
             **questions,
             **whole_process(path, points, progress.step("as-of, diff, history, document (whole process)", 4)),
             "rebuild_s": round(rebuild_s, 3),
             "verify_s": verify_s(path, runs, progress.step("verify (whole process)", runs)),
-            **peers(folder, path, points.middle_date, progress.step("hledger and ledger-cli on a journal", 4)),
+            **peers(folder, path, points.middle_date, some_line,
+                    progress.step("hledger and ledger-cli on a journal", 7)),
         }
+        figures.update(ratios(figures))
         figures.update(sizes(path))
         figures["ledger_file_mib"] = round(figures["events_bytes"] / 2**20, 1)
         figures["views_file_mib"] = round(figures["views_bytes"] / 2**20, 1)
@@ -285,14 +333,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="Runs per figure measured as a median (default 3).")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--dir", help="Work in this folder (kept) instead of a temporary one.")
+    parser.add_argument("--history", help="A ledger this benchmark recorded before with the same --mutations and "
+                                          "--seed (never written to): copied instead of recorded again.")
     args = parser.parse_args()
+    history = Path(args.history) if args.history else None
     if args.dir:
         folder = Path(args.dir)
         folder.mkdir(parents=True, exist_ok=True)
-        result = run(args.mutations, args.runs, args.seed, folder, quiet=False)
+        result = run(args.mutations, args.runs, args.seed, folder, quiet=False, history=history)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            result = run(args.mutations, args.runs, args.seed, Path(tmp), quiet=False)
+            result = run(args.mutations, args.runs, args.seed, Path(tmp), quiet=False, history=history)
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result, indent=2) + "\n")
     from rich.console import Console
@@ -303,7 +354,15 @@ def main() -> None:
     table.add_column("value", justify="right")
     for key, value in result["figures"].items():
         table.add_row(key, "—" if value is None else f"{value:,}" if isinstance(value, int) else str(value))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    sides = Table(title="side by side (ratio: the peer's time ÷ begroting's; above 1, begroting is faster)",
+                  title_justify="left")
+    for column in ("peer", "seconds", "begroting", "seconds", "ratio"):
+        sides.add_column(column, justify="left" if column in ("peer", "begroting") else "right")
+    for row in peer_rows(result["figures"]):
+        sides.add_row(*row)
+    console.print(sides)
 
 
 if __name__ == "__main__":

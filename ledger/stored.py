@@ -12,8 +12,10 @@ alike; a test proves both decoders agree on random histories. An event of anothe
 from __future__ import annotations
 
 import json
+from array import array
+from collections import defaultdict
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Callable, Iterable, Literal, cast
 from uuid import UUID
 
 import msgspec
@@ -28,6 +30,9 @@ from events import (
     Event,
     Mutation,
     MutationKind,
+    carried_tails,
+    is_split,
+    mutation_effects,
 )
 from ledger.integrity import RuleBroken
 from ledger.mapper import PydanticMapper, canonical_bytes, event_from_stored
@@ -214,3 +219,68 @@ def _as_written(value: Any, raw: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _as_written(v, raw.get(str(k)) if isinstance(raw, dict) else None) for k, v in value.items()}
     return to_jsonable_python(value)
+
+
+# ---------------------------------------------------------------- what the fold keeps of a document
+
+
+def document_effects(mutations: tuple[Mutation, ...], years: range) -> tuple[dict[tuple[str, int], int],
+                                                                           list[tuple[str, int]]]:
+    """A document's effects summed per (line, year) over ``years``, and the amounts its
+    structural legs carry past the horizon (``events.carried_tails``)."""
+    delta: dict[tuple[str, int], int] = defaultdict(int)
+    for m in mutations:
+        for leg, year, amount in mutation_effects(m, years):
+            delta[(leg.address, year)] += amount
+    return delta, list(carried_tails(mutations))
+
+
+# A corrected mutation's lines, whether it is structural and whether it falls to the
+# participants by a split of its own.
+Kind = tuple[set[str], bool, bool]
+
+
+class CorrectionTargets:
+    """What a correction needs of the mutation it corrects, for every document folded, kept
+    as the fold applied it (so none is read from the store again). Few distinct kinds occur
+    in a ledger: each is kept once, and a document keeps its mutations' kind numbers by seq,
+    in an array (a dict when its seqs leave more gaps than they fill); 0 is no mutation."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, array[int] | dict[int, int]] = {}
+        self.kinds: list[Kind | None] = [None]
+        self.numbers: dict[tuple[tuple[tuple[str, str], ...], bool, bool], int] = {}
+
+    def copy(self) -> CorrectionTargets:
+        twin = CorrectionTargets()
+        twin.documents, twin.kinds, twin.numbers = dict(self.documents), list(self.kinds), dict(self.numbers)
+        return twin  # a document's numbers are never changed once kept: shared
+
+    def add(self, document: str, mutations: Iterable[Mutation]) -> None:
+        codes = {}
+        for m in mutations:
+            key = (tuple([(leg.unit, leg.line) for leg in m.legs]), m.structural, is_split(m))
+            code = self.numbers.get(key)
+            if code is None:  # legs in another order make another number for the same kind: harmless
+                code = self.numbers[key] = len(self.kinds)
+                self.kinds.append(({f"{unit}/{line}" for unit, line in key[0]}, key[1], key[2]))
+            codes[m.seq] = code
+        top = max(codes, default=0)
+        if top > 2 * len(codes) + 16:
+            self.documents[document] = codes
+            return
+        table = array("I", bytes(4 * (top + 1)))
+        for seq, code in codes.items():
+            table[seq] = code
+        self.documents[document] = table
+
+    def kind(self, document: str, seq: int, mutations: Callable[[], Iterable[Mutation]]) -> Kind | None:
+        """None for a mutation the document does not have. A document not kept is kept first,
+        from ``mutations()``."""
+        table = self.documents.get(document)
+        if table is None:
+            self.add(document, mutations())
+            table = self.documents[document]
+        if isinstance(table, dict):
+            return self.kinds[table.get(seq, 0)]
+        return self.kinds[table[seq]] if 0 <= seq < len(table) else None

@@ -19,7 +19,7 @@ once acknowledged they are *findings* that ``verify`` lists and passes. Money is
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
@@ -38,7 +38,6 @@ from events import (
     RulesInForce,
     carried_tails,
     document_aggregate_id,
-    is_split,
     mutation_effects,
 )
 from events.bbv import LinesClassified, OrganisationDescribed
@@ -47,7 +46,7 @@ from ledger.classification import check_bbv
 from ledger.domain import LedgerState, mutate_ledger
 from ledger.integrity import Chain, ChainBroken, RuleBroken
 from ledger.reserves import Figures, Shifted, shortfall
-from ledger.stored import StoredDocument, as_mutations, decode
+from ledger.stored import CorrectionTargets, StoredDocument, as_mutations, decode, document_effects
 from ledger.text import one_line
 from projections.notation import euro
 
@@ -91,7 +90,8 @@ class WriteModel:
         self.corrected_by: dict[str, set[str]] = defaultdict(set)  # live corrections pointing at a document
         self.last_timestamp: datetime | None = None
         self.expecting: str | None = None  # a ChartExtended is saved with its document, just before it
-        self._targets: OrderedDict[str, dict[int, tuple[set[str], bool, bool]]] = OrderedDict()  # recently used
+        self._targets = CorrectionTargets()  # every document's mutations as applied, for its corrections
+        self._proposed: dict[str, tuple[range, dict, list]] = {}  # a proposed document's effects (_recorded_effects)
         self.count = 0  # events folded (positions may have gaps on an older PostgreSQL ledger)
         self._stamp: tuple[str, datetime] | None = None  # the actor and time of the event being applied
         self.rules = 1  # 1 until a RulesInForce puts today's rules in force
@@ -110,7 +110,7 @@ class WriteModel:
         twin.tail, twin.adopted_tail = defaultdict(int, self.tail), defaultdict(int, self.adopted_tail)
         twin.tail_abs = defaultdict(int, self.tail_abs)
         twin.corrected_by = defaultdict(set, {k: set(v) for k, v in self.corrected_by.items()})
-        twin._targets = OrderedDict(self._targets)
+        twin._targets, twin._proposed = self._targets.copy(), dict(self._proposed)  # values never changed
         twin.findings, twin.unacknowledged = list(self.findings), list(self.unacknowledged)
         return twin
 
@@ -279,9 +279,12 @@ class WriteModel:
         self.absolute += added
         for key, amount in delta.items():
             self.figures[key] += amount
-        for address, amount in carried_tails(mutations):
+        tails = list(carried_tails(mutations))
+        for address, amount in tails:
             self.tail[address] += amount
             self.tail_abs[address] += abs(amount)
+        self._proposed[doc] = (self.years, dict(delta), tails)
+        self._targets.add(doc, mutations)
         facts = DocumentFacts(1, "proposed", event.content_sha256, len(mutations), mutations)
         for m in mutations:
             if m.corrects is not None and m.corrects.document != doc:
@@ -306,16 +309,15 @@ class WriteModel:
         if not event.decision.strip():
             raise RuleBroken(f"{event.document!r} adopted without a decision")
         assert facts.mutations is not None and self.ledger is not None
-        delta: dict[tuple[str, int], int] = defaultdict(int)
-        for address, year, amount in self._effects(facts.mutations):
-            delta[(address, year)] += amount
+        delta, tails = self._recorded_effects(event.document, facts.mutations)
         # The adopted budget alone keeps every reserve at or above zero too.
         self._reserves_hold(self.ledger, self.adopted, Shifted(self.adopted, delta), {a for a, _ in delta},
                             f"adopting {event.document!r}")
         for key, amount in delta.items():
             self.adopted[key] += amount
-        for address, amount in carried_tails(facts.mutations):
+        for address, amount in tails:
             self.adopted_tail[address] += amount
+        self._proposed.pop(event.document, None)
         self.documents[event.document] = replace(facts, version=event.originator_version, status="adopted",
                                                  mutations=None, decision=event.decision)
 
@@ -326,16 +328,16 @@ class WriteModel:
         live = sorted(d for d in self.corrected_by.get(event.document, ()) if self.documents[d].status != "withdrawn")
         if live:
             self._later_rule(f"{event.document!r} is corrected by {', '.join(map(repr, live))}; withdraw those first")
-        delta: dict[tuple[str, int], int] = defaultdict(int)
-        for address, year, amount in self._effects(facts.mutations):
-            delta[(address, year)] -= amount
+        recorded, tails = self._recorded_effects(event.document, facts.mutations)
+        delta = {key: -amount for key, amount in recorded.items()}
         touched = {leg.address for m in facts.mutations for leg in m.legs if m.kind == "reserve"}
         self._reserves_hold(self.ledger, self.figures, Shifted(self.figures, delta), touched,
                             f"withdrawing {event.document!r}")
         for key, amount in delta.items():
             self.figures[key] += amount
-        for address, amount in carried_tails(facts.mutations):
+        for address, amount in tails:
             self.tail[address] -= amount
+        self._proposed.pop(event.document, None)
         for target in facts.corrects:
             self.corrected_by[target].discard(event.document)
         self.documents[event.document] = replace(facts, version=event.originator_version, status="withdrawn",
@@ -347,32 +349,29 @@ class WriteModel:
         return (self.adopted if adopted_only else self.figures).get((address, year), 0)
 
     def mutation_target(self, document: str, seq: int) -> Target:
-        """The corrected document's status, the corrected mutation's lines and whether it is
-        structural; (None, None, False) for an unknown document, (status, None, False) for
-        an unknown mutation."""
+        """The corrected document's status, the corrected mutation's lines and whether it is structural;
+        (None, None, False) for an unknown document, (status, None, False) for an unknown mutation."""
         facts = self.documents.get(document)
         if facts is None:
             return None, None, False
-        lines, structural, _ = self._targets_of(document, facts).get(seq, (None, False, False))
+        lines, structural, _ = self._targets.kind(document, seq, lambda: self._mutations(document)) or (None, False, False)
         return facts.status, lines, structural
 
     def mutation_is_split(self, document: str, seq: int) -> bool:
         """Whether that mutation (or one of its legs) falls to the participants by a split of its own."""
         facts = self.documents.get(document)
-        return facts is not None and self._targets_of(document, facts).get(seq, (None, False, False))[2]
+        kind = facts and self._targets.kind(document, seq, lambda: self._mutations(document))
+        return bool(kind and kind[2])
 
-    def _targets_of(self, document: str, facts: DocumentFacts) -> dict[int, tuple[set[str], bool, bool]]:
-        targets = self._targets.get(document)
-        if targets is None:
-            mutations = facts.mutations
-            if mutations is None:
-                mutations = self.load_document(document) or ()
-            targets = {m.seq: ({leg.address for leg in m.legs}, m.structural, is_split(m)) for m in mutations}
-            if len(self._targets) >= 1024:  # documents kept: the least recently used goes, not all of them
-                self._targets.popitem(last=False)
-            self._targets[document] = targets
-        self._targets.move_to_end(document)
-        return targets
+    def _mutations(self, document: str) -> tuple[Mutation, ...]:  # of a document given, not folded here
+        mutations = self.documents[document].mutations
+        return mutations if mutations is not None else self.load_document(document) or ()
+
+    def _recorded_effects(self, document: str, mutations: tuple[Mutation, ...]) -> tuple[dict, list]:
+        """A proposed document's effects per (line, year) and carried tails as recorded (the
+        years then), or again from its mutations once the horizon has grown."""
+        kept = self._proposed.get(document)
+        return (kept[1], kept[2]) if kept and kept[0] == self.years else document_effects(mutations, self.years)
 
     # ------------------------------------------------------------ helpers
 
