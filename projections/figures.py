@@ -148,6 +148,11 @@ class FigureQueries(ViewsBase):
             "OR withdrawn_position > :lo AND withdrawn_position <= :hi)", {"lo": lo, "hi": hi})]
         extended = self.conn.execute("SELECT COUNT(*) FROM horizon WHERE position > ? AND position <= ?",
                                      (lo, hi)).fetchone()[0] > 0
+        of_lifecycle: dict[tuple[str, str, int], list[tuple]] = {}
+        if lifecycle:  # their effects on every figure at once, oldest first
+            positions = ", ".join(str(int(p)) for p in lifecycle)
+            for row in reversed(self._cause_rows(f"e.position IN ({positions})", {"a": a, "b": b}, adopted_only)):
+                of_lifecycle.setdefault(row[-3:], []).append(row)
         out = []
         order = {k: n for n, k in enumerate(names)}
         for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
@@ -156,7 +161,7 @@ class FigureQueries(ViewsBase):
                     or (line and f"{key[0]}/{key[1]}" != line):
                 continue
             r = names.get(key[:2])
-            causes = self._causes(key, a, b, adopted_only, limit, lifecycle, extended)
+            causes = self._causes(key, a, b, adopted_only, limit, of_lifecycle.get(key, []), extended)
             shown = limit is None or len(causes) <= limit
             causes = causes if shown else causes[len(causes) - (limit or 0):]
             out.append(DiffRow(
@@ -167,34 +172,38 @@ class FigureQueries(ViewsBase):
         return Diff(start=a, end=b, adopted_only=adopted_only, changes=tuple(out))
 
     def _causes(self, key: tuple[str, str, int], a: int, b: int, adopted_only: bool, limit: int | None,
-                lifecycle: list[int], extended: bool) -> list[Cause]:
+                of_lifecycle: list[tuple], extended: bool) -> list[Cause]:
         """The effects on one figure that count at one point and not the other, in ledger order;
-        with ``limit``, the latest ``limit + 1`` (one more says that there are earlier ones)."""
-        lo, hi = min(a, b), max(a, b)
-        select = (
-            "SELECT e.amount_cents, e.position, e.seq, e.leg, "
-            f"{counts_at(':b', adopted_only=adopted_only)} AS at_b, d.document, d.title, d.kind AS document_kind, "
-            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
-            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
-            "WHERE e.unit = :unit AND e.line = :line AND e.year = :year AND {where} "
-            f"AND {counts_at(':a', adopted_only=adopted_only)} != {counts_at(':b', adopted_only=adopted_only)} "
-            "ORDER BY e.position DESC, e.seq DESC, e.leg DESC" + (" LIMIT :n" if limit is not None else "")
-        )
-        params = {"unit": key[0], "line": key[1], "year": key[2], "a": a, "b": b, "lo": lo, "hi": hi,
+        with ``limit``, the latest ``limit + 1`` (one more says that there are earlier ones).
+        ``of_lifecycle``: those of documents adopted or withdrawn between the points, read for
+        every figure at once by ``_cause_rows``."""
+        params = {"unit": key[0], "line": key[1], "year": key[2], "a": a, "b": b, "lo": min(a, b), "hi": max(a, b),
                   "n": (limit or 0) + 1}
-        wheres = ["e.position > :lo AND e.position <= :hi"]  # recorded between the points
-        if lifecycle:
-            wheres.append(f"e.position IN ({', '.join(str(int(p)) for p in lifecycle)})")
-        if extended:
-            wheres.append("e.position <= :lo AND e.since_position > :lo AND e.since_position <= :hi")
-        rows = [tuple(r) for where in wheres for r in self.conn.execute(select.format(where=where), params)]
-        if len(wheres) > 1:  # one row per effect, in ledger order
-            rows = sorted({(r[1], r[2], r[3]): r for r in rows}.values(), key=lambda r: (r[1], r[2], r[3]))
-        else:
-            rows.reverse()
+        figure = "e.unit = :unit AND e.line = :line AND e.year = :year"
+        rows = self._cause_rows(f"{figure} AND e.position > :lo AND e.position <= :hi", params, adopted_only,
+                                limit=limit is not None)[::-1]  # recorded between the points
+        extra = list(of_lifecycle)
+        if extended:  # carried into the years a horizon extension between the points added
+            extra += self._cause_rows(f"{figure} AND e.position <= :lo AND e.since_position > :lo "
+                                      "AND e.since_position <= :hi", params, adopted_only, limit=limit is not None)
+        if extra:  # one row per effect, in ledger order
+            rows = sorted({(r[1], r[2], r[3]): r for r in rows + extra}.values(), key=lambda r: (r[1], r[2], r[3]))
         if limit is not None:
             rows = rows[-(limit + 1):]
         return [Cause(position=position, mutation=f"{document}/{seq}", document=document, title=title,
                       document_kind=document_kind, kind=kind, reason=reason, reference=reference,
                       amount_cents=amount if at_b else -amount)
-                for amount, position, seq, _, at_b, document, title, document_kind, kind, reason, reference in rows]
+                for amount, position, seq, _, at_b, document, title, document_kind, kind, reason, reference, *_ in rows]
+
+    def _cause_rows(self, where: str, params: dict, adopted_only: bool, *, limit: bool = False) -> list[tuple]:
+        """The effects ``where`` selects that count at one of the points ``:a`` and ``:b`` and
+        not at the other, newest first (the latest ``:n`` with ``limit``), as rows for
+        ``Cause``, then unit, line and year."""
+        counted_a, counted_b = counts_at(":a", adopted_only=adopted_only), counts_at(":b", adopted_only=adopted_only)
+        return [tuple(r) for r in self.conn.execute(
+            f"SELECT e.amount_cents, e.position, e.seq, e.leg, {counted_b} AS at_b, d.document, d.title, "
+            "d.kind AS document_kind, m.kind, m.reason, m.reference, e.unit, e.line, e.year "
+            "FROM effects e JOIN documents d ON d.position = e.position "
+            "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
+            f"WHERE {where} AND {counted_a} != {counted_b} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
+            + (" LIMIT :n" if limit else ""), params)]
