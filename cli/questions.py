@@ -81,6 +81,7 @@ def show(ctx: click.Context, years: tuple[str, ...], unit: str | None, line: str
 
 
 HISTORY_PAGE = 200  # rows `history` shows on a terminal unless told otherwise
+BALANCE_PAGE = 50  # incidental items `balance` lists on a terminal unless told otherwise
 
 
 @click.command()
@@ -346,12 +347,13 @@ def diff(ctx: click.Context, start: str, end: str, show_all: bool, years: tuple[
 @click.option("--year", "year_text", required=True, help="The year to check.")
 @adopted_only_option()
 @as_of_option()
-@click.option("--limit", "limit_text", default="50", show_default=True,
-              help="List the latest N incidental items; earlier ones are summed.")
+@click.option("--limit", "limit_text", help=f"List the latest N incidental items, the earlier ones summed (on a "
+                                            f"terminal the default is {BALANCE_PAGE}; --json lists every item unless "
+                                            "--limit is given).")
 @click.option("--all", "show_all", is_flag=True, help="List every incidental item, however many.")
 @json_option()
 @click.pass_context
-def balance(ctx: click.Context, year_text: str, adopted_only: bool, as_of: str | None, limit_text: str,
+def balance(ctx: click.Context, year_text: str, adopted_only: bool, as_of: str | None, limit_text: str | None,
             show_all: bool, as_json: bool) -> None:
     """Structural balance (structureel evenwicht): structural baten against structural lasten.
 
@@ -365,7 +367,11 @@ def balance(ctx: click.Context, year_text: str, adopted_only: bool, as_of: str |
     from projections.rules import Rules
 
     year = whole(year_text, "--year", 1, 9999)
-    limit = None if show_all else whole(limit_text, "--limit", 0, 1_000_000)
+    limit = whole(limit_text, "--limit", 0, 1_000_000) if limit_text is not None else None
+    if show_all:
+        limit = None
+    elif limit is None and not as_json:
+        limit = BALANCE_PAGE
     with errors(), open_views(ctx, quiet=as_json) as ledger:
         point = ledger.views.resolve_point(as_of)
         ledger.views.check_years([year], point)

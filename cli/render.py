@@ -301,9 +301,13 @@ def balance_view(result: Balance) -> Group:
     items = Table(title="Incidentele posten", title_justify="left", header_style="bold")
     for col in ("mutation", "kind", "line", "amount", "reason"):
         items.add_column(col, justify="right" if col == "amount" else "left")
-    if result.earlier_incidental_cents is not None:
-        items.add_row(Text("earlier items", style="italic"), "", "", money(result.earlier_incidental_cents),
-                      Text("use --all to list them", style="dim"))
+    earlier = result.earlier_incidental
+    if earlier is not None:
+        for kind, cents in (("lasten", earlier.lasten_cents), ("baten", earlier.baten_cents),
+                            ("reserve", earlier.reserves_cents)):
+            if cents:
+                items.add_row(Text(f"earlier {kind}", style="italic"), "", "", money(cents),
+                              Text("use --all to list them", style="dim"))
     for i in result.incidental:
         items.add_row(plain(i.mutation), plain(i.kind), plain(i.line), money(i.amount_cents), plain(i.reason))
     if result.note:

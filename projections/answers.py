@@ -362,6 +362,15 @@ class Incidental:
 
 
 @dataclass(frozen=True)
+class EarlierIncidental:
+    """The incidental items a limit leaves out, summed per line type."""
+
+    lasten_cents: int
+    baten_cents: int
+    reserves_cents: int
+
+
+@dataclass(frozen=True)
 class Balance:
     """Structural baten against structural lasten in a year; incidental items apart."""
 
@@ -376,7 +385,7 @@ class Balance:
     in_balance: bool
     incidental: tuple[Incidental, ...]  # in ledger order; with a limit, the latest that many
     # With a limit: what the incidental items not listed add up to (omitted when all are listed).
-    earlier_incidental_cents: int | None = omitted()
+    earlier_incidental: EarlierIncidental | None = omitted()
     # A joint body (init --kind gr): the structural part of its participants' contributions,
     # counted in structural_baten_cents; None for any other organisation.
     structural_contributions_cents: int | None = omitted()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from projections.answers import Balance, Incidental
+from projections.answers import Balance, EarlierIncidental, Incidental
 from projections.common import CARRIES, counts_at
 from projections.contributions import ContributionQueries
 from projections.errors import NoKeyInForce
@@ -33,9 +33,10 @@ class Rules:
             sums[(types[address], 0)] += cents - structural
         incidental = self._incidental(year, p, adopted_only, limit, [a for a in types if a in cells])
         earlier = None
-        if limit is not None and len(incidental) > limit:  # the items not listed: what the rest leave
+        if limit is not None and len(incidental) > limit:  # the items not listed: what the listed leave
             incidental = incidental[len(incidental) - limit:]
-            earlier = sum(sums[(t, 0)] for t in ("lasten", "baten", "reserve")) - sum(i.amount_cents for i in incidental)
+            listed = {t: sum(i.amount_cents for i in incidental if i.type == t) for t in ("lasten", "baten", "reserve")}
+            earlier = EarlierIncidental(*(sums[(t, 0)] - listed[t] for t in ("lasten", "baten", "reserve")))
         structural_lasten, structural_baten = sums[("lasten", 1)], sums[("baten", 1)]
         incidental_baten = sums[("baten", 0)]
         contributions, incidental_contributions, note = None, None, None
@@ -60,7 +61,7 @@ class Rules:
             incidental_lasten_cents=sums[("lasten", 0)], incidental_baten_cents=incidental_baten,
             reserves_cents=sums[("reserve", 0)] + sums[("reserve", 1)],
             in_balance=structural_baten - structural_lasten - sums[("reserve", 1)] >= 0,
-            incidental=tuple(incidental), earlier_incidental_cents=earlier,
+            incidental=tuple(incidental), earlier_incidental=earlier,
             structural_contributions_cents=contributions, incidental_contributions_cents=incidental_contributions,
             note=note,
         )

@@ -20,7 +20,7 @@ from ledger.application import Ledger
 from ledger.errors import LedgerError
 from ledger.keys import key_from_mapping
 from ledger.parsing import document_from_mapping
-from projections.answers import Incidental
+from projections.answers import EarlierIncidental, Incidental
 from projections.common import CARRIES, counts_at
 from projections.contributions import ContributionQueries, distribute
 from projections.distribution import SIGN, Item
@@ -165,8 +165,9 @@ def assert_every_point_agrees(ledger: Ledger) -> int:
                     short = rules.balance(year, p, adopted_only=adopted_only, limit=limit)
                     cut = max(0, len(items) - limit)  # the latest ``limit`` items are listed
                     assert short.incidental == tuple(items[cut:])
-                    earlier = sum(i.amount_cents for i in items[:cut])
-                    assert short.earlier_incidental_cents == (earlier if len(items) > limit else None)
+                    earlier = {t: sum(i.amount_cents for i in items[:cut] if i.type == t)
+                               for t in ("lasten", "baten", "reserve")}
+                    assert short.earlier_incidental == (EarlierIncidental(*earlier.values()) if cut else None)
                     assert short.structural_saldo_cents == found.structural_saldo_cents
                 flat = queries.items([year], p, adopted_only=adopted_only)
                 summed = summed_items(queries, year, p, adopted_only)
@@ -206,19 +207,47 @@ def test_balance_and_contributions_at_every_point_on_each_backend(ledger_address
         assert assert_every_point_agrees(ledger) > 20
 
 
-def test_balance_lists_the_latest_incidental_items_and_sums_the_earlier_ones(bg):
+def test_balance_lists_the_latest_incidental_items_and_sums_the_earlier_ones_per_type(bg):
+    """On a terminal the latest 50 (or --limit N), the earlier ones summed per line type; --json
+    lists every item unless --limit is given, as `history` does."""
     bg("init", "--organisation", "T", "--years", "2025-2026")
-    bg.record("base.yaml", RESERVE_BASE + "".join(
-        f"  - {{kind: wijziging, line: u/p, amounts: {{2025: {n}00}}, reason: eenmalig {n}}}\n" for n in range(1, 5)))
-    every = bg.json("balance", "--year", "2025", "--all")
-    assert [i["reason"] for i in every["incidental"]] == ["eenmalig 1", "eenmalig 2", "eenmalig 3", "eenmalig 4"]
-    assert "earlier_incidental" not in every
+    bg.record("base.yaml", RESERVE_BASE + "  - {kind: wijziging, line: u/b, amounts: {2025: 5000}, reason: eenmalig baten}\n"
+              + "".join(f"  - {{kind: wijziging, line: u/p, amounts: {{2025: {n}00}}, reason: eenmalig {n}}}\n"
+                        for n in range(1, 5)))
+    every = bg.json("balance", "--year", "2025")
+    assert [i["reason"] for i in every["incidental"]] == ["eenmalig baten"] + [f"eenmalig {n}" for n in range(1, 5)]
+    assert "earlier_incidental" not in every and bg.json("balance", "--year", "2025", "--all") == every
     latest = bg.json("balance", "--year", "2025", "--limit", "1")
     assert [i["reason"] for i in latest["incidental"]] == ["eenmalig 4"]
-    assert latest["earlier_incidental"] == "600.00" and latest["incidental_lasten"] == "1000.00"
+    assert latest["earlier_incidental"] == {"lasten": "600.00", "baten": "5000.00", "reserves": "0.00"}
+    assert latest["incidental_lasten"] == "1000.00" and latest["incidental_baten"] == "5000.00"
     assert {k: v for k, v in latest.items() if "incidental" not in k} == {
         k: v for k, v in every.items() if "incidental" not in k}
     out = bg("balance", "--year", "2025", "--limit", "2").output
-    assert "earlier items" in out and "eenmalig 3" in out and "eenmalig 2" not in out
+    assert "earlier lasten" in out and "earlier baten" in out and "eenmalig 3" in out and "eenmalig 2" not in out
     refused = bg("balance", "--year", "2025", "--limit", "many", ok=False)
     assert refused.exit_code == 1 and "--limit" in refused.output and "Traceback" not in refused.output
+
+
+def test_a_cent_left_at_a_tie_in_a_breakdown_goes_to_the_line_first_in_the_begroting(bg):
+    """The items per line come in chart order (not in the order their effects were recorded),
+    so the tie rule of a breakdown follows the begroting: a/l1 before a/l2, though a/l2 was
+    recorded first."""
+    bg("init", "--organisation", "GR", "--years", "2025-2026", "--kind", "gr")
+    bg.record("base.yaml", """
+document: {id: base, kind: begroting, title: Begroting, date: 2024-11-01}
+chart:
+  - unit: a
+    name: A
+    lines:
+      - {id: l1, name: Een, type: lasten, cost: materieel}
+      - {id: l2, name: Twee, type: lasten, cost: materieel}
+mutations:
+  - {kind: wijziging, line: a/l2, amounts: {2025: 0.01}, structural: true, reason: eerst}
+  - {kind: wijziging, line: a/l1, amounts: {2025: 0.01}, structural: true, reason: daarna}
+""")
+    bg("key", "set", bg.write("key.yaml", "key:\n  id: alg\n  from: 2025\n  participants:\n"
+                                          "    - {name: P1, percentage: 50}\n    - {name: P2, percentage: 50}\n"))
+    c = bg.json("contributions", "--year", "2025", "--by", "line")
+    first = next(p for p in c["participants"] if p["name"] == "P1")
+    assert [(r["line"], r["amount"]) for r in first["by"]] == [("a/l1", "0.01"), ("a/l2", "0.00")]
