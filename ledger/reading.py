@@ -23,7 +23,7 @@ from typing import Any
 
 from ledger import binding
 from ledger.errors import StorageError
-from ledger.storage import CHAIN_TABLE, Location, PostgresLocation, SqliteLocation
+from ledger.storage import Location, PostgresLocation, SqliteLocation
 from projections import db
 from projections.queries import Views
 from projections.schema import SCHEMA_VERSION
@@ -66,28 +66,13 @@ class ReadModels:
         self.close()
 
 
-class _Store:
-    """The event store through a plain driver connection: its head and its chain links,
-    asked as the library's recorder and ``Location.chain_link`` ask them."""
-
-    def __init__(self, conn: Any, head_sql: str, link_sql: str):
-        self.conn, self.head_sql, self.link_sql = conn, head_sql, link_sql
-
-    def head(self) -> int | None:
-        return self.conn.execute(self.head_sql).fetchone()[0]
-
-    def chain_link(self, position: int) -> str | None:
-        row = self.conn.execute(self.link_sql, (position,)).fetchone()
-        return row[0] if row else None
-
-
-def _store(location: Location) -> _Store | None:
+def _store(location: Location) -> tuple[Any, str] | None:
+    """A driver connection to the event store and the query of its head, as the library's
+    recorder asks it."""
     if isinstance(location, SqliteLocation):
-        return _Store(location.read_connection(), "SELECT MAX(rowid) FROM stored_events",
-                      f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?")
+        return location.read_connection(), "SELECT MAX(rowid) FROM stored_events"
     if isinstance(location, PostgresLocation):
-        return _Store(location.connect(), f"SELECT MAX(notification_id) FROM public.{location.EVENTS_TABLE}",
-                      f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = %s")
+        return location.connect(), f"SELECT MAX(notification_id) FROM public.{location.EVENTS_TABLE}"
     return None
 
 
@@ -104,17 +89,19 @@ def open_caught_up(text: str) -> ReadModels | None:
         return None
     store = conn = None
     try:
-        store = _store(location)
-        if store is None:
+        found_store = _store(location)
+        if found_store is None:
             return None
-        store_head = store.head()
+        store, head_sql = found_store
+        store_head = store.execute(head_sql).fetchone()[0]
         conn = location.views_connection()
         if not store_head or not db.tables_made(conn):
             return None
         found = ReadModels(location, conn)
         views_head = found.views.head()
         if (views_head != store_head or found.views.schema_version() != SCHEMA_VERSION
-                or binding.mismatch(location, conn, views_head, store_head, chain_link=store.chain_link) is not None):
+                or binding.mismatch(location, conn, views_head, store_head,
+                                    chain_link=lambda position: location.chain_link(position, store)) is not None):
             return None
         conn = None  # handed over to ``found``
         return found
@@ -124,4 +111,4 @@ def open_caught_up(text: str) -> ReadModels | None:
         if conn is not None:
             conn.close()
         if store is not None:
-            store.conn.close()
+            store.close()

@@ -85,8 +85,9 @@ class Location(ABC):
         """Held for the whole of one write; StorageError after ``timeout_s``."""
 
     @abstractmethod
-    def chain_link(self, position: int) -> str | None:
-        """The stored chain link at ``position``."""
+    def chain_link(self, position: int, conn: Any = None) -> str | None:
+        """The stored chain link at ``position``; read through ``conn`` (a driver connection
+        to the event store, left open) when given, else through a connection of its own."""
 
     @abstractmethod
     def orphan_links(self) -> int | None:
@@ -191,13 +192,15 @@ class SqliteLocation(Location):
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def chain_link(self, position: int) -> str | None:
-        conn = self.read_connection()
+    def chain_link(self, position: int, conn: Any = None) -> str | None:
+        own = conn is None
+        conn = self.read_connection() if own else conn
         try:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = ?", (position,)).fetchone()
             return row[0] if row else None
         finally:
-            conn.close()
+            if own:
+                conn.close()
 
     def orphan_links(self) -> int | None:
         conn = self.read_connection()
@@ -312,10 +315,12 @@ class PostgresLocation(Location):
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext('begroting_writer'))")
 
-    def chain_link(self, position: int) -> str | None:
-        with self.connect() as conn:
+    def chain_link(self, position: int, conn: Any = None) -> str | None:
+        if conn is not None:
             row = conn.execute(f"SELECT sha256 FROM {CHAIN_TABLE} WHERE position = %s", (position,)).fetchone()
             return row[0] if row else None
+        with self.connect() as own:
+            return self.chain_link(position, own)
 
     def event_stamps(self) -> Iterator[tuple[int, str, datetime]]:
         """(position, actor, recorded_at) of every event in position order, as the database
