@@ -55,40 +55,40 @@ class FigureQueries(ViewsBase):
 
     def cells(self, at: int | None = None, *, adopted_only: bool = False) -> Cells:
         """(unit, line, year) → (cents, number of effects behind them) for every line and year
-        of the horizon at that point. Now: the figures table; earlier: each figure's latest row
-        in figure_history at or before the point, one index lookup per figure whatever the
-        length of the history."""
+        of the horizon at that point (``_kept``)."""
         amount, steps = ("adopted_cents", "adopted_steps") if adopted_only else ("amount_cents", "steps")
         if at is None:
-            return {(r[0], r[1], r[2]): (r[3], r[4])
-                    for r in self.conn.execute(f"SELECT unit, line, year, {amount}, {steps} FROM figures")}
+            return {(unit, line, year): (cents, count) for unit, line, year, cents, count in self._kept(None, amount, steps)}
         years = self.horizon(at)
         out = {(r["unit"], r["line"], y): (0, 0) for r in self.lines(at) for y in years}
-        latest = ("(SELECT h.{column} FROM figure_history h WHERE h.unit = f.unit AND h.line = f.line "
-                  "AND h.year = f.year AND h.position <= :p ORDER BY h.position DESC LIMIT 1)")
-        for unit, line, year, cents, count in self.conn.execute(
-                f"SELECT f.unit, f.line, f.year, {latest.format(column=amount)}, {latest.format(column=steps)} "
-                "FROM figures f", {"p": at}):
-            if (unit, line, year) in out and cents is not None:
+        for unit, line, year, cents, count in self._kept(at, amount, steps):
+            if (unit, line, year) in out:
                 out[(unit, line, year)] = (cents, count)
         return out
 
     def year_cells(self, year: int, at: int | None = None, *,
                    adopted_only: bool = False) -> dict[tuple[str, str], tuple[int, int, int]]:
         """(unit, line) → (cents, the structural part of them, number of effects) of every line
-        with effects in ``year`` at that point, from the figures kept per point like ``cells``."""
-        amount, steps, structural = (("adopted_cents", "adopted_steps", "adopted_structural_cents") if adopted_only
-                                     else ("amount_cents", "steps", "structural_cents"))
+        with effects in ``year`` at that point (``_kept``)."""
+        columns = (("adopted_cents", "adopted_structural_cents", "adopted_steps") if adopted_only
+                   else ("amount_cents", "structural_cents", "steps"))
+        return {(unit, line): (cents, carried, count)
+                for unit, line, _, cents, carried, count in self._kept(at, *columns, year=year) if count}
+
+    def _kept(self, at: int | None, *columns: str, year: int | None = None) -> list[tuple]:
+        """(unit, line, year, *columns) of the figures (of ``year`` only, when given) as kept:
+        now, the figures table; earlier, each figure's latest row in figure_history at or
+        before the point, one index lookup per figure whatever the length of the history (a
+        figure with no row there is left out: zero)."""
+        in_year = "" if year is None else " WHERE f.year = :year"
         if at is None:
-            rows = self.conn.execute(f"SELECT unit, line, {amount}, {structural}, {steps} FROM figures WHERE year = ?",
-                                     (year,))
+            sql = f"SELECT f.unit, f.line, f.year, {', '.join(f'f.{c}' for c in columns)} FROM figures f{in_year}"
         else:
-            rows = self.conn.execute(
-                f"SELECT f.unit, f.line, h.{amount}, h.{structural}, h.{steps} FROM figures f "
-                "JOIN figure_history h ON h.unit = f.unit AND h.line = f.line AND h.year = f.year "
-                "AND h.position = (SELECT MAX(position) FROM figure_history WHERE unit = f.unit AND line = f.line "
-                "AND year = f.year AND position <= :p) WHERE f.year = :year", {"p": at, "year": year})
-        return {(unit, line): (cents, carried, count) for unit, line, cents, carried, count in rows if count}
+            sql = (f"SELECT f.unit, f.line, f.year, {', '.join(f'h.{c}' for c in columns)} FROM figures f "
+                   "JOIN figure_history h ON h.unit = f.unit AND h.line = f.line AND h.year = f.year "
+                   "AND h.position = (SELECT MAX(position) FROM figure_history WHERE unit = f.unit AND line = f.line "
+                   f"AND year = f.year AND position <= :p){in_year}")
+        return [tuple(r) for r in self.conn.execute(sql, {"p": at, "year": year})]
 
     def show(self, at: int | None = None, *, adopted_only: bool = False, years: list[int] | None = None,
              unit: str | None = None, adopted_on: str | None = None, line: str | None = None) -> ShowTable:
