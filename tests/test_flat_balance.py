@@ -213,18 +213,19 @@ def test_balance_lists_the_latest_incidental_items_and_sums_the_earlier_ones_per
     bg("init", "--organisation", "T", "--years", "2025-2026")
     bg.record("base.yaml", RESERVE_BASE + "  - {kind: wijziging, line: u/b, amounts: {2025: 5000}, reason: eenmalig baten}\n"
               + "".join(f"  - {{kind: wijziging, line: u/p, amounts: {{2025: {n}00}}, reason: eenmalig {n}}}\n"
-                        for n in range(1, 5)))
+                        for n in range(1, 53)))
     every = bg.json("balance", "--year", "2025")
-    assert [i["reason"] for i in every["incidental"]] == ["eenmalig baten"] + [f"eenmalig {n}" for n in range(1, 5)]
+    assert [i["reason"] for i in every["incidental"]] == ["eenmalig baten"] + [f"eenmalig {n}" for n in range(1, 53)]
     assert "earlier_incidental" not in every and bg.json("balance", "--year", "2025", "--all") == every
     latest = bg.json("balance", "--year", "2025", "--limit", "1")
-    assert [i["reason"] for i in latest["incidental"]] == ["eenmalig 4"]
-    assert latest["earlier_incidental"] == {"lasten": "600.00", "baten": "5000.00", "reserves": "0.00"}
-    assert latest["incidental_lasten"] == "1000.00" and latest["incidental_baten"] == "5000.00"
+    assert [i["reason"] for i in latest["incidental"]] == ["eenmalig 52"]
+    assert latest["earlier_incidental"] == {"lasten": "132600.00", "baten": "5000.00", "reserves": "0.00"}
+    assert latest["incidental_lasten"] == "137800.00" and latest["incidental_baten"] == "5000.00"
     assert {k: v for k, v in latest.items() if "incidental" not in k} == {
         k: v for k, v in every.items() if "incidental" not in k}
-    out = bg("balance", "--year", "2025", "--limit", "2").output
-    assert "earlier lasten" in out and "earlier baten" in out and "eenmalig 3" in out and "eenmalig 2" not in out
+    terminal = bg("balance", "--year", "2025").output  # the latest 50: eenmalig 3 to 52
+    assert "earlier lasten" in terminal and "earlier baten" in terminal
+    assert "eenmalig 3 " in terminal and "eenmalig 2 " not in terminal
     refused = bg("balance", "--year", "2025", "--limit", "many", ok=False)
     assert refused.exit_code == 1 and "--limit" in refused.output and "Traceback" not in refused.output
 
