@@ -133,8 +133,9 @@ class FigureQueries(ViewsBase):
         mutations that count at one of them and not at the other; only those ``years``, that
         ``unit`` and that ``line`` ("unit/line") when given. With ``limit``, each figure lists
         its latest ``limit`` causes and brings the rest forward as one amount. The figures at
-        both points are read from figure_history, the causes per figure from its index, so the
-        answer costs the figures and causes it shows, not the length of the history."""
+        both points are read from figure_history, the causes per figure from its index and
+        their mutations for all figures at once, so the answer costs the figures and causes it
+        shows, not the length of the history."""
         a = self.head() if a is None else a
         b = self.head() if b is None else b
         before = self.figures(a, adopted_only=adopted_only)
@@ -148,62 +149,70 @@ class FigureQueries(ViewsBase):
             "OR withdrawn_position > :lo AND withdrawn_position <= :hi)", {"lo": lo, "hi": hi})]
         extended = self.conn.execute("SELECT COUNT(*) FROM horizon WHERE position > ? AND position <= ?",
                                      (lo, hi)).fetchone()[0] > 0
-        of_lifecycle: dict[tuple[str, str, int], list[tuple]] = {}
-        if lifecycle:  # their effects on every figure at once, oldest first
-            positions = ", ".join(str(int(p)) for p in lifecycle)
-            for row in reversed(self._cause_rows(f"e.position IN ({positions})", {"a": a, "b": b}, adopted_only)):
-                of_lifecycle.setdefault(row[-3:], []).append(row)
-        out = []
+        changed = []
         order = {k: n for n, k in enumerate(names)}
         for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[:2], 0), k[2])):
             x, y = before.get(key, 0), after.get(key, 0)
             if (x == y and not show_all) or (years and key[2] not in years) or (unit and key[0] != unit) \
                     or (line and f"{key[0]}/{key[1]}" != line):
                 continue
-            r = names.get(key[:2])
-            causes = self._causes(key, a, b, adopted_only, limit, of_lifecycle.get(key, []), extended)
-            shown = limit is None or len(causes) <= limit
-            causes = causes if shown else causes[len(causes) - (limit or 0):]
+            changed.append((key, x, y, self._figure_causes(key, a, b, adopted_only, limit, lifecycle, extended)))
+        documents = self._documents_at({row[0] for *_, rows in changed for row in rows})
+        out = []
+        for (unit_, line_, year), x, y, rows in changed:
+            r = names.get((unit_, line_))
+            shown = limit is None or len(rows) <= limit
+            causes = tuple(
+                Cause(position, f"{documents[position][0]}/{seq}", *documents[position], kind, reason, reference, amount)
+                for position, seq, _, amount, kind, reason, reference in (rows if shown else rows[len(rows) - (limit or 0):]))
             out.append(DiffRow(
-                unit=key[0], line=key[1], unit_name=r["unit_name"] if r else "", line_name=r["line_name"] if r else "",
-                year=key[2], before_cents=x, after_cents=y, change_cents=y - x, causes=tuple(causes),
+                unit=unit_, line=line_, unit_name=r["unit_name"] if r else "", line_name=r["line_name"] if r else "",
+                year=year, before_cents=x, after_cents=y, change_cents=y - x, causes=causes,
                 earlier_causes_cents=None if shown else y - x - sum(c.amount_cents for c in causes),
             ))
         return Diff(start=a, end=b, adopted_only=adopted_only, changes=tuple(out))
 
-    def _causes(self, key: tuple[str, str, int], a: int, b: int, adopted_only: bool, limit: int | None,
-                of_lifecycle: list[tuple], extended: bool) -> list[Cause]:
-        """The effects on one figure that count at one point and not the other, in ledger order;
-        with ``limit``, the latest ``limit + 1`` (one more says that there are earlier ones).
-        ``of_lifecycle``: those of documents adopted or withdrawn between the points, read for
-        every figure at once by ``_cause_rows``."""
+    def _figure_causes(self, key: tuple[str, str, int], a: int, b: int, adopted_only: bool, limit: int | None,
+                       lifecycle: list[int], extended: bool) -> list[tuple]:
+        """The effects on one figure that count at one point and not the other, in ledger order,
+        as ``_cause_rows`` rows; with ``limit``, the latest ``limit + 1`` (one more says that
+        there are earlier ones). Effects of the documents in ``lifecycle`` (adopted or withdrawn
+        between the points) and those carried by a horizon extension (``extended``) all lie
+        before both points, so they are read only when those recorded between the points are
+        too few to fill the limit."""
         params = {"unit": key[0], "line": key[1], "year": key[2], "a": a, "b": b, "lo": min(a, b), "hi": max(a, b),
                   "n": (limit or 0) + 1}
         figure = "e.unit = :unit AND e.line = :line AND e.year = :year"
         rows = self._cause_rows(f"{figure} AND e.position > :lo AND e.position <= :hi", params, adopted_only,
-                                limit=limit is not None)[::-1]  # recorded between the points
-        extra = list(of_lifecycle)
+                                limit=limit is not None)
+        if limit is not None and len(rows) > limit:
+            return rows[::-1]
+        if lifecycle:
+            rows += self._cause_rows(f"{figure} AND e.position IN ({', '.join(str(int(p)) for p in lifecycle)})",
+                                     params, adopted_only, limit=limit is not None)
         if extended:  # carried into the years a horizon extension between the points added
-            extra += self._cause_rows(f"{figure} AND e.position <= :lo AND e.since_position > :lo "
-                                      "AND e.since_position <= :hi", params, adopted_only, limit=limit is not None)
-        if extra:  # one row per effect, in ledger order
-            rows = sorted({(r[1], r[2], r[3]): r for r in rows + extra}.values(), key=lambda r: (r[1], r[2], r[3]))
-        if limit is not None:
-            rows = rows[-(limit + 1):]
-        return [Cause(position=position, mutation=f"{document}/{seq}", document=document, title=title,
-                      document_kind=document_kind, kind=kind, reason=reason, reference=reference,
-                      amount_cents=amount if at_b else -amount)
-                for amount, position, seq, _, at_b, document, title, document_kind, kind, reason, reference, *_ in rows]
+            rows += self._cause_rows(f"{figure} AND e.position <= :lo AND e.since_position > :lo "
+                                     "AND e.since_position <= :hi", params, adopted_only, limit=limit is not None)
+        rows = sorted({r[:3]: r for r in rows}.values(), key=lambda r: r[:3])  # one row per effect, in ledger order
+        return rows if limit is None else rows[-(limit + 1):]
 
     def _cause_rows(self, where: str, params: dict, adopted_only: bool, *, limit: bool = False) -> list[tuple]:
         """The effects ``where`` selects that count at one of the points ``:a`` and ``:b`` and
-        not at the other, newest first (the latest ``:n`` with ``limit``), as rows for
-        ``Cause``, then unit, line and year."""
+        not at the other, newest first (the latest ``:n`` with ``limit``), as (position, seq,
+        leg, cents: negative when the effect counts at ``:a`` only, and the mutation's kind,
+        reason and reference)."""
         counted_a, counted_b = counts_at(":a", adopted_only=adopted_only), counts_at(":b", adopted_only=adopted_only)
         return [tuple(r) for r in self.conn.execute(
-            f"SELECT e.amount_cents, e.position, e.seq, e.leg, {counted_b} AS at_b, d.document, d.title, "
-            "d.kind AS document_kind, m.kind, m.reason, m.reference, e.unit, e.line, e.year "
-            "FROM effects e JOIN documents d ON d.position = e.position "
+            f"SELECT e.position, e.seq, e.leg, CASE WHEN {counted_b} THEN e.amount_cents ELSE -e.amount_cents END, "
+            "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
             "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
             f"WHERE {where} AND {counted_a} != {counted_b} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
             + (" LIMIT :n" if limit else ""), params)]
+
+    def _documents_at(self, positions: set[int]) -> dict[int, tuple[str, str, str]]:
+        """position → (document, title, kind) of the documents recorded at those positions."""
+        if not positions:
+            return {}
+        listed = ", ".join(str(int(p)) for p in positions)
+        return {position: (document, title, kind) for position, document, title, kind in self.conn.execute(
+            f"SELECT position, document, title, kind FROM documents WHERE position IN ({listed})")}
