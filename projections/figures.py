@@ -145,8 +145,8 @@ class FigureQueries(ViewsBase):
         # Documents recorded before both points whose adoption or withdrawal lies between them,
         # and horizon extensions between them: their effects can count at one point only too.
         lifecycle = [r[0] for r in self.conn.execute(
-            "SELECT position FROM documents WHERE position <= :lo AND (adopted_position > :lo AND adopted_position <= :hi "
-            "OR withdrawn_position > :lo AND withdrawn_position <= :hi)", {"lo": lo, "hi": hi})]
+            "SELECT DISTINCT d.position FROM lifecycle l JOIN documents d ON d.document = l.document "
+            "WHERE l.position > :lo AND l.position <= :hi AND d.position <= :lo", {"lo": lo, "hi": hi})]
         extended = self.conn.execute("SELECT COUNT(*) FROM horizon WHERE position > ? AND position <= ?",
                                      (lo, hi)).fetchone()[0] > 0
         changed = []
