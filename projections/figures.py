@@ -202,12 +202,12 @@ class FigureQueries(ViewsBase):
         leg, cents: negative when the effect counts at ``:a`` only, and the mutation's kind,
         reason and reference)."""
         counted_a, counted_b = counts_at(":a", adopted_only=adopted_only), counts_at(":b", adopted_only=adopted_only)
-        return [tuple(r) for r in self.conn.execute(
+        return self.tuples(
             f"SELECT e.position, e.seq, e.leg, CASE WHEN {counted_b} THEN e.amount_cents ELSE -e.amount_cents END, "
             "m.kind, m.reason, m.reference FROM effects e JOIN documents d ON d.position = e.position "
             "JOIN mutations m ON m.position = e.position AND m.seq = e.seq "
             f"WHERE {where} AND {counted_a} != {counted_b} ORDER BY e.position DESC, e.seq DESC, e.leg DESC"
-            + (" LIMIT :n" if limit else ""), params)]
+            + (" LIMIT :n" if limit else ""), params)
 
     def _documents_at(self, positions: set[int]) -> dict[int, tuple[str, str, str]]:
         """position → (document, title, kind) of the documents recorded at those positions."""
