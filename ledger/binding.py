@@ -64,7 +64,8 @@ def replay_differences(conn: Any, head: Callable[[], int], recorder: Any, mapper
     The kept read models are read in one read transaction, begun before their position is
     read and ended after the last table is compared: SQLite in WAL mode and PostgreSQL under
     REPEATABLE READ keep a reader's snapshot while other processes write, so a catch-up that
-    commits meanwhile is not seen at all. Verify thus never compares rows of a later position
+    commits meanwhile is not seen at all (were the file taken out of WAL mode, the read lock
+    would hold that writer off instead). Verify thus never compares rows of a later position
     with the replay (a false alarm), and every row it compares was in the read models at the
     very position it replayed to: a forged row there cannot be hidden by a later write."""
     if isinstance(conn, sqlite3.Connection):
@@ -148,7 +149,7 @@ def _sql_differences(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int]]
     """The tables in which the kept read models (``main``) differ from the replay attached as
     ``replayed``, compared as multisets of rows, exactly as the rows Python reads compare.
 
-    Every replayed row is distinct (each table has a primary key, its columns NOT NULL), so
+    Every replayed row is distinct (each table has a primary key, never NULL there), so
     equal row counts and no replayed row missing from the kept table mean the same rows, each
     once: were a kept row not among the replayed ones, or one there twice (a kept table made
     again without its key), some replayed row would have no kept row left. The kept-minus-
