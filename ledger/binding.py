@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ledger.errors import StorageError
 from ledger.storage import Location
 from projections import schema
 from projections.db import connect_scratch, connect_sqlite, rollback, table_rows
@@ -93,6 +94,9 @@ def _compared_in_sqlite(conn: sqlite3.Connection, head: Callable[[], int], recor
                 fresh = connect_scratch(path)
                 try:
                     problem = _replayed(fresh, recorder, mapper, until, progress)
+                except sqlite3.OperationalError as e:  # the temporary folder full, say
+                    raise StorageError(f"cannot replay the events into {path.parent} to compare the read "
+                                       f"models with: {e}") from None
                 finally:
                     fresh.close()
                 return until, [problem] if problem else _messages(_sql_differences(conn))
@@ -131,6 +135,8 @@ def _replayed(fresh: Any, recorder: Any, mapper: Any, until: int,
     replay = Projector(fresh, recorder, mapper)
     try:
         replay.replay(progress, until=until, indexes=False)
+    except sqlite3.OperationalError:  # the replay's own database failed: nothing about the events
+        raise
     except Exception as e:  # an event that no longer projects
         return f"position {replay.position() + 1}: cannot be replayed ({type(e).__name__}: {e})"
     return None

@@ -259,3 +259,33 @@ def once_replaying(call: Callable[[], None]) -> Callable[[int, int], None]:
             last[0] = position
 
     return progress
+
+
+FULL = 'mount -t tmpfs -o size="$SIZE" tmpfs "$0" && TMPDIR="$0" exec "$@"'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["64k", "160k"])  # full while making the tables, while replaying
+def test_a_full_temporary_folder_is_a_storage_error_not_tampering(ledger: Path, tmp_path: Path, size: str):
+    """The replay fills a file in the temporary folder; there, a tmpfs too small for it (made in
+    a private mount namespace, so nothing outside the command sees it). It once said TAMPERED:
+    position 1 cannot be replayed."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    command = [sys.executable, "-m", "cli.main", "--ledger", str(ledger), "verify"]
+    try:
+        done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", FULL, str(folder), *command],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+                              env={**os.environ, "COLUMNS": "250", "SIZE": size}, timeout=120)
+    except FileNotFoundError:
+        pytest.skip("no unshare here")
+    if "mount" in done.stderr and "TAMPERED" not in done.stdout + done.stderr:
+        pytest.skip(f"no tmpfs mount here: {done.stderr.strip()}")
+    assert done.returncode == 1 and "TAMPERED" not in done.stdout + done.stderr, done.stdout + done.stderr
+    assert done.stderr.startswith(f"error: cannot replay the events into {folder} to compare the read models "
+                                  "with: database or disk is full"), done.stderr
+    assert list(folder.iterdir()) == []  # the mount is gone with the command: the folder as it was
