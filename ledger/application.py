@@ -253,9 +253,9 @@ class Ledger:
             report.add_problems([f"the read models do not reflect this event store ({mismatch})"])
             return
         self.catch_up()
-        report.views_position = self.views.head()
-        report.add_problems(binding.replay_differences(self.conn, self.app.recorder, MAPPER,
-                                                       report.views_position, progress))
+        report.views_position, problems = binding.replay_differences(self.conn, self.views.head, self.app.recorder,
+                                                                      MAPPER, progress)
+        report.add_problems(problems)
 
     # ------------------------------------------------------------ the proven state and commands
 

@@ -9,12 +9,17 @@ it replays the events into fresh read models and compares every table.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ledger.errors import StorageError
 from ledger.storage import Location
 from projections import schema
-from projections.db import connect_sqlite, table_rows
+from projections.db import connect_scratch, connect_sqlite, rollback, table_rows
 
 ANOTHER_LEDGER = "another ledger"
 
@@ -51,34 +56,153 @@ def bind(location: Location, conn: Any, views_head: int) -> None:
     conn.execute("COMMIT")
 
 
-def replay_differences(conn: Any, recorder: Any, mapper: Any, until: int,
-                       progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """Replay the events up to ``until`` into fresh read models and name every table in which
-    the kept read models (``conn``) differ."""
+def replay_differences(conn: Any, head: Callable[[], int], recorder: Any, mapper: Any,
+                       progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
+    """Replay the events up to the position the kept read models (``conn``) reflect into fresh
+    read models and name every table in which the kept ones differ; returns that position
+    (read with ``head``) and the problems.
+
+    The kept read models are read in one read transaction, begun before their position is
+    read and ended after the last table is compared: SQLite in WAL mode and PostgreSQL under
+    REPEATABLE READ keep a reader's snapshot while other processes write, so a catch-up that
+    commits meanwhile is not seen at all (were the file taken out of WAL mode, the read lock
+    would hold that writer off instead). Verify thus never compares rows of a later position
+    with the replay (a false alarm), and every row it compares was in the read models at the
+    very position it replayed to: a forged row there cannot be hidden by a later write."""
+    if isinstance(conn, sqlite3.Connection):
+        return _compared_in_sqlite(conn, head, recorder, mapper, progress)
+    with _snapshot(conn):
+        until = head()
+        fresh = connect_sqlite(Path(":memory:"))
+        try:
+            problem = _replayed(fresh, recorder, mapper, until, progress)
+            return until, [problem] if problem else _messages(_differences(conn, fresh))
+        finally:
+            fresh.close()
+
+
+def _compared_in_sqlite(conn: sqlite3.Connection, head: Callable[[], int], recorder: Any, mapper: Any,
+                        progress: Callable[[int, int], None] | None) -> tuple[int, list[str]]:
+    """The replay goes into a scratch file, attached (still empty) before the snapshot is
+    taken: a database cannot be detached inside a transaction, and the attached one is first
+    read, with its new tables, once the replay is written."""
+    with _scratch_file() as path:
+        conn.execute("ATTACH DATABASE ? AS replayed", (str(path),))
+        try:
+            with _snapshot(conn):
+                until = head()
+                fresh = connect_scratch(path)
+                try:
+                    problem = _replayed(fresh, recorder, mapper, until, progress)
+                except sqlite3.OperationalError as e:  # the temporary folder full, say
+                    raise StorageError(f"cannot replay the events into {path.parent} to compare the read "
+                                       f"models with: {e}") from None
+                finally:
+                    fresh.close()
+                return until, [problem] if problem else _messages(_sql_differences(conn))
+        finally:
+            conn.execute("DETACH DATABASE replayed")
+
+
+@contextmanager
+def _snapshot(conn: Any) -> Iterator[None]:
+    """One read transaction on the kept read models (its snapshot starts at the first read)."""
+    conn.execute("BEGIN" if isinstance(conn, sqlite3.Connection) else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    try:
+        yield
+    finally:
+        rollback(conn)
+
+
+@contextmanager
+def _scratch_file() -> Iterator[Path]:
+    """A file in the temporary folder (the ledger's may be a read-only medium), removed
+    whatever happens."""
+    fd, name = tempfile.mkstemp(prefix="begroting-replay-", suffix=".db")
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        for suffix in ("", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
+
+
+def _replayed(fresh: Any, recorder: Any, mapper: Any, until: int,
+              progress: Callable[[int, int], None] | None) -> str | None:
+    """Replay the events up to ``until`` into ``fresh``; why that failed, or None."""
     from projections.projector import Projector  # the event models: only a replay needs them
 
-    fresh = connect_sqlite(Path(":memory:"))
+    replay = Projector(fresh, recorder, mapper)
     try:
-        replay = Projector(fresh, recorder, mapper)
+        replay.replay(progress, until=until, indexes=False)
+    except sqlite3.OperationalError:  # the replay's own database failed: nothing about the events
+        raise
+    except Exception as e:  # an event that no longer projects
+        return f"position {replay.position() + 1}: cannot be replayed ({type(e).__name__}: {e})"
+    return None
+
+
+def _messages(differences: Iterator[tuple[str, int, int]]) -> list[str]:
+    return [f"read model {table} differs from a replay of the events ({kept} kept rows vs {replayed} replayed)"
+            for table, kept, replayed in differences]
+
+
+# Not a read model: which events the kept ones reflect.
+_COMPARED = [table for table in schema.TABLES if table != "binding"]
+
+
+def _sql_differences(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int]]:
+    """The tables in which the kept read models (``main``) differ from the replay attached as
+    ``replayed``, compared as multisets of rows, exactly as the rows Python reads compare.
+
+    Every replayed row is distinct (each table has a primary key, never NULL there), so
+    equal row counts and no replayed row missing from the kept table mean the same rows, each
+    once: were a kept row not among the replayed ones, or one there twice (a kept table made
+    again without its key), some replayed row would have no kept row left. The kept-minus-
+    replayed EXCEPT would find nothing more, at the cost of sorting every table once again.
+    EXCEPT compares values by storage class (text '5' is not the integer 5, a blob is no
+    text) without the columns' affinities, and text under the collation of its left side:
+    the replay's BINARY, whatever collation a forged kept table declares."""
+    for table in _COMPARED:
+        replayed = _count(conn, "replayed", table)
         try:
-            replay.replay(progress, until=until)
-        except Exception as e:  # an event that no longer projects
-            return [f"position {replay.position() + 1}: cannot be replayed ({type(e).__name__}: {e})"]
-        return [f"read model {table} differs from a replay of the events ({kept} kept rows vs {replayed} replayed)"
-                for table, kept, replayed in _differences(conn, fresh)]
-    finally:
-        fresh.close()
+            kept = _count(conn, "main", table)
+        except sqlite3.Error:  # a table gone from the kept read models
+            yield table, 0, replayed
+            continue
+        if kept != replayed or _missing_rows(conn, table):
+            yield table, kept, replayed
+
+
+def _count(conn: sqlite3.Connection, database: str, table: str) -> int:
+    return conn.execute(f'SELECT COUNT(*) FROM {database}."{table}"').fetchone()[0]
+
+
+def _missing_rows(conn: sqlite3.Connection, table: str) -> bool:
+    """Whether some replayed row of ``table`` is not among the kept ones."""
+    try:
+        return bool(conn.execute(f'SELECT EXISTS (SELECT * FROM replayed."{table}" '
+                                 f'EXCEPT SELECT * FROM main."{table}")').fetchone()[0])
+    except sqlite3.OperationalError:  # the kept table was made again with other columns
+        return True
 
 
 def _differences(kept: Any, fresh: Any) -> Iterator[tuple[str, int, int]]:
-    for table in schema.TABLES:
-        if table == "binding":  # not a read model: which events the kept ones reflect
-            continue
-        try:
-            a = table_rows(kept, table)
-        except Exception:  # a table gone missing from the kept read models
-            yield table, 0, -1
-            continue
-        b = table_rows(fresh, table)
+    """The same, in Python: the kept read models on PostgreSQL, the replay in memory."""
+    for table in _COMPARED:
+        a, b = _kept_rows(kept, table), table_rows(fresh, table)
         if a != b:
-            yield table, len(a), len(b)
+            yield table, 0 if a is None else len(a), len(b)
+
+
+def _kept_rows(kept: Any, table: str) -> list[tuple] | None:
+    """The kept rows of ``table``, or None when they cannot be read (a table gone, or made
+    again with fewer columns); the savepoint keeps the snapshot's transaction usable after."""
+    kept.execute("SAVEPOINT kept_rows")
+    try:
+        rows = table_rows(kept, table)
+    except Exception:
+        kept.execute("ROLLBACK TO SAVEPOINT kept_rows")
+        return None
+    kept.execute("RELEASE SAVEPOINT kept_rows")
+    return rows

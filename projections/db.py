@@ -32,6 +32,17 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def connect_scratch(path: Path) -> sqlite3.Connection:
+    """A throwaway file (a replay to compare the read models with): no WAL and no syncs; the
+    journal is kept in memory rather than turned off, since the projector rolls back to stop
+    just before an event it cannot read."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=MEMORY")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
 class Row(tuple):
     """A result row addressable by position and by column name, like sqlite3.Row."""
 

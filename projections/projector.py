@@ -69,17 +69,19 @@ class Projector:
         self.decoder = decoder
         db.create_tables(conn)
 
-    def replay(self, progress: Callable[[int, int], None] | None = None, *, until: int | None = None) -> int:
-        """Fill empty read models from the whole log: indexes are built once at the end and
-        the disposable file is not synced on every batch, which makes this several times
-        faster than catching up event by event."""
+    def replay(self, progress: Callable[[int, int], None] | None = None, *, until: int | None = None,
+               indexes: bool = True) -> int:
+        """Fill empty read models from the whole log: indexes are built once at the end (or,
+        for a replay only compared with the kept read models, never) and the disposable file
+        is not synced on every batch: several times faster than catching up event by event."""
         db.drop_indexes(self.conn)
         self.conn.execute("PRAGMA synchronous=OFF")
         try:
             applied = self.catch_up(progress, until=until)
         finally:
             self.conn.execute("PRAGMA synchronous=NORMAL")
-        db.create_indexes(self.conn)
+        if indexes:
+            db.create_indexes(self.conn)
         return applied
 
     def position(self) -> int:

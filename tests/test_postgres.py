@@ -189,6 +189,29 @@ def test_verify_on_postgresql_catches_an_edited_event(database, tmp_path):
     assert result.exit_code == 1 and "TAMPERED: position" in result.stderr
 
 
+def test_verify_on_postgresql_names_each_forged_read_model_in_one_snapshot(database, tmp_path):
+    """Compared in Python inside one REPEATABLE READ transaction: a kept table that cannot be
+    read (a column dropped) aborts only its own savepoint, not the comparison of the rest."""
+    bg = Cli(database.url, tmp_path)
+    bg("init", "--organisation", "T", "--years", "2025-2026")
+    bg.record("kb.yaml", KB)
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        count = {t: conn.execute(f"SELECT COUNT(*) FROM begroting_views.{t}").fetchone()[0]
+                 for t in ("units", "figures", "log")}
+        conn.execute("ALTER TABLE begroting_views.units DROP COLUMN ordinal")
+        conn.execute("ALTER TABLE begroting_views.figures DROP CONSTRAINT figures_pkey")
+        conn.execute("INSERT INTO begroting_views.figures SELECT * FROM begroting_views.figures LIMIT 1")
+        conn.execute("UPDATE begroting_views.log SET actor = 'x' WHERE position = 1")
+    with Ledger.open(database.url) as ledger:
+        problems = ledger.verify().problems
+    assert problems == [
+        f"read model log differs from a replay of the events ({count['log']} kept rows vs {count['log']} replayed)",
+        f"read model units differs from a replay of the events (0 kept rows vs {count['units']} replayed)",
+        f"read model figures differs from a replay of the events ({count['figures'] + 1} kept rows vs "
+        f"{count['figures']} replayed)",
+    ]
+
+
 @pytest.mark.parametrize("address, message", [
     ("postgresql://postgres:s3cret@127.0.0.1:1/nothing", "cannot connect to postgresql://postgres@127.0.0.1:1/nothing"),
     ("postgresql://postgres:s3cret@127.0.0.1:5432/no_such_database_here", 'database "no_such_database_here" does not exist'),
