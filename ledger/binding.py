@@ -9,19 +9,26 @@ it replays the events into fresh read models and compares every table.
 
 from __future__ import annotations
 
-import os
+import multiprocessing
+import shutil
+import signal
 import sqlite3
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ledger import shape
 from ledger.errors import StorageError
 from ledger.storage import Location
 from projections import schema
 from projections.db import connect_scratch, connect_sqlite, rollback, table_rows
 
 ANOTHER_LEDGER = "another ledger"
+# The event store's size from which ``verify`` replays in a process of its own while this one
+# folds the rules (``replay_beside``): below it, starting that process costs about what a
+# second core saves.
+BESIDE_BYTES = 4 * 2**20
 
 
 def mismatch(location: Location, conn: Any, views_head: int, store_head: int,
@@ -69,14 +76,14 @@ def replay_differences(conn: Any, head: Callable[[], int], recorder: Any, mapper
     would hold that writer off instead). Verify thus never compares rows of a later position
     with the replay (a false alarm), and every row it compares was in the read models at the
     very position it replayed to: a forged row there cannot be hidden by a later write."""
-    if isinstance(conn, sqlite3.Connection):
+    if isinstance(conn, sqlite3.Connection) and scratch_folder() is not None:
         return _compared_in_sqlite(conn, head, recorder, mapper, progress)
     with _snapshot(conn):
         until = head()
         fresh = connect_sqlite(Path(":memory:"))
         try:
             problem = _replayed(fresh, recorder, mapper, until, progress)
-            return until, [problem] if problem else _messages(_differences(conn, fresh))
+            return until, [problem] if problem else _compared(conn, lambda tables: _differences(conn, fresh, tables))
         finally:
             fresh.close()
 
@@ -95,13 +102,86 @@ def _compared_in_sqlite(conn: sqlite3.Connection, head: Callable[[], int], recor
                 try:
                     problem = _replayed(fresh, recorder, mapper, until, progress)
                 except sqlite3.OperationalError as e:  # the temporary folder full, say
-                    raise StorageError(f"cannot replay the events into {path.parent} to compare the read "
+                    raise StorageError(f"cannot replay the events into {path.parent.parent} to compare the read "
                                        f"models with: {e}") from None
                 finally:
                     fresh.close()
-                return until, [problem] if problem else _messages(_sql_differences(conn))
+                return until, [problem] if problem else _compared(conn, lambda tables: _sql_differences(conn, tables))
         finally:
             conn.execute("DETACH DATABASE replayed")
+
+
+@contextmanager
+def replay_beside(conn: sqlite3.Connection, head: Callable[[], int],
+                  ledger: Path) -> Iterator[Callable[[Callable[[int, int], None] | None], tuple[int, list[str]]]]:
+    """``replay_differences`` for read models in a SQLite file beside the SQLite event store
+    ``ledger``, its replay begun at once in a process of its own, so that a second core
+    replays while this one folds the rules. Yields the function that waits for that replay
+    and compares, as ``replay_differences`` does, within the one snapshot taken before the
+    replay began; leaving without calling it stops the replay. The process is spawned, not
+    forked: a fork would share this process's SQLite connections and their locks."""
+    context = multiprocessing.get_context("spawn")
+    with _scratch_file() as path:
+        conn.execute("ATTACH DATABASE ? AS replayed", (str(path),))
+        try:
+            with _snapshot(conn):
+                until = head()
+                done = context.Value("q", 0, lock=False)
+                answer, answering = context.Pipe(duplex=False)
+                child = context.Process(target=_replay_apart, args=(str(ledger), until, str(path), done, answering),
+                                        daemon=True)
+                child.start()
+                answering.close()
+                try:
+                    yield lambda progress: _compare_replayed(conn, child, done, answer, until, path, progress)
+                finally:
+                    if child.is_alive():
+                        child.kill()
+                    child.join()
+        finally:
+            conn.execute("DETACH DATABASE replayed")
+
+
+def _compare_replayed(conn: sqlite3.Connection, child: Any, done: Any, answer: Any, until: int, path: Path,
+                      progress: Callable[[int, int], None] | None) -> tuple[int, list[str]]:
+    """Wait for the replay of ``replay_beside`` (its position shown on ``progress``), then
+    compare the tables."""
+    while child.is_alive():
+        if progress:
+            progress(done.value, until)
+        child.join(0.2)
+    if progress:
+        progress(until, until)
+    said = answer.recv() if answer.poll() else ("storage", f"the replaying process ended with code {child.exitcode}")
+    if said[0] == "storage":
+        raise StorageError(f"cannot replay the events into {path.parent.parent} to compare the read models with: {said[1]}")
+    return until, [said[1]] if said[1] else _compared(conn, lambda tables: _sql_differences(conn, tables))
+
+
+def _replay_apart(ledger: str, until: int, path: str, done: Any, answer: Any) -> None:
+    """The replaying process: the events of ``ledger`` up to ``until`` into the scratch file;
+    it sends ("events", why an event did not replay, or None), or ("storage", what failed)
+    when the event store or the scratch file did. Ctrl-C is the verifying process's to
+    answer (it stops this one)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def progress(position: int, _: int) -> None:
+        done.value = position
+
+    try:
+        from ledger.application import MAPPER, BegrotingApp
+
+        app = BegrotingApp(env=Location.parse(ledger).event_store_env(readonly=True))
+        fresh = connect_scratch(Path(path))
+        try:
+            answer.send(("events", _replayed(fresh, app.recorder, MAPPER, until, progress)))
+        finally:
+            fresh.close()
+            app.close()
+    except sqlite3.OperationalError as e:  # the scratch file's: the temporary folder full, say
+        answer.send(("storage", str(e)))
+    except Exception as e:  # the event store could not be read: said, never a traceback
+        answer.send(("storage", f"{type(e).__name__}: {e}"))
 
 
 @contextmanager
@@ -114,17 +194,26 @@ def _snapshot(conn: Any) -> Iterator[None]:
         rollback(conn)
 
 
+def scratch_folder() -> Path | None:
+    """The temporary folder a replay can be written to, or None when there is none (a
+    read-only system): then the replay is held in memory and compared in Python."""
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError:
+        return None
+
+
 @contextmanager
 def _scratch_file() -> Iterator[Path]:
-    """A file in the temporary folder (the ledger's may be a read-only medium), removed
-    whatever happens."""
-    fd, name = tempfile.mkstemp(prefix="begroting-replay-", suffix=".db")
-    os.close(fd)
+    """A file in a folder of its own in the temporary folder (the ledger's may be a read-only
+    medium), removed whatever happens. The folder is this user's alone: in a temporary folder
+    shared with others, anyone could put a hot journal beside the file, which SQLite would
+    roll back into it and so make the replay whatever they wish."""
+    folder = tempfile.mkdtemp(prefix="begroting-replay-")
     try:
-        yield Path(name)
+        yield Path(folder) / "replay.db"
     finally:
-        for suffix in ("", "-journal"):
-            Path(name + suffix).unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _replayed(fresh: Any, recorder: Any, mapper: Any, until: int,
@@ -142,18 +231,18 @@ def _replayed(fresh: Any, recorder: Any, mapper: Any, until: int,
     return None
 
 
-def _messages(differences: Iterator[tuple[str, int, int]]) -> list[str]:
-    return [f"read model {table} differs from a replay of the events ({kept} kept rows vs {replayed} replayed)"
-            for table, kept, replayed in differences]
+def _compared(conn: Any, differences: Callable[[list[str]], Iterator[tuple[str, int, int]]]) -> list[str]:
+    """What is wrong with the shape of the kept read models (``ledger.shape``), then every
+    other table whose rows ``differences`` finds differ from the replay."""
+    problems, misshapen = shape.problems(conn)
+    tables = [t for t in schema.TABLES if t != "binding" and t not in misshapen]  # binding: no read model
+    return problems + [f"read model {table} differs from a replay of the events ({kept} kept rows vs {replayed} "
+                       "replayed)" for table, kept, replayed in differences(tables)]
 
 
-# Not a read model: which events the kept ones reflect.
-_COMPARED = [table for table in schema.TABLES if table != "binding"]
-
-
-def _sql_differences(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int]]:
-    """The tables in which the kept read models (``main``) differ from the replay attached as
-    ``replayed``, compared as multisets of rows, exactly as the rows Python reads compare.
+def _sql_differences(conn: sqlite3.Connection, tables: list[str]) -> Iterator[tuple[str, int, int]]:
+    """The ``tables`` in which the kept read models (``main``) differ from the replay attached
+    as ``replayed``, compared as multisets of rows, as the rows Python reads compare.
 
     Every replayed row is distinct (each table has a primary key, never NULL there), so
     equal row counts and no replayed row missing from the kept table mean the same rows, each
@@ -161,9 +250,10 @@ def _sql_differences(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int]]
     again without its key), some replayed row would have no kept row left. The kept-minus-
     replayed EXCEPT would find nothing more, at the cost of sorting every table once again.
     EXCEPT compares values by storage class (text '5' is not the integer 5, a blob is no
-    text) without the columns' affinities, and text under the collation of its left side:
-    the replay's BINARY, whatever collation a forged kept table declares."""
-    for table in _COMPARED:
+    text; an integer and a real of the same value are equal, as in Python, but a column
+    declared otherwise is a shape problem) without the columns' affinities, and text under
+    the collation of its left side: the replay's BINARY, whatever a forged kept table says."""
+    for table in tables:
         replayed = _count(conn, "replayed", table)
         try:
             kept = _count(conn, "main", table)
@@ -187,9 +277,10 @@ def _missing_rows(conn: sqlite3.Connection, table: str) -> bool:
         return True
 
 
-def _differences(kept: Any, fresh: Any) -> Iterator[tuple[str, int, int]]:
-    """The same, in Python: the kept read models on PostgreSQL, the replay in memory."""
-    for table in _COMPARED:
+def _differences(kept: Any, fresh: Any, tables: list[str]) -> Iterator[tuple[str, int, int]]:
+    """The same, in Python: the kept read models on PostgreSQL (or with no temporary folder to
+    replay into), the replay in memory."""
+    for table in tables:
         a, b = _kept_rows(kept, table), table_rows(fresh, table)
         if a != b:
             yield table, 0 if a is None else len(a), len(b)

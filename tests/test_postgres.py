@@ -190,8 +190,8 @@ def test_verify_on_postgresql_catches_an_edited_event(database, tmp_path):
 
 
 def test_verify_on_postgresql_names_each_forged_read_model_in_one_snapshot(database, tmp_path):
-    """Compared in Python inside one REPEATABLE READ transaction: a kept table that cannot be
-    read (a column dropped) aborts only its own savepoint, not the comparison of the rest."""
+    """Compared in Python inside one REPEATABLE READ transaction: a table with a column dropped
+    is named by its shape, and the rows of the rest are compared."""
     bg = Cli(database.url, tmp_path)
     bg("init", "--organisation", "T", "--years", "2025-2026")
     bg.record("kb.yaml", KB)
@@ -205,8 +205,8 @@ def test_verify_on_postgresql_names_each_forged_read_model_in_one_snapshot(datab
     with Ledger.open(database.url) as ledger:
         problems = ledger.verify().problems
     assert problems == [
+        "read model units is not the table begroting makes (with other columns)",  # its shape (ledger.shape)
         f"read model log differs from a replay of the events ({count['log']} kept rows vs {count['log']} replayed)",
-        f"read model units differs from a replay of the events (0 kept rows vs {count['units']} replayed)",
         f"read model figures differs from a replay of the events ({count['figures'] + 1} kept rows vs "
         f"{count['figures']} replayed)",
     ]
