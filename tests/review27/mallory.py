@@ -34,9 +34,9 @@ for n in range(pages):
 deadline, planted, refused = time.time() + float(mode), 0, 0
 while time.time() < deadline:
     for entry in os.listdir(shared):
-        if not entry.startswith("begroting-replay-"):
-            continue
         target = os.path.join(shared, entry)
+        if not entry.startswith("begroting-replay-") or not (entry.endswith(".db") or os.path.isdir(target)):
+            continue
         target = os.path.join(target, "replay.db") if os.path.isdir(target) else target
         try:
             fd = os.open(target + "-journal", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
