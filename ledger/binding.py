@@ -90,25 +90,35 @@ def replay_differences(conn: Any, head: Callable[[], int], recorder: Any, mapper
 
 def _compared_in_sqlite(conn: sqlite3.Connection, head: Callable[[], int], recorder: Any, mapper: Any,
                         progress: Callable[[int, int], None] | None) -> tuple[int, list[str]]:
-    """The replay goes into a scratch file, attached (still empty) before the snapshot is
-    taken: a database cannot be detached inside a transaction, and the attached one is first
-    read, with its new tables, once the replay is written."""
+    with _replay_attached(conn, head) as (path, until):
+        fresh = connect_scratch(path)
+        try:
+            problem = _replayed(fresh, recorder, mapper, until, progress)
+        except sqlite3.OperationalError as e:  # the temporary folder full, say
+            raise _cannot_replay(path, str(e)) from None
+        finally:
+            fresh.close()
+        return until, [problem] if problem else _compared(conn, lambda tables: _sql_differences(conn, tables))
+
+
+@contextmanager
+def _replay_attached(conn: sqlite3.Connection, head: Callable[[], int]) -> Iterator[tuple[Path, int]]:
+    """A scratch file for the replay, attached to the kept read models as ``replayed``, and
+    the position they reflect, read in the snapshot the comparison reads. The file is attached
+    still empty, before the snapshot is taken: a database cannot be detached inside a
+    transaction, and the attached one is first read, with its new tables, once the replay is
+    written."""
     with _scratch_file() as path:
         conn.execute("ATTACH DATABASE ? AS replayed", (str(path),))
         try:
             with _snapshot(conn):
-                until = head()
-                fresh = connect_scratch(path)
-                try:
-                    problem = _replayed(fresh, recorder, mapper, until, progress)
-                except sqlite3.OperationalError as e:  # the temporary folder full, say
-                    raise StorageError(f"cannot replay the events into {path.parent.parent} to compare the read "
-                                       f"models with: {e}") from None
-                finally:
-                    fresh.close()
-                return until, [problem] if problem else _compared(conn, lambda tables: _sql_differences(conn, tables))
+                yield path, head()
         finally:
             conn.execute("DETACH DATABASE replayed")
+
+
+def _cannot_replay(path: Path, why: str) -> StorageError:
+    return StorageError(f"cannot replay the events into {path.parent.parent} to compare the read models with: {why}")
 
 
 @contextmanager
@@ -121,25 +131,19 @@ def replay_beside(conn: sqlite3.Connection, head: Callable[[], int],
     replay began; leaving without calling it stops the replay. The process is spawned, not
     forked: a fork would share this process's SQLite connections and their locks."""
     context = multiprocessing.get_context("spawn")
-    with _scratch_file() as path:
-        conn.execute("ATTACH DATABASE ? AS replayed", (str(path),))
+    with _replay_attached(conn, head) as (path, until):
+        done = context.Value("q", 0, lock=False)
+        answer, answering = context.Pipe(duplex=False)
+        child = context.Process(target=_replay_apart, args=(str(ledger), until, str(path), done, answering),
+                                daemon=True)
+        child.start()
+        answering.close()
         try:
-            with _snapshot(conn):
-                until = head()
-                done = context.Value("q", 0, lock=False)
-                answer, answering = context.Pipe(duplex=False)
-                child = context.Process(target=_replay_apart, args=(str(ledger), until, str(path), done, answering),
-                                        daemon=True)
-                child.start()
-                answering.close()
-                try:
-                    yield lambda progress: _compare_replayed(conn, child, done, answer, until, path, progress)
-                finally:
-                    if child.is_alive():
-                        child.kill()
-                    child.join()
+            yield lambda progress: _compare_replayed(conn, child, done, answer, until, path, progress)
         finally:
-            conn.execute("DETACH DATABASE replayed")
+            if child.is_alive():
+                child.kill()
+            child.join()
 
 
 def _compare_replayed(conn: sqlite3.Connection, child: Any, done: Any, answer: Any, until: int, path: Path,
@@ -154,7 +158,7 @@ def _compare_replayed(conn: sqlite3.Connection, child: Any, done: Any, answer: A
         progress(until, until)
     said = answer.recv() if answer.poll() else ("storage", f"the replaying process ended with code {child.exitcode}")
     if said[0] == "storage":
-        raise StorageError(f"cannot replay the events into {path.parent.parent} to compare the read models with: {said[1]}")
+        raise _cannot_replay(path, said[1])
     return until, [said[1]] if said[1] else _compared(conn, lambda tables: _sql_differences(conn, tables))
 
 
