@@ -133,9 +133,9 @@ class FigureQueries(ViewsBase):
         mutations that count at one of them and not at the other; only those ``years``, that
         ``unit`` and that ``line`` ("unit/line") when given. With ``limit``, each figure lists
         its latest ``limit`` causes and brings the rest forward as one amount. The figures at
-        both points are read from figure_history, the causes per figure from its index and
-        their mutations for all figures at once, so the answer costs the figures and causes it
-        shows, not the length of the history."""
+        both points are read from figure_history, the causes per figure with their mutations
+        from its index, and their documents once for all figures, so the answer costs the
+        figures and causes it shows, not the length of the history."""
         a = self.head() if a is None else a
         b = self.head() if b is None else b
         before = self.figures(a, adopted_only=adopted_only)
