@@ -7,9 +7,8 @@ and keeps the read models caught up. What each command decides is a pure functio
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
 from datetime import date
-from typing import Callable, Iterator
+from typing import Callable
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -231,33 +230,14 @@ class Ledger:
             except ValueError as e:
                 raise LedgerError(str(e)) from None
         total = self.app.recorder.max_notification_id() or 0
-        with self._replay_begun(total) as replay:
-            report = check_events(self.writer.new_model(), self.location.chain_rows(), digest=want,
-                                  stamps=self.location.stamps(),
-                                  orphan=self.location.orphan_links(),
-                                  progress=(lambda position, _: progress(position, total)) if progress else None)
-            if report.problems:
-                return report
-            if replay is None:
-                self._compare_views(report, progress)
-            else:
-                report.views_position, problems = replay(progress)
-                report.add_problems(problems)
+        report = check_events(self.writer.new_model(), self.location.chain_rows(), digest=want,
+                              stamps=self.location.stamps(),
+                              orphan=self.location.orphan_links(),
+                              progress=(lambda position, _: progress(position, total)) if progress else None)
+        if report.problems:
+            return report
+        self._compare_views(report, progress)
         return report
-
-    @contextmanager
-    def _replay_begun(self, store_head: int) -> Iterator[Callable | None]:
-        """verify's replay of the read models begun beside its fold of the rules
-        (``binding.replay_beside``) when both are SQLite files, the history is large enough
-        to gain from it, and the read models reflect this whole event store; else None, and
-        ``_compare_views`` replays after the fold (and names what is wrong with them)."""
-        path = getattr(self.location, "path", None)
-        if (not isinstance(self.conn, sqlite3.Connection) or path is None or path.stat().st_size < binding.BESIDE_BYTES
-                or binding.scratch_folder() is None or self.views.head() != store_head or self.views_mismatch()):
-            yield None
-            return
-        with binding.replay_beside(self.conn, self.views.head, path) as replay:
-            yield replay
 
     def _compare_views(self, report: Verification, progress: Callable[[int, int], None] | None) -> None:
         """Read models behind the events (an auditor may not catch them up) are not tampered

@@ -9,9 +9,7 @@ it replays the events into fresh read models and compares every table.
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
-import signal
 import sqlite3
 import tempfile
 from contextlib import contextmanager
@@ -25,10 +23,6 @@ from projections import schema
 from projections.db import connect_scratch, connect_sqlite, rollback, table_rows
 
 ANOTHER_LEDGER = "another ledger"
-# The event store's size from which ``verify`` replays in a process of its own while this one
-# folds the rules (``replay_beside``): below it, starting that process costs about what a
-# second core saves.
-BESIDE_BYTES = 4 * 2**20
 
 
 def mismatch(location: Location, conn: Any, views_head: int, store_head: int,
@@ -95,7 +89,8 @@ def _compared_in_sqlite(conn: sqlite3.Connection, head: Callable[[], int], recor
         try:
             problem = _replayed(fresh, recorder, mapper, until, progress)
         except sqlite3.OperationalError as e:  # the temporary folder full, say
-            raise _cannot_replay(path, str(e)) from None
+            raise StorageError(f"cannot replay the events into {path.parent.parent} to compare the read models "
+                               f"with: {e}") from None
         finally:
             fresh.close()
         return until, [problem] if problem else _compared(conn, lambda tables: _sql_differences(conn, tables))
@@ -117,75 +112,6 @@ def _replay_attached(conn: sqlite3.Connection, head: Callable[[], int]) -> Itera
             conn.execute("DETACH DATABASE replayed")
 
 
-def _cannot_replay(path: Path, why: str) -> StorageError:
-    return StorageError(f"cannot replay the events into {path.parent.parent} to compare the read models with: {why}")
-
-
-@contextmanager
-def replay_beside(conn: sqlite3.Connection, head: Callable[[], int],
-                  ledger: Path) -> Iterator[Callable[[Callable[[int, int], None] | None], tuple[int, list[str]]]]:
-    """``replay_differences`` for read models in a SQLite file beside the SQLite event store
-    ``ledger``, its replay begun at once in a process of its own, so that a second core
-    replays while this one folds the rules. Yields the function that waits for that replay
-    and compares, as ``replay_differences`` does, within the one snapshot taken before the
-    replay began; leaving without calling it stops the replay. The process is spawned, not
-    forked: a fork would share this process's SQLite connections and their locks."""
-    context = multiprocessing.get_context("spawn")
-    with _replay_attached(conn, head) as (path, until):
-        done = context.Value("q", 0, lock=False)
-        answer, answering = context.Pipe(duplex=False)
-        child = context.Process(target=_replay_apart, args=(str(ledger), until, str(path), done, answering),
-                                daemon=True)
-        child.start()
-        answering.close()
-        try:
-            yield lambda progress: _compare_replayed(conn, child, done, answer, until, path, progress)
-        finally:
-            if child.is_alive():
-                child.kill()
-            child.join()
-
-
-def _compare_replayed(conn: sqlite3.Connection, child: Any, done: Any, answer: Any, until: int, path: Path,
-                      progress: Callable[[int, int], None] | None) -> tuple[int, list[str]]:
-    """Wait for the replay of ``replay_beside`` (its position shown on ``progress``), then
-    compare the tables."""
-    while child.is_alive():
-        if progress:
-            progress(done.value, until)
-        child.join(0.2)
-    if progress:
-        progress(until, until)
-    said = answer.recv() if answer.poll() else ("storage", f"the replaying process ended with code {child.exitcode}")
-    if said[0] == "storage":
-        raise _cannot_replay(path, said[1])
-    return until, [said[1]] if said[1] else _compared(conn, lambda tables: _sql_differences(conn, tables))
-
-
-def _replay_apart(ledger: str, until: int, path: str, done: Any, answer: Any) -> None:
-    """The replaying process: the events of ``ledger`` up to ``until`` into the scratch file;
-    it sends ("events", why an event did not replay, or None), or ("storage", what failed)
-    when the event store or the scratch file did. Ctrl-C is the verifying process's to
-    answer (it stops this one)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def progress(position: int, _: int) -> None:
-        done.value = position
-
-    try:
-        from ledger.application import MAPPER, BegrotingApp
-
-        app = BegrotingApp(env=Location.parse(ledger).event_store_env(readonly=True))
-        fresh = connect_scratch(Path(path))
-        try:
-            answer.send(("events", _replayed(fresh, app.recorder, MAPPER, until, progress)))
-        finally:
-            fresh.close()
-            app.close()
-    except sqlite3.OperationalError as e:  # the scratch file's: the temporary folder full, say
-        answer.send(("storage", str(e)))
-    except Exception as e:  # the event store could not be read: said, never a traceback
-        answer.send(("storage", f"{type(e).__name__}: {e}"))
 
 
 @contextmanager
