@@ -18,16 +18,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.peers import ratios  # noqa: E402
-from bench.questions import Points, cli_ms, ms  # noqa: E402
+from bench.questions import Points, cli_ms, ms, timed, verify_s  # noqa: E402
 from bench.run import EXPLAIN_LIMIT, YEARS, generated, rebuild_in_child  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.integrity import check_events  # noqa: E402
@@ -37,15 +35,6 @@ from projections.queries import Figure  # noqa: E402
 
 def load() -> float:
     return round(os.getloadavg()[0], 2)
-
-
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def pieces(path: Path, mutations: int, seed: int, runs: int, say: Callable[[str], None]) -> dict[str, Any]:
@@ -73,13 +62,7 @@ def pieces(path: Path, mutations: int, seed: int, runs: int, say: Callable[[str]
         assert report is not None and not report.problems, report.problems if report else None
         put("verify_compare_s", round(statistics.median(timed(lambda: ledger._compare_views(report, None), 1)), 2))
         assert not report.problems, report.problems
-    exe = str(Path(sys.executable).with_name("begroting"))
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([exe, "--ledger", str(path), "verify"], check=True, stdout=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - started)
-    put("verify_s", round(statistics.median(samples), 2))
+    put("verify_s", round(verify_s(path, runs, lambda _: None), 2))
 
     with Ledger.open(str(path), write=True) as ledger:
         points = Points.of(ledger.views)
