@@ -19,6 +19,7 @@ from ledger.parsing import document_from_mapping
 from ledger.stored import CorrectionTargets
 from ledger.synthetic import HistoryGenerator
 from tests.forgery import insert_well_chained
+from tests.histories import checkpoint, record_generated
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +29,9 @@ def history(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("keeps") / "l.db"
     gen = HistoryGenerator(11, range(2024, 2028))
     with Ledger.init(str(path), "T", 2024, 2027) as ledger:
-        ledger.record_input(document_from_mapping(gen.opening(), "opening"))
-        for i, doc in enumerate(gen.documents(300, sizes=(3, 12))):
-            ledger.record_input(document_from_mapping(doc, "doc"))
-            if i % 2 == 0:
-                ledger.adopt(doc["document"]["id"], date(2024, 7, 1), "Besluit")
-            elif i % 7 == 3:
-                ledger.withdraw(doc["document"]["id"], date(2024, 7, 1), "Ingetrokken")
-                gen.withdrawn(doc["document"]["id"])
+        record_generated(ledger, gen, 300, (3, 12), withdraw_every=7)
         assert ledger.verify().ok
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(path)
     return path
 
 

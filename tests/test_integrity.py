@@ -7,7 +7,6 @@ import json
 import random
 import shutil
 import sqlite3
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,9 @@ from ledger.integrity import link_hash
 from ledger.mapper import event_from_stored
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
+from tests.histories import checkpoint, record_generated
 
 POSITIONS = 50
-
-
-def checkpoint(*paths: Path) -> None:
-    for path in paths:
-        with sqlite3.connect(path) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +28,7 @@ def clean(tmp_path_factory) -> tuple[Path, str, int]:
     path = folder / "l.db"
     gen = HistoryGenerator(11, range(2024, 2028))
     with Ledger.init(str(path), "T", 2024, 2027) as ledger:
-        ledger.record_input(document_from_mapping(gen.opening(), "opening"))
-        for i, doc in enumerate(gen.documents(400, sizes=(3, 12))):
-            ledger.record_input(document_from_mapping(doc, "doc"))
-            if i % 2 == 0:
-                ledger.adopt(doc["document"]["id"], date(2024, 7, 1), "Besluit")
+        record_generated(ledger, gen, 400, (3, 12))
         digest = ledger.digest()
         assert ledger.verify().ok
     checkpoint(path, folder / "l.views.db")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +18,7 @@ from ledger.application import Ledger
 from ledger.parsing import document_from_mapping
 from ledger.synthetic import HistoryGenerator
 from projections import schema
+from tests.histories import checkpoint, record_generated
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,9 @@ def clean(tmp_path_factory) -> Path:
     path = folder / "l.db"
     gen = HistoryGenerator(5, range(2024, 2027))
     with Ledger.init(str(path), "T", 2024, 2026) as ledger:
-        ledger.record_input(document_from_mapping(gen.opening(), "opening"))
-        for i, doc in enumerate(gen.documents(150, sizes=(3, 8))):
-            ledger.record_input(document_from_mapping(doc, "doc"))
-            if i % 2 == 0:
-                ledger.adopt(doc["document"]["id"], date(2024, 7, 1), "Besluit")
+        record_generated(ledger, gen, 150, (3, 8))
         assert ledger.verify().ok
-    for f in (path, folder / "l.views.db"):
-        with sqlite3.connect(f) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(path, folder / "l.views.db")
     return path
 
 
